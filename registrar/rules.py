@@ -1,0 +1,334 @@
+"""The law as data: load and validate a rules file (``config/rules/<kind>.toml``).
+
+A rules file maps rule ids (E2, N7, G6 ...) to tables of numbers and lists. The code reads
+them as ``rules.E2.min_age_years`` so the place that applies a rule names it, and every
+number lives once, in the file. Loading validates each known rule with a marshmallow
+schema and fails with ``RulesError("<file>: E2.min_age_years: <reason>")``.
+
+Rules a file leaves out are simply not applied (a parliamentary election has no E9); the
+calendar needs T1, N2, G1, D1 and V2, so a file without them is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "rules"
+RULE_ID = re.compile(r"^[A-Z][0-9]+$")
+REQUIRED_RULES = ("T1", "N2", "G1", "D1", "V2")
+
+
+class RulesError(ValueError):
+    """A rules file that cannot be used, with the key and the reason."""
+
+
+def _time_of_day(value: str) -> bool:
+    return bool(re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00", value))
+
+
+def _timezone(value: str) -> bool:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def Clock(**kw: Any) -> fields.String:  # noqa: N802 - reads like a field type
+    return fields.String(
+        required=True,
+        validate=lambda v: _time_of_day(v) or _raise("must be a time of day HH:MM (00:00-24:00)"),
+        **kw,
+    )
+
+
+def _raise(message: str) -> bool:
+    raise ValidationError(message)
+
+
+def Count(minimum: int = 0) -> fields.Integer:  # noqa: N802
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=minimum))
+
+
+def Share() -> fields.Decimal:  # noqa: N802
+    return fields.Decimal(required=True, validate=validate.Range(min=0, max=100))
+
+
+def Words() -> fields.List:  # noqa: N802
+    return fields.List(fields.String(validate=validate.Length(min=1)), required=True)
+
+
+def Fraction() -> fields.List:  # noqa: N802
+    return fields.List(
+        fields.Integer(strict=True, validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(equal=2),
+    )
+
+
+class RuleSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    source = fields.String(required=True, validate=validate.Length(min=1))
+    status = fields.String(load_default="confirmed", validate=validate.OneOf(["confirmed", "unconfirmed"]))
+
+
+class Region(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,5}$"))
+    name = fields.String(required=True)
+
+
+class Wage(Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    amount = Count(1)
+    source = fields.String(required=True)
+    status = fields.String(load_default="confirmed", validate=validate.OneOf(["confirmed", "unconfirmed"]))
+
+
+def _rule(**params: fields.Field) -> type[RuleSchema]:
+    return RuleSchema.from_dict(params)  # type: ignore[return-value]
+
+
+class _D4(RuleSchema):
+    signature_share_percent = Share()
+    rounding = fields.String(required=True, validate=validate.OneOf(["up"]))
+    min_regions_fraction = Fraction()
+    even_split_min_fraction = fields.Decimal(required=True, validate=validate.Range(min=0, max=1))
+    even_split_status = fields.String(validate=validate.OneOf(["confirmed", "unconfirmed"]))
+    regions = fields.List(fields.Nested(Region), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
+        codes = [r["code"] for r in data["regions"]]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValidationError(f"region codes repeat: {', '.join(duplicates)}", "regions")
+        num, den = data["min_regions_fraction"]
+        if num > den:
+            raise ValidationError("must not exceed 1", "min_regions_fraction")
+
+
+class _D5(RuleSchema):
+    multiplier = Count(1)
+    refund_vote_share_percent = Share()
+    refund_on = Words()
+    minimum_wage = fields.List(fields.Nested(Wage), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _in_order(self, data: dict[str, Any], **_: Any) -> None:
+        starts = [w["from_"] for w in data["minimum_wage"]]
+        if starts != sorted(set(starts)):
+            raise ValidationError("entries must be in increasing order of `from`, one per date", "minimum_wage")
+
+
+MILESTONES = (
+    "nomination_opens",
+    "nomination_closes",
+    "registration_opens",
+    "registration_closes",
+    "declarations_as_of",
+    "voting_opens",
+    "voting_closes",
+)
+
+SCHEMAS: dict[str, type[RuleSchema]] = {
+    "T1": _rule(timezone=fields.String(required=True, validate=lambda v: _timezone(v) or _raise("unknown time zone"))),
+    "T2": _rule(period_ends_at=Clock()),
+    "E1": _rule(citizen_by_birth=fields.Boolean(required=True)),
+    "E2": _rule(
+        min_age_years=Count(1),
+        age_measured_on=fields.String(
+            required=True, validate=validate.OneOf(["election_day", "announcement_day", "registration_closes"])
+        ),
+    ),
+    "E3": _rule(
+        state_language=fields.String(required=True),
+        commission_min_linguists=Count(1),
+        tests=Words(),
+        speech_minutes=Count(1),
+    ),
+    "E4": _rule(residence_years=Count()),
+    "E5": _rule(education_levels=Words()),
+    "E6": _rule(service_years=Count()),
+    "E7": _rule(disqualifying=Words()),
+    "E8": _rule(disqualifying=Words()),
+    "E9": _rule(max_terms=Count(1), terms_counted_from=fields.Date(required=True)),
+    "N1": _rule(nominator_kinds=Words(), self_nomination=fields.Boolean(required=True)),
+    "N2": _rule(opens_days_after_announcement=Count(), closes_months_before_election=Count(), closes_at=Clock()),
+    "N3": _rule(majority_of=fields.String(required=True, validate=validate.OneOf(["members", "present"]))),
+    "N4": _rule(membership_required=fields.Boolean(required=True)),
+    "N5": _rule(candidacies_per_association=Count(1)),
+    "N6": _rule(documents=Words()),
+    "N7": _rule(min_registered=Count(1), max_extension_days=Count()),
+    "D1": _rule(
+        filers=Words(),
+        valued_as_of=fields.String(required=True, validate=validate.OneOf(["first_day_of_nomination_month"])),
+    ),
+    "D2": _rule(answer_days=Count(1)),
+    "D3": _rule(conclusion_required=fields.Boolean(required=True)),
+    "D4": _D4,
+    "D5": _D5,
+    "D6": _rule(documents=Words()),
+    "D7": _rule(check_days=Count(1)),
+    "G1": _rule(opens_months_before_election=Count(), closes_days_before_election=Count(), closes_at=Clock()),
+    "G2": _rule(published_fields=Words()),
+    "G3": _rule(grounds=Words()),
+    "G4": _rule(verification_days=Count(1), grounds=Words()),
+    "G5": _rule(grounds=Words()),
+    "G6": _rule(appeal_days=Count(1), court_review_days=Count(1)),
+    "G7": _rule(until_milestone=fields.String(required=True, validate=validate.OneOf(MILESTONES))),
+    "V1": _rule(settable_milestones=fields.List(fields.String(validate=validate.OneOf(MILESTONES)), required=True)),
+    "V2": _rule(opens_at=Clock(), closes_at=Clock()),
+    "V3": _rule(protocol_days=Count(1)),
+    "V4": _rule(results_days=Count(1), majority_percent=Share(), against_all_is_valid=fields.Boolean(required=True)),
+    "V5": _rule(second_round_within_months=Count(1)),
+    "V6": _rule(rerun_within_months=Count(1)),
+    "V7": _rule(registration_days=Count(1), refusal_share=Fraction(), appeal_days=Count(1)),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: its id, where it comes from, and its numbers (``rule.min_age_years``)."""
+
+    id: str
+    source: str
+    status: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(f"rule {self.id} has no value {name!r}") from None
+
+    def cite(self, reason: str) -> str:
+        return f"{self.id}: {reason}"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The rules of one election kind, as loaded from its file."""
+
+    kind: str
+    title: str
+    path: Path
+    by_id: Mapping[str, Rule]
+
+    def __getattr__(self, rule_id: str) -> Rule:
+        if not RULE_ID.match(rule_id):
+            raise AttributeError(rule_id)
+        try:
+            return self.by_id[rule_id]
+        except KeyError:
+            raise AttributeError(f"{self.kind} rules have no rule {rule_id}") from None
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self.by_id
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.by_id.values())
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.T1.timezone)
+
+    def minimum_wage_on(self, day: dt.date) -> int:
+        """D5: the minimum wage in force on ``day`` (the last table entry starting on or before it)."""
+        in_force = [w for w in self.D5.minimum_wage if w["from_"] <= day]
+        if not in_force:
+            first = self.D5.minimum_wage[0]["from_"]
+            raise RulesError(f"D5.minimum_wage: no minimum wage is configured before {first.isoformat()}")
+        return int(in_force[-1]["amount"])
+
+    def contribution_due_on(self, day: dt.date) -> int:
+        """D5: the election contribution due on the date it is paid."""
+        return int(self.D5.multiplier) * self.minimum_wage_on(day)
+
+
+def _flatten(messages: Any, prefix: str = "") -> Iterator[str]:
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        yield f"{prefix}: {' '.join(messages)}"
+    elif isinstance(messages, list):
+        for value in messages:
+            yield from _flatten(value, prefix)
+    else:
+        yield f"{prefix}: {messages}"
+
+
+def parse(document: Mapping[str, Any], path: Path) -> Rules:
+    """Validate a parsed rules document and build :class:`Rules`."""
+    errors: list[str] = []
+    header = {k: v for k, v in document.items() if not RULE_ID.match(k)}
+    for key in ("kind", "title"):
+        if not isinstance(header.get(key), str) or not header.get(key):
+            errors.append(f"{key}: required, a non-empty string")
+    unknown_header = sorted(set(header) - {"kind", "title", "law"})
+    errors += [f"{key}: unknown key (rule tables are named by their id, e.g. E2)" for key in unknown_header]
+    by_id: dict[str, Rule] = {}
+    for rule_id, table in document.items():
+        if not RULE_ID.match(rule_id):
+            continue
+        if not isinstance(table, dict):
+            errors.append(f"{rule_id}: must be a table")
+            continue
+        # A rule the code does not apply yet (a new election kind's) keeps its values as
+        # written; only its source and status are checked.
+        known = rule_id in SCHEMAS
+        schema = SCHEMAS[rule_id]() if known else RuleSchema(partial=False, unknown="exclude")
+        try:
+            loaded = schema.load(table)
+        except ValidationError as err:
+            errors += [f"{rule_id}.{line}" for line in _flatten(err.messages)]
+            continue
+        if not known:
+            loaded |= {k: v for k, v in table.items() if k not in ("source", "status")}
+        source, status = loaded.pop("source"), loaded.pop("status")
+        by_id[rule_id] = Rule(rule_id, source, status, loaded)
+    errors += [f"{rid}: required by the calendar and missing" for rid in REQUIRED_RULES if rid not in document]
+    if errors:
+        raise RulesError(f"{path}: " + "; ".join(errors))
+    return Rules(kind=header["kind"], title=header["title"], path=path, by_id=by_id)
+
+
+def load(path: Path | str) -> Rules:
+    """Load a rules file; a missing, malformed or invalid file raises :class:`RulesError`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise RulesError(f"{path}: no such rules file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise RulesError(f"{path}: not valid TOML: {err}") from None
+    return parse(document, path)
+
+
+@cache
+def for_kind(kind: str, directory: Path | None = None) -> Rules:
+    """The rules of an election kind, from ``<config>/rules/<kind>.toml`` (cached)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", kind):
+        raise RulesError(f"{kind!r}: not an election kind name")
+    rules = load((directory or CONFIG_DIR) / f"{kind}.toml")
+    if rules.kind != kind:
+        raise RulesError(f"{rules.path}: kind: says {rules.kind!r}, the file name says {kind!r}")
+    return rules
+
+
+def as_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
