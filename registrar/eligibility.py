@@ -1,0 +1,318 @@
+"""Who may be elected President: Art. 41(2) of the Constitution, as code.
+
+    A citizen of the Republic by birth (E1), not younger than forty years (E2), who is
+    fluent in the state language (E3), has lived in Kazakhstan for the last fifteen years
+    (E4), has higher education (E5) and at least five years of experience in public service
+    or in elected public office (E6), may be elected President of the Republic of
+    Kazakhstan; provided that the person has the right to vote (E7), has no unexpunged or
+    outstanding criminal record (E8), and has not already held the office (E9).
+
+The numbers and lists in that paragraph are the presidential rules file's, not this
+module's: everything here reads them from :class:`registrar.rules.Rules`, so another
+election kind (a younger minimum age, no term limit) needs a rules file and no code. A rule
+the file leaves out is not checked.
+
+:func:`unmet_requirements` is pure: it takes the facts about a person, the election's
+calendar and the rules, and returns every unmet rule with a reason, in rule-id order. It
+never stops at the first failure, because the CEC's refusal (G3) must name every ground.
+"""
+
+from __future__ import annotations
+
+import calendar as _gregorian
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from registrar.rules import Rule, Rules
+
+__all__ = [
+    "CalendarFacts",
+    "LanguageFacts",
+    "PersonFacts",
+    "Unmet",
+    "age_on",
+    "reference_day",
+    "unmet_requirements",
+    "years_before",
+]
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """One eligibility rule the person does not meet, and why."""
+
+    rule: str  # "E2"
+    reason: str  # "younger than 40 on 2029-12-02 (39 years)"
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.reason}"
+
+
+# The protocols declare read-only properties rather than plain attributes so that a frozen
+# dataclass (tests, the calendar) and an ORM model's mapped columns both satisfy them.
+
+
+class PersonFacts(Protocol):
+    """What the eligibility rules need to know about a person (the ORM Person has these)."""
+
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def birth_date(self) -> dt.date: ...
+    @property
+    def citizen_by_birth(self) -> bool: ...
+    @property
+    def resident_since(self) -> dt.date | None:
+        """Lived in Kazakhstan continuously since this date; None: not resident."""
+        ...
+
+    @property
+    def education_level(self) -> str:
+        """For example "secondary", "vocational", "higher", "postgraduate"; E5 lists those that qualify."""
+        ...
+
+    @property
+    def public_service_months(self) -> int:
+        """Months of public (civil) service or elected public office."""
+        ...
+
+    @property
+    def legally_incompetent(self) -> bool: ...
+    @property
+    def detained_by_court_order(self) -> bool: ...
+    @property
+    def unexpunged_criminal_record(self) -> bool: ...
+    @property
+    def presidential_terms_served(self) -> int:
+        """Terms held as President, counted from ``rules.E9.terms_counted_from``."""
+        ...
+
+
+class LanguageFacts(Protocol):
+    """The linguistic commission's conclusion (E3)."""
+
+    @property
+    def fluent(self) -> bool: ...
+    @property
+    def linguists(self) -> int:
+        """Members of the commission who decided."""
+        ...
+
+    @property
+    def decided_on(self) -> dt.date: ...
+
+
+class CalendarFacts(Protocol):
+    """The dates of one election (``registrar.calendar.ElectionCalendar`` has these)."""
+
+    @property
+    def announced_on(self) -> dt.date: ...
+    @property
+    def election_day(self) -> dt.date: ...
+    @property
+    def registration_closes(self) -> dt.datetime:
+        """Timezone-aware."""
+        ...
+
+
+def reference_day(calendar: CalendarFacts, rules: Rules) -> dt.date:
+    """E2: the day on which age (and the residence of E4) is measured.
+
+    The law does not say which day that is, so ``E2.age_measured_on`` chooses it. The
+    registration deadline is an instant; its day is the date in the capital (T1), because
+    that is the date the CEC writes on its decisions.
+    """
+    # Without E2 in the file, the day RULES.md names as the default.
+    measured_on = rules.E2.age_measured_on if "E2" in rules else "election_day"
+    if measured_on == "election_day":
+        return calendar.election_day
+    if measured_on == "announcement_day":
+        return calendar.announced_on
+    if measured_on == "registration_closes":
+        closes = calendar.registration_closes
+        if closes.tzinfo is None or closes.utcoffset() is None:
+            # A naive instant would silently be read in the server's zone.
+            raise ValueError(f"registration_closes must be timezone-aware, got {closes.isoformat()}")
+        return closes.astimezone(rules.zone).date()
+    raise ValueError(f"E2.age_measured_on: unknown reference day {measured_on!r}")
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    """Whole years of age on ``day``.
+
+    Someone born on 29 February turns a year older on 1 March in a year without one. A
+    birth date after ``day`` is a data error, not an age, and raises ValueError.
+    """
+    if birth_date > day:
+        raise ValueError(f"born on {birth_date.isoformat()}, after {day.isoformat()}")
+    # Comparing (month, day) pairs puts (2, 29) after (2, 28), so the 29 February
+    # birthday falls on 1 March in common years without any special case.
+    before_birthday = (day.month, day.day) < (birth_date.month, birth_date.day)
+    return day.year - birth_date.year - int(before_birthday)
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier; 29 February becomes 28 February in a common year.
+
+    The clamp matches :func:`age_on`: ``age_on(b, day) >= n`` exactly when
+    ``b <= years_before(day, n)``.
+    """
+    year = day.year - years
+    if day.month == 2 and day.day == 29 and not _gregorian.isleap(year):
+        return dt.date(year, 2, 28)
+    return day.replace(year=year)
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """Everything one check may look at; each check returns its reasons (empty: met)."""
+
+    person: PersonFacts
+    day: dt.date
+    language: LanguageFacts | None
+    require_language: bool
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _years_and_months(months: int) -> str:
+    years, rest = divmod(months, 12)
+    parts = [_plural(years, "year")] if years else []
+    if rest or not years:
+        parts.append(_plural(rest, "month"))
+    return " ".join(parts)
+
+
+def _e1_citizen_by_birth(c: _Candidate, rule: Rule) -> list[str]:
+    if rule.citizen_by_birth and not c.person.citizen_by_birth:
+        return ["not a citizen of Kazakhstan by birth"]
+    return []
+
+
+def _e2_age(c: _Candidate, rule: Rule) -> list[str]:
+    min_age = int(rule.min_age_years)
+    age = age_on(c.person.birth_date, c.day)
+    if age < min_age:
+        return [f"younger than {min_age} on {c.day.isoformat()} ({_plural(age, 'year')})"]
+    return []
+
+
+def _e3_state_language(c: _Candidate, rule: Rule) -> list[str]:
+    conclusion = c.language
+    if conclusion is None:
+        # Before the commission has sat (a check at nomination) its absence is not a failure.
+        return ["no conclusion of the linguistic commission"] if c.require_language else []
+    reasons = []
+    decided = conclusion.decided_on.isoformat()
+    if not conclusion.fluent:
+        reasons.append(f"not fluent in the state language ({rule.state_language}), per the commission of {decided}")
+    min_linguists = int(rule.commission_min_linguists)
+    if conclusion.linguists < min_linguists:
+        # A conclusion of too small a commission is no conclusion, whatever it says.
+        members = _plural(conclusion.linguists, "linguist")
+        reasons.append(f"the commission of {decided} had {members}, at least {min_linguists} required")
+    return reasons
+
+
+def _e4_residence(c: _Candidate, rule: Rule) -> list[str]:
+    years = int(rule.residence_years)
+    since = c.person.resident_since
+    if since is None:
+        return ["not resident in Kazakhstan"]
+    needed = years_before(c.day, years)
+    if since > needed:
+        return [
+            f"lived in Kazakhstan since {since.isoformat()}, not since {needed.isoformat()} "
+            f"({_plural(years, 'year')} before {c.day.isoformat()})"
+        ]
+    return []
+
+
+def _e5_education(c: _Candidate, rule: Rule) -> list[str]:
+    levels = [str(level) for level in rule.education_levels]
+    if c.person.education_level not in levels:
+        return [f"education {c.person.education_level!r} is not one of: {', '.join(levels)}"]
+    return []
+
+
+def _e6_public_service(c: _Candidate, rule: Rule) -> list[str]:
+    years = int(rule.service_years)
+    served = c.person.public_service_months
+    if served < years * 12:
+        return [f"{_years_and_months(served)} of public service, at least {_plural(years, 'year')} required"]
+    return []
+
+
+# Facts named in E7/E8.disqualifying, in words; a name not listed here is shown as written,
+# so a rules file may add a ground before this table learns to say it nicely.
+_GROUNDS = {
+    "legally_incompetent": "declared legally incompetent by a court",
+    "detained_by_court_order": "held in detention by court order",
+    "unexpunged_criminal_record": "has an unexpunged or outstanding criminal record",
+}
+
+
+def _disqualified(c: _Candidate, rule: Rule) -> list[str]:
+    reasons = []
+    for name in rule.disqualifying:
+        if not hasattr(c.person, name):
+            # A misspelt name in the rules file must not pass everyone silently.
+            raise AttributeError(f"{rule.id}.disqualifying names {name!r}, which a person does not have")
+        if getattr(c.person, name):
+            reasons.append(_GROUNDS.get(name, name.replace("_", " ")))
+    return reasons
+
+
+def _e9_term_limit(c: _Candidate, rule: Rule) -> list[str]:
+    max_terms = int(rule.max_terms)
+    served = c.person.presidential_terms_served
+    if served >= max_terms:
+        since = rule.terms_counted_from.isoformat()
+        return [f"already served {_plural(served, 'presidential term')} since {since}, the limit is {max_terms}"]
+    return []
+
+
+# In rule-id order, which is the order of the result.
+_CHECKS: tuple[tuple[str, Callable[[_Candidate, Rule], list[str]]], ...] = (
+    ("E1", _e1_citizen_by_birth),
+    ("E2", _e2_age),
+    ("E3", _e3_state_language),
+    ("E4", _e4_residence),
+    ("E5", _e5_education),
+    ("E6", _e6_public_service),
+    ("E7", _disqualified),
+    ("E8", _disqualified),
+    ("E9", _e9_term_limit),
+)
+
+
+def unmet_requirements(
+    person: PersonFacts,
+    calendar: CalendarFacts,
+    rules: Rules,
+    language: LanguageFacts | None = None,
+    *,
+    require_language: bool = True,
+) -> list[Unmet]:
+    """Every eligibility rule in ``rules`` that ``person`` does not meet, in rule-id order.
+
+    An empty list means eligible. With ``require_language=False`` a missing conclusion of
+    the linguistic commission is not a failure (E3 is checked when one is given). Rules
+    the rules file omits are not checked. Reasons joined by "; " when a rule fails twice
+    over (both grounds of E7, say).
+    """
+    candidate = _Candidate(person, reference_day(calendar, rules), language, require_language)
+    unmet = []
+    for rule_id, check in _CHECKS:
+        if rule_id in rules:
+            reasons = check(candidate, rules.by_id[rule_id])
+            if reasons:
+                unmet.append(Unmet(rule_id, "; ".join(reasons)))
+    return unmet
