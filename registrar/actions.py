@@ -1,0 +1,655 @@
+"""Everything a person (or the sweep) does, as one function call and one transaction.
+
+``perform`` is the path of every candidacy action::
+
+    validate the payload (schema)  ->  lock the candidacy, check the expected version
+    ->  write the records the action brings  ->  fire the trigger (conditions read the records)
+    ->  follow the new state with deadlines  ->  audit event  ->  outbox  ->  commit
+
+Any failure raises before commit, so nothing is half-written. The CLI, the web forms, the
+API and the workers all call these functions; none of them decides a legal question itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from registrar import audit, deadlines, machines, schemas
+from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
+from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
+from registrar.db import Database
+from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
+from registrar.models import (
+    Appeal,
+    Association,
+    AssociationName,
+    CalendarResolution,
+    Candidacy,
+    Certificate,
+    Contribution,
+    Decision,
+    Declaration,
+    Document,
+    Election,
+    InformationRequest,
+    LanguageConclusion,
+    MedicalConclusion,
+    NominationDecision,
+    OutboxMessage,
+    Person,
+    SignatureProtocol,
+)
+from registrar.rules import Rules, for_kind
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action leaves: the new state, the version to send next time, what may follow."""
+
+    candidacy_id: int
+    state: str
+    previous_state: str
+    version: int
+    event_seq: int
+    allowed: list[str] = field(default_factory=list)
+    deadlines: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "candidacy_id": self.candidacy_id,
+            "state": self.state,
+            "previous_state": self.previous_state,
+            "version": self.version,
+            "event": self.event_seq,
+            "allowed": self.allowed,
+            "deadlines": self.deadlines,
+        }
+
+
+# --- Calendars ---------------------------------------------------------------------------
+
+
+def _resolution(row: CalendarResolution) -> Resolution:
+    value: dt.datetime | dt.date
+    value = dt.date.fromisoformat(row.value) if len(row.value) == 10 else dt.datetime.fromisoformat(row.value)
+    return Resolution(row.milestone, value, row.number, row.adopted_on)
+
+
+def calendar_of(election: Election) -> ElectionCalendar:
+    rules = for_kind(election.kind)
+    return compute(election.announced_on, election.election_day, rules, [_resolution(r) for r in election.resolutions])
+
+
+def _parse_resolution(item: dict[str, Any], rules: Rules, index: int | None = None) -> Resolution:
+    where = "value" if index is None else f"resolutions.{index}.value"
+    raw = item["value"]
+    try:
+        value: dt.date | dt.datetime = (
+            dt.date.fromisoformat(raw) if item["milestone"] == "declarations_as_of" else dt.datetime.fromisoformat(raw)
+        )
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=rules.zone)
+        return Resolution(item["milestone"], value, item["number"], item["adopted_on"])
+    except (ValueError, CalendarError) as err:
+        raise InvalidPayload({where: [f"not a valid value for {item['milestone']}: {err}"]}) from None
+
+
+def _store_resolution(election: Election, resolution: Resolution, at: dt.datetime) -> None:
+    election.resolutions.append(
+        CalendarResolution(
+            milestone=resolution.milestone,
+            value=resolution.value.isoformat(),
+            number=resolution.number,
+            adopted_on=resolution.adopted_on,
+            recorded_at=at,
+        )
+    )
+
+
+# --- Election-level actions --------------------------------------------------------------
+
+
+def announce_election(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> str:
+    """The election is called: its calendar is computed (or refused, V1) and its cut-offs recorded."""
+    at = at or now()
+    rules = _rules_for_payload(payload)
+    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
+    resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
+    try:
+        calendar = compute(data["announced_on"], data["election_day"], rules, resolutions)
+    except CalendarError as err:
+        raise InvalidPayload({"election_day": [str(err)]}) from None
+    with db.transaction() as session:
+        if session.get(Election, data["id"]) is not None:
+            raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
+        election = Election(
+            id=data["id"],
+            title=data["title"],
+            kind=data["kind"],
+            announced_on=data["announced_on"],
+            election_day=data["election_day"],
+            phase=machines.phase_at(calendar, at),
+            registered_voters=data.get("registered_voters"),
+            voters_counted_on=data.get("voters_counted_on"),
+        )
+        session.add(election)
+        for resolution in resolutions:
+            _store_resolution(election, resolution, at)
+        deadlines.schedule_election(session, election.id, calendar, now=at)
+        audit.append(session, at=at, actor=actor, action="announce_election", subject_type="election",
+                     subject_id=election.id, payload=data | {"calendar": calendar.to_json()},
+                     to_state=election.phase)  # fmt: skip
+        return election.id
+
+
+def _rules_for_payload(payload: Any) -> Rules:
+    kind = payload.get("kind", "presidential") if isinstance(payload, dict) else "presidential"
+    try:
+        return for_kind(str(kind))
+    except Exception as err:  # a kind without a rules file is a field error, not a crash
+        raise InvalidPayload({"kind": [str(err)]}) from None
+
+
+def _election(session: Session, election_id: str, *, lock: bool = False) -> Election:
+    query = select(Election).where(Election.id == election_id)
+    election = session.scalar(query.with_for_update() if lock else query)
+    if election is None:
+        raise NotFound(f"no election {election_id!r}")
+    return election
+
+
+def set_milestone(
+    db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> ElectionCalendar:
+    """V1: a CEC resolution sets one milestone; the whole calendar must still hold together."""
+    at = at or now()
+    with db.transaction() as session:
+        election = _election(session, election_id, lock=True)
+        rules = for_kind(election.kind)
+        data = schemas.load(schemas.ResolutionSchema, payload, rules)
+        resolution = _parse_resolution(data, rules)
+        before = calendar_of(election)
+        try:
+            calendar = compute(
+                election.announced_on, election.election_day, rules, [*before.resolutions, resolution]
+            )
+        except CalendarError as err:
+            raise InvalidPayload({"value": [str(err)]}) from None
+        _store_resolution(election, resolution, at)
+        deadlines.schedule_election(session, election.id, calendar, now=at)
+        election.phase = machines.phase_at(calendar, at)
+        audit.append(session, at=at, actor=actor, action="set_milestone", subject_type="election",
+                     subject_id=election.id, payload=data)  # fmt: skip
+        return calendar
+
+
+def extend_nomination(
+    db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> ElectionCalendar:
+    """N7: fewer than two registered at registration close: nomination reopens for up to 20 days."""
+    at = at or now()
+    with db.transaction() as session:
+        election = _election(session, election_id, lock=True)
+        rules = for_kind(election.kind)
+        data = schemas.load(schemas.ExtendNominationSchema, payload, rules)
+        calendar = calendar_of(election)
+        unmet = []
+        if data["days"] > rules.N7.max_extension_days:
+            unmet.append(f"N7: at most {rules.N7.max_extension_days} days, {data['days']} asked")
+        if at < calendar.registration_closes:
+            unmet.append(f"N7: registration is open until {calendar.local(calendar.registration_closes):%Y-%m-%d %H:%M %z}")
+        registered = session.scalar(
+            select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
+        )
+        if (registered or 0) >= rules.N7.min_registered:
+            unmet.append(f"N7: {registered} candidates are registered, the extension is for fewer than {rules.N7.min_registered}")
+        if unmet:
+            raise GuardFailed("extend_nomination", [_unmet(u) for u in unmet])
+        shift = dt.timedelta(days=data["days"])
+        extended = [
+            Resolution(name, getattr(calendar, name) + shift, data["number"], data["adopted_on"])
+            for name in ("nomination_closes", "registration_closes")
+        ]
+        try:
+            new = compute(election.announced_on, election.election_day, rules, [*calendar.resolutions, *extended])
+        except CalendarError as err:
+            raise InvalidPayload({"days": [str(err)]}) from None
+        for resolution in extended:
+            _store_resolution(election, resolution, at)
+        deadlines.schedule_election(session, election.id, new, now=at)
+        election.phase = machines.phase_at(new, at)
+        audit.append(session, at=at, actor=actor, action="extend_nomination", subject_type="election",
+                     subject_id=election.id, payload=data | {"calendar": new.to_json()})  # fmt: skip
+        return new
+
+
+def record_voter_count(
+    db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> None:
+    """D4: the number of registered voters on the reference date, from which 1% is counted."""
+    at = at or now()
+    with db.transaction() as session:
+        election = _election(session, election_id, lock=True)
+        data = schemas.load(schemas.VoterCountSchema, payload, for_kind(election.kind))
+        election.registered_voters, election.voters_counted_on = data["registered_voters"], data["voters_counted_on"]
+        audit.append(session, at=at, actor=actor, action="record_voter_count", subject_type="election",
+                     subject_id=election.id, payload=data)  # fmt: skip
+
+
+def _unmet(text: str) -> Any:
+    from registrar.eligibility import Unmet
+
+    rule, _, reason = text.partition(": ")
+    return Unmet(rule, reason)
+
+
+# --- Associations -------------------------------------------------------------------------
+
+
+def register_association(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> int:
+    at = at or now()
+    data = schemas.load(schemas.AssociationSchema, payload, for_kind("presidential"))
+    with db.transaction() as session:
+        if session.scalar(select(Association.id).where(Association.registration_number == data["registration_number"])):
+            raise InvalidPayload({"registration_number": ["an association with this number is already registered"]})
+        association = Association(
+            registration_number=data["registration_number"], kind=data["kind"], registered_on=data["registered_on"]
+        )
+        association.names.append(AssociationName(name=data["name"], valid_from=data["registered_on"]))
+        session.add(association)
+        session.flush()
+        audit.append(session, at=at, actor=actor, action="register_association", subject_type="association",
+                     subject_id=association.id, payload=data)  # fmt: skip
+        return association.id
+
+
+def rename_association(
+    db: Database, association_id: int, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> None:
+    """Parties rename; the old name stays in the history and on the decisions taken under it."""
+    at = at or now()
+    data = schemas.load(schemas.RenameSchema, payload, for_kind("presidential"))
+    with db.transaction() as session:
+        association = session.get(Association, association_id)
+        if association is None:
+            raise NotFound(f"no association {association_id}")
+        if data["valid_from"] <= association.names[-1].valid_from:
+            raise InvalidPayload({"valid_from": [f"must be after {association.names[-1].valid_from.isoformat()}"]})
+        association.names.append(AssociationName(name=data["name"], valid_from=data["valid_from"]))
+        audit.append(session, at=at, actor=actor, action="rename_association", subject_type="association",
+                     subject_id=association.id, payload=data)  # fmt: skip
+
+
+# --- Nomination ---------------------------------------------------------------------------
+
+
+def nominate(
+    db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
+) -> Outcome:
+    """N1-N5: a national association's supreme body nominates a person; a candidacy begins."""
+    at = at or now()
+    with db.transaction() as session:
+        election = _election(session, election_id)
+        rules = for_kind(election.kind)
+        data = schemas.load(schemas.NominateSchema, payload, rules)
+        association = session.scalar(
+            select(Association).where(Association.id == data["association_id"]).with_for_update(of=Association)
+        )
+        if association is None:
+            raise InvalidPayload({"association_id": [f"no association {data['association_id']}"]})
+        calendar = calendar_of(election)
+        person = Person(**data["person"])
+        candidacy = Candidacy(election=election, association=association, person=person, state="nominated",
+                              nominated_at=at, state_since=at, updated_at=at)  # fmt: skip
+        session.add(candidacy)
+        session.flush()
+        session.add(NominationDecision(candidacy_id=candidacy.id, **data["decision"]))
+        session.flush()
+        ctx = Context(session, rules, calendar, election, candidacy, at, data)
+        unmet = machines.window_unmet(machines.Window("N2", machines.OPEN_FOR_PAPERS, "nomination_closes"), calendar, at)
+        for condition in (nominator_qualifies, supreme_body_majority, one_candidacy_per_association):
+            unmet += condition(ctx)
+        if unmet:
+            raise GuardFailed("nominate", unmet)
+        deadlines.follow_state(session, candidacy.id, "nominated", at=at, rules=rules, calendar=calendar)
+        return _finish(ctx, "nominate", None, "nominated", data, actor)
+
+
+# --- The candidacy's actions ----------------------------------------------------------------
+
+
+Recorder = Callable[[Context, dict[str, Any]], None]
+
+
+def _decision(body: str) -> Recorder:
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        ctx.session.add(
+            Decision(candidacy_id=ctx.candidacy.id, kind=ctx.payload["_trigger"], body=body, number=data["number"],
+                     decided_on=data["decided_on"], grounds=data.get("grounds", []), reason=data.get("reason", ""),
+                     recorded_at=ctx.at)  # fmt: skip
+        )
+
+    return record
+
+
+def _declarations(ctx: Context, data: dict[str, Any]) -> None:
+    for item in data["declarations"]:
+        ctx.session.add(Declaration(candidacy_id=ctx.candidacy.id, **item))
+
+
+def _information_request(ctx: Context, data: dict[str, Any]) -> None:
+    request = InformationRequest(candidacy_id=ctx.candidacy.id, sent_at=ctx.at, **data)
+    ctx.session.add(request)
+    ctx.session.flush()
+    deadlines.open_deadline(ctx.session, "information_request_answer", ctx.candidacy.id, started_at=ctx.at,
+                            rules=ctx.rules, calendar=ctx.calendar, now=ctx.at, key_suffix=f":{request.id}")  # fmt: skip
+    ctx.payload["_recipients"] = [f"organisation:{data['organisation']}"]
+
+
+def _information_answer(ctx: Context, data: dict[str, Any]) -> None:
+    request = ctx.session.get(InformationRequest, data["request_id"])
+    if request is None or request.candidacy_id != ctx.candidacy.id:
+        raise InvalidPayload({"request_id": ["no such information request for this candidacy"]})
+    if request.answered_at is not None:
+        raise InvalidPayload({"request_id": ["this request is already answered"]})
+    request.answered_at, request.answer = ctx.at, data["answer"]
+    from registrar.models import Deadline
+
+    deadlines.cancel(ctx.session, Deadline.key.like(f"candidacy:{ctx.candidacy.id}:information_request_answer:%:{request.id}"),
+                     now=ctx.at)  # fmt: skip
+
+
+def _once(model: type[Any], what: str) -> Recorder:
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        existing = ctx.one(model)
+        if existing is not None:
+            raise InvalidPayload({"_schema": [f"the {what} is already recorded"]})
+        ctx.session.add(model(candidacy_id=ctx.candidacy.id, **data))
+
+    return record
+
+
+def _signature_protocol(ctx: Context, data: dict[str, Any]) -> None:
+    # A territorial commission may send a corrected protocol: it replaces the earlier one,
+    # and the audit trail keeps both.
+    existing = ctx.session.scalar(
+        select(SignatureProtocol).where(
+            SignatureProtocol.candidacy_id == ctx.candidacy.id, SignatureProtocol.region == data["region"]
+        )
+    )
+    if existing is None:
+        ctx.session.add(SignatureProtocol(candidacy_id=ctx.candidacy.id, **data))
+    else:
+        for key, value in data.items():
+            setattr(existing, key, value)
+
+
+def _document(ctx: Context, data: dict[str, Any]) -> None:
+    existing = ctx.session.scalar(
+        select(Document).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == data["kind"])
+    )
+    if existing is not None:
+        raise InvalidPayload({"kind": [f"a {data['kind']} is already recorded"]})
+    ctx.session.add(Document(candidacy_id=ctx.candidacy.id, **data))
+
+
+def _register(ctx: Context, data: dict[str, Any]) -> None:
+    _decision("CEC")(ctx, data)
+
+
+def _issue_certificate(ctx: Context) -> None:
+    # The election row's lock orders concurrent registrations, so numbers never collide.
+    _election(ctx.session, ctx.election.id, lock=True)
+    current = ctx.session.scalar(
+        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
+    )
+    if current is not None:
+        return
+    issued = ctx.session.scalar(
+        select(func.count(Certificate.id)).join(Candidacy).where(Candidacy.election_id == ctx.election.id)
+    )
+    number = f"{ctx.election.id.upper()}-{(issued or 0) + 1:03d}"
+    ctx.session.add(Certificate(number=number, candidacy_id=ctx.candidacy.id, issued_at=ctx.at))
+    ctx.payload["_certificate"] = number
+
+
+def _revoke_certificate(ctx: Context) -> None:
+    for certificate in ctx.session.scalars(
+        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
+    ):
+        certificate.revoked_at = ctx.at
+
+
+def _verification(ctx: Context, data: dict[str, Any]) -> None:
+    declaration = ctx.session.scalar(
+        select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id, Declaration.filer == data["filer"])
+    )
+    if declaration is None:
+        raise InvalidPayload({"filer": [f"no {data['filer']} declaration is filed"]})
+    declaration.verification, declaration.verified_on = data["result"], data["verified_on"]
+    pending = ctx.session.scalar(
+        select(func.count(Declaration.id)).where(
+            Declaration.candidacy_id == ctx.candidacy.id, Declaration.verification == "pending"
+        )
+    )
+    if not pending:
+        from registrar.models import Deadline
+
+        deadlines.cancel(ctx.session, Deadline.subject_type == "candidacy", Deadline.subject_id == str(ctx.candidacy.id),
+                         Deadline.kind == "declaration_verification", now=ctx.at)  # fmt: skip
+    if data["result"] == "false":
+        ctx.payload["_topic"] = "candidacy.false_declaration"  # G4: a ground to cancel; the CEC decides
+
+
+def _appeal(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.candidacy.appealed_from = ctx.candidacy.state
+    ctx.session.add(Appeal(candidacy_id=ctx.candidacy.id, against=ctx.candidacy.state,
+                           case_number=data["case_number"], filed_at=ctx.at))  # fmt: skip
+
+
+def _court(outcome: str) -> Recorder:
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        appeal = ctx.session.scalar(
+            select(Appeal).where(Appeal.candidacy_id == ctx.candidacy.id, Appeal.outcome.is_(None)).order_by(Appeal.id.desc())
+        )
+        if appeal is not None:
+            appeal.outcome, appeal.decided_at = outcome, ctx.at
+        _decision("Supreme Court")(ctx, data)
+
+    return record
+
+
+RECORDERS: dict[str, Recorder] = {
+    "file_declarations": _declarations,
+    "send_information_request": _information_request,
+    "answer_information_request": _information_answer,
+    "record_medical_conclusion": _once(MedicalConclusion, "medical conclusion"),
+    "record_language_conclusion": _once(LanguageConclusion, "language commission's conclusion"),
+    "record_signature_protocol": _signature_protocol,
+    "record_contribution": _once(Contribution, "election contribution"),
+    "record_document": _document,
+    "register": _register,
+    "refuse": _decision("CEC"),
+    "cancel_registration": _decision("CEC"),
+    "record_declaration_verification": _verification,
+    "appeal": _appeal,
+    "uphold_appeal": _court("upheld"),
+    "dismiss_appeal": _court("dismissed"),
+    "withdraw": _decision("candidate"),
+    "revoke_nomination": _decision("association"),
+}
+
+# What entering a state does besides the deadlines: the certificate follows registration.
+ON_ENTER: dict[str, Callable[[Context], None]] = {
+    "registered": _issue_certificate,
+    "registration_cancelled": _revoke_certificate,
+    "withdrawn": _revoke_certificate,
+    "revoked": _revoke_certificate,
+}
+
+
+def perform(
+    db: Database,
+    candidacy_id: int,
+    trigger: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+    at: dt.datetime | None = None,
+) -> Outcome:
+    """Do one action on a candidacy, in one transaction; see the module docstring for the order."""
+    at = at or now()
+    try:
+        with db.transaction() as session:
+            candidacy = session.scalar(
+                select(Candidacy).where(Candidacy.id == candidacy_id).with_for_update(of=Candidacy)
+            )
+            if candidacy is None:
+                raise NotFound(f"no candidacy {candidacy_id}")
+            if expected_version is not None and candidacy.version != expected_version:
+                raise StaleVersion(expected_version, candidacy.version)
+            machines.step_for(trigger, candidacy.state)
+            election = candidacy.election
+            rules = for_kind(election.kind)
+            data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
+            ctx = Context(session, rules, calendar_of(election), election, candidacy, at, {"_trigger": trigger})
+            before = candidacy.state
+            recorder = RECORDERS.get(trigger)
+            if recorder is not None:
+                recorder(ctx, data)
+                session.flush()
+            after = machines.fire(ctx, trigger)
+            candidacy.updated_at = at
+            if after != before:
+                candidacy.state_since = at
+                deadlines.follow_state(session, candidacy.id, after, at=at, rules=rules, calendar=ctx.calendar)
+                if after in ON_ENTER:
+                    ON_ENTER[after](ctx)
+            return _finish(ctx, trigger, before, after, data, actor)
+    except StaleDataError:
+        with db.reading() as session:
+            current = session.scalar(select(Candidacy.version).where(Candidacy.id == candidacy_id)) or 0
+        raise StaleVersion(expected_version or current - 1, current) from None
+    except IntegrityError as err:
+        raise InvalidPayload({"_schema": [f"conflicts with a stored record: {err.orig}"]}) from None
+
+
+def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: dict[str, Any], actor: str) -> Outcome:
+    """Audit event and outbox, then the outcome; the caller's transaction commits."""
+    session, candidacy = ctx.session, ctx.candidacy
+    session.flush()
+    step = machines.step_for(trigger, before) if before else None
+    extra = {k[1:]: v for k, v in ctx.payload.items() if k.startswith("_") and k not in ("_trigger", "_recipients", "_topic")}
+    event = audit.append(
+        session,
+        at=ctx.at,
+        actor=actor,
+        action=trigger,
+        subject_type="candidacy",
+        subject_id=candidacy.id,
+        from_state=before,
+        to_state=after,
+        payload={"rule": step.rule if step else "N3", "data": data, **extra},
+    )
+    recipients = ["cec", f"association:{candidacy.association_id}", f"candidate:{candidacy.id}"]
+    recipients += ctx.payload.get("_recipients", [])
+    topic = ctx.payload.get("_topic", f"candidacy.{trigger}")
+    for recipient in recipients:
+        session.add(
+            OutboxMessage(
+                delivery_key=f"{event.seq}:{recipient}",
+                event_seq=event.seq,
+                topic=topic,
+                recipient=recipient,
+                payload={"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
+                         "from": before, "to": after, "at": ctx.at.isoformat()},  # fmt: skip
+                created_at=ctx.at,
+            )
+        )
+    session.flush()
+    return Outcome(
+        candidacy_id=candidacy.id,
+        state=after,
+        previous_state=before or "",
+        version=candidacy.version,
+        event_seq=event.seq,
+        allowed=machines.allowed_triggers(after, ctx.calendar, ctx.at),
+        deadlines=[_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
+    )
+
+
+def _deadline_view(row: Any) -> dict[str, Any]:
+    return {"kind": row.kind, "rule": row.rule, "due_at": row.due_at.isoformat(), "due_local": row.due_local}
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything an officer sees on a candidacy: state, version, allowed actions, records, deadlines, history."""
+    at = at or now()
+    with db.reading() as session:
+        candidacy = session.get(Candidacy, candidacy_id)
+        if candidacy is None:
+            raise NotFound(f"no candidacy {candidacy_id}")
+        calendar = calendar_of(candidacy.election)
+        rules = for_kind(candidacy.election.kind)
+        ctx = Context(session, rules, calendar, candidacy.election, candidacy, at)
+        from registrar import conditions as law
+
+        checklist = {
+            kind: law._has_document(ctx, kind)
+            for kind in dict.fromkeys([*rules.N6.documents, *rules.D6.documents])
+        }
+        certificate = session.scalar(
+            select(Certificate.number).where(Certificate.candidacy_id == candidacy.id, Certificate.revoked_at.is_(None))
+        )
+        return {
+            "id": candidacy.id,
+            "election": candidacy.election_id,
+            "person": candidacy.person.full_name,
+            "association": candidacy.association.name_on(local_date(candidacy.nominated_at, rules)),
+            "state": candidacy.state,
+            "state_since": candidacy.state_since.isoformat(),
+            "version": candidacy.version,
+            "phase": machines.phase_at(calendar, at),
+            "allowed": machines.allowed_triggers(candidacy.state, calendar, at),
+            "documents": checklist,
+            "certificate": certificate,
+            "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
+            "history": [
+                {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                 "from": e.from_state, "to": e.to_state}  # fmt: skip
+                for e in audit.history(session, "candidacy", candidacy.id)
+            ],
+        }
+
+
+__all__ = [
+    "Outcome",
+    "RegistrarError",
+    "announce_election",
+    "calendar_of",
+    "extend_nomination",
+    "nominate",
+    "perform",
+    "record_voter_count",
+    "register_association",
+    "rename_association",
+    "set_milestone",
+    "show_candidacy",
+]
+_ = NotAllowed

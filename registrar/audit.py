@@ -1,0 +1,141 @@
+"""The audit trail: append-only and hash-chained.
+
+Each event's hash is SHA-256 over the previous event's hash and the event's own canonical
+JSON, so altering, removing or re-ordering any stored event breaks every hash after it.
+Appends take the one ``audit_head`` row's lock, which orders them into a single chain and
+numbers them without gaps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registrar.models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """The payload as it will read back from a JSON column (dates as ISO strings)."""
+    return json.loads(canonical(value))
+
+
+def _digest(prev_hash: str, event: AuditEvent) -> str:
+    body = canonical(
+        {
+            "seq": event.seq,
+            "at": event.at,
+            "actor": event.actor,
+            "action": event.action,
+            "subject": [event.subject_type, event.subject_id],
+            "from": event.from_state,
+            "to": event.to_state,
+            "payload": event.payload,
+        }
+    )
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    payload: dict[str, Any],
+    from_state: str | None = None,
+    to_state: str | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction; call it last, so the head lock is held briefly."""
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    event = AuditEvent(
+        seq=head.last_seq + 1,
+        at=at,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        from_state=from_state,
+        to_state=to_state,
+        payload=jsonable(payload),
+        prev_hash=head.last_hash,
+    )
+    event.hash = _digest(head.last_hash, event)
+    head.last_seq, head.last_hash = event.seq, event.hash
+    session.add(event)
+    return event
+
+
+@dataclass(frozen=True)
+class Verdict:
+    events: int
+    first_bad: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad is None and not self.problem
+
+
+def _events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch))
+        chunk = list(rows)
+        if not chunk:
+            return
+        yield from chunk
+        last = chunk[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> Verdict:
+    """Recompute the chain; name the first event that was altered, removed or inserted."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for event in _events(session):
+        if event.seq != expected_seq:
+            return Verdict(count, expected_seq, f"event {expected_seq} is missing (the next stored is {event.seq})")
+        if event.prev_hash != prev:
+            return Verdict(count, event.seq, f"event {event.seq} does not follow the event before it")
+        if _digest(prev, event) != event.hash:
+            return Verdict(count, event.seq, f"event {event.seq} was altered: its content does not match its hash")
+        prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.last_seq != count or head.last_hash != prev):
+        return Verdict(count, count + 1, f"the chain ends at event {count} but {head.last_seq} were appended")
+    return Verdict(count)
+
+
+def history(session: Session, subject_type: str, subject_id: str | int) -> list[AuditEvent]:
+    return list(
+        session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id))
+            .order_by(AuditEvent.seq)
+        )
+    )

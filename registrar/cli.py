@@ -1,0 +1,240 @@
+"""The ``registrar`` command line: every action of the domain, for officers and for scripts.
+
+Errors are one readable line on stderr and a non-zero status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from registrar import actions, audit, machines
+from registrar.calendar import CalendarError, Resolution, compute
+from registrar.db import Database, database_url
+from registrar.errors import RegistrarError
+from registrar.rules import RulesError, for_kind
+
+
+def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RegistrarError as err:
+            _die(f"{err.code}: {err}", 1)
+        except RulesError as err:
+            _die(f"rules: {err}", 1)
+        except (OperationalError, ProgrammingError) as err:
+            first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            _die(f"database: {first} (is it set up? run `registrar db upgrade`)", 1)
+
+    return run
+
+
+def _die(message: str, status: int) -> None:
+    click.echo(f"registrar: {message}", err=True)
+    sys.exit(status)
+
+
+def _moment(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    moment = dt.datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00")
+    return moment
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as err:
+        raise click.BadParameter(f"not valid JSON: {err}") from None
+
+
+@click.group()
+@click.option("--database", envvar="REGISTRAR_DATABASE_URL", default=database_url, show_default="sqlite file",
+              help="SQLAlchemy URL (REGISTRAR_DATABASE_URL).")  # fmt: skip
+@click.pass_context
+def main(ctx: click.Context, database: str) -> None:
+    """Registrar: candidate registration for the presidential election."""
+    ctx.obj = {"url": database}
+
+
+def _db(ctx: click.Context) -> Database:
+    return Database(ctx.obj["url"])
+
+
+@main.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_context
+@_fails_cleanly
+def db_upgrade(ctx: click.Context) -> None:
+    """Apply the migrations up to the newest."""
+    database = _db(ctx.parent)  # type: ignore[arg-type]
+    database.upgrade()
+    click.echo(f"database at the newest revision: {database.engine.url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.option("--announced", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Announcement date.")
+@click.option("--election-day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Election day.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=ISO-DATETIME", help="A CEC-set milestone (V1).")
+@click.option("--kind", default="presidential", show_default=True, help="Election kind (its rules file).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def calendar(announced: dt.datetime, election_day: dt.datetime, settings: tuple[str, ...], kind: str, as_json: bool) -> None:
+    """Compute an election calendar (milestones in local time, with the UTC offset)."""
+    try:
+        rules = for_kind(kind)
+        resolutions = [_setting(text, rules.zone) for text in settings]
+        result = compute(announced.date(), election_day.date(), rules, resolutions)
+    except (CalendarError, RulesError, ValueError) as err:
+        _die(str(err), 2)
+        return
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+        return
+    click.echo(f"{rules.title}: announced {announced.date()}, election day {election_day.date()} ({rules.T1.timezone})")
+    for name, value in result.to_json().items():
+        mark = "  (CEC-set)" if result.set_by(name) else ""
+        click.echo(f"  {name:<20} {value}{mark}")
+
+
+def _setting(text: str, zone: Any) -> Resolution:
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"--set {text!r}: expected NAME=ISO-DATETIME")
+    parsed: dt.date | dt.datetime
+    parsed = dt.date.fromisoformat(value) if name == "declarations_as_of" else dt.datetime.fromisoformat(value)
+    if isinstance(parsed, dt.datetime) and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return Resolution(name, parsed, "command line", dt.date.today())
+
+
+@main.command()
+@click.option("--mermaid", is_flag=True, required=True, help="Print the candidacy machine as a Mermaid diagram.")
+def machine(mermaid: bool) -> None:
+    """The candidacy state machine."""
+    click.echo(machines.mermaid())
+
+
+@main.group()
+def candidacy() -> None:
+    """Candidacies."""
+
+
+@candidacy.command("show")
+@click.argument("candidacy_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@_fails_cleanly
+def candidacy_show(ctx: click.Context, candidacy_id: int, as_json: bool) -> None:
+    """A candidacy: state, version, allowed actions, documents, deadlines, history."""
+    view = actions.show_candidacy(_db(ctx.find_root()), candidacy_id)
+    if as_json:
+        click.echo(json.dumps(view, indent=2))
+        return
+    click.echo(f"#{view['id']} {view['person']} ({view['association']}), election {view['election']}")
+    click.echo(f"  state {view['state']} since {view['state_since']}, version {view['version']}, phase {view['phase']}")
+    if view["certificate"]:
+        click.echo(f"  certificate {view['certificate']}")
+    click.echo("  documents: " + ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in view["documents"].items()))
+    for d in view["deadlines"]:
+        click.echo(f"  deadline {d['kind']} ({d['rule']}) due {d['due_local']}")
+    click.echo("  may now: " + (", ".join(view["allowed"]) or "nothing (final)"))
+    for e in view["history"]:
+        click.echo(f"  [{e['seq']}] {e['at']} {e['actor']}: {e['action']} {e['from'] or ''} -> {e['to']}")
+
+
+@main.command()
+@click.argument("candidacy_id", type=int)
+@click.argument("trigger")
+@click.option("--data", default="{}", help="The action's payload as JSON.")
+@click.option("--version", "expected_version", type=int, help="The version you read (optimistic lock).")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help="The moment of the action, ISO-8601 with offset (default: now).")
+@click.pass_context
+@_fails_cleanly
+def act(ctx: click.Context, candidacy_id: int, trigger: str, data: str, expected_version: int | None,
+        actor: str, at: str | None) -> None:  # fmt: skip
+    """Do TRIGGER on a candidacy (the same action the forms and the API call)."""
+    outcome = actions.perform(_db(ctx.find_root()), candidacy_id, trigger, _json(data), actor=actor,
+                              expected_version=expected_version, at=_moment(at))  # fmt: skip
+    click.echo(json.dumps(outcome.as_dict(), indent=2))
+
+
+@main.group()
+def election() -> None:
+    """Elections."""
+
+
+@election.command("announce")
+@click.option("--data", required=True, help="JSON: id, title, announced_on, election_day, registered_voters ...")
+@click.option("--actor", default="cli", show_default=True)
+@click.pass_context
+@_fails_cleanly
+def election_announce(ctx: click.Context, data: str, actor: str) -> None:
+    """Announce an election; its calendar is computed and its cut-offs recorded."""
+    click.echo(actions.announce_election(_db(ctx.find_root()), _json(data), actor=actor))
+
+
+@main.command()
+@click.argument("election_id")
+@click.option("--data", required=True, help="JSON: association_id, person {...}, decision {...}.")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help="ISO-8601 with offset (default: now).")
+@click.pass_context
+@_fails_cleanly
+def nominate(ctx: click.Context, election_id: str, data: str, actor: str, at: str | None) -> None:
+    """Record a nomination by an association's supreme body (N1-N5)."""
+    outcome = actions.nominate(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at))
+    click.echo(json.dumps(outcome.as_dict(), indent=2))
+
+
+@main.group()
+def audit_group() -> None:
+    """The audit trail."""
+
+
+main.add_command(audit_group, "audit")
+
+
+@audit_group.command("verify")
+@click.pass_context
+@_fails_cleanly
+def audit_verify(ctx: click.Context) -> None:
+    """Recompute the hash chain; exit 1 naming the first bad event."""
+    with _db(ctx.find_root()).reading() as session:
+        verdict = audit.verify(session)
+    if not verdict.ok:
+        _die(f"audit chain broken: {verdict.problem}", 1)
+    click.echo(f"audit chain intact: {verdict.events} events")
+
+
+@main.command()
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Build the demo as of this day (default: today).")
+@click.pass_context
+@_fails_cleanly
+def demo(ctx: click.Context, today: dt.datetime | None) -> None:
+    """Set up the database with a realistic demo election and print its state."""
+    from registrar import demo as demo_world
+
+    database = _db(ctx.find_root())
+    database.upgrade()
+    election_id = demo_world.build(database, today.date() if today else None)
+    click.echo(demo_world.summary(database, election_id))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,264 @@
+"""The law's conditions, one function per rule, each returning what is unmet and why.
+
+A condition reads the stored records of a candidacy (the action has already written the
+ones it brings, in the same transaction), so the same check serves the step that files a
+document and the registration decision that relies on it. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registrar.calendar import ElectionCalendar, local_date
+from registrar.eligibility import Unmet, unmet_requirements
+from registrar.models import (
+    Association,
+    Candidacy,
+    Contribution,
+    Deadline,
+    Declaration,
+    Document,
+    Election,
+    LanguageConclusion,
+    MedicalConclusion,
+    NominationDecision,
+    SignatureProtocol,
+)
+from registrar.rules import Rules, as_decimal
+
+
+@dataclass
+class Context:
+    """What a condition may look at: the records, the law, the calendar and the moment."""
+
+    session: Session
+    rules: Rules
+    calendar: ElectionCalendar
+    election: Election
+    candidacy: Candidacy
+    at: dt.datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+    unmet: list[Unmet] = field(default_factory=list)
+
+    def local(self, moment: dt.datetime) -> str:
+        return self.calendar.local(moment).strftime("%Y-%m-%d %H:%M %z")
+
+    def one(self, model: type[Any]) -> Any:
+        return self.session.scalar(select(model).where(model.candidacy_id == self.candidacy.id))
+
+
+Condition = Callable[[Context], list[Unmet]]
+
+
+# --- Nomination --------------------------------------------------------------------------
+
+
+def nominator_qualifies(ctx: Context) -> list[Unmet]:
+    """N1: a national public association, registered and not liquidated, nominates."""
+    association: Association = ctx.candidacy.association
+    unmet = []
+    if association.kind not in ctx.rules.N1.nominator_kinds:
+        kinds = ", ".join(ctx.rules.N1.nominator_kinds)
+        unmet.append(Unmet("N1", f"{association.name} is a {association.kind} association; only {kinds} ones nominate"))
+    day = local_date(ctx.at, ctx.rules)
+    if association.registered_on > day or (association.liquidated_on and association.liquidated_on <= day):
+        unmet.append(Unmet("N1", f"{association.name} is not a registered association on {day.isoformat()}"))
+    return unmet
+
+
+def supreme_body_majority(ctx: Context) -> list[Unmet]:
+    """N3: a majority of the supreme body's members (or of those present, if configured) voted for."""
+    decision: NominationDecision | None = ctx.one(NominationDecision)
+    if decision is None:
+        return [Unmet("N3", "no decision of the association's supreme body is recorded")]
+    base = decision.members if ctx.rules.N3.majority_of == "members" else decision.present
+    if decision.votes_for * 2 <= base:
+        return [Unmet("N3", f"{decision.votes_for} votes for is not a majority of the {base} {ctx.rules.N3.majority_of}")]
+    return []
+
+
+def one_candidacy_per_association(ctx: Context) -> list[Unmet]:
+    """N5: an association nominates one candidate; a withdrawn or revoked one no longer counts."""
+    limit = ctx.rules.N5.candidacies_per_association
+    others = ctx.session.scalar(
+        select(func.count(Candidacy.id)).where(
+            Candidacy.election_id == ctx.election.id,
+            Candidacy.association_id == ctx.candidacy.association_id,
+            Candidacy.id != ctx.candidacy.id,
+            Candidacy.state.not_in(REPLACEABLE),
+        )
+    )
+    if others and others >= limit:
+        return [Unmet("N5", f"{ctx.candidacy.association.name} has already nominated {others} candidate(s) in this election")]
+    return []
+
+
+REPLACEABLE = ("withdrawn", "revoked")
+
+
+# --- Documents --------------------------------------------------------------------------
+
+
+def _required_filers(ctx: Context) -> list[str]:
+    filers = list(ctx.rules.D1.filers)
+    if not ctx.candidacy.person.married and "spouse" in filers:
+        filers.remove("spouse")
+    return filers
+
+
+def declarations_filed(ctx: Context) -> list[Unmet]:
+    """D1: candidate and spouse each declared, valued as of the first day of the nomination month."""
+    filed = {d.filer: d for d in ctx.session.scalars(select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id))}
+    unmet = []
+    for filer in _required_filers(ctx):
+        declaration = filed.get(filer)
+        if declaration is None:
+            unmet.append(Unmet("D1", f"the {filer}'s declaration of assets and liabilities is not filed"))
+        elif declaration.valued_as_of != ctx.calendar.declarations_as_of:
+            unmet.append(
+                Unmet(
+                    "D1",
+                    f"the {filer}'s declaration is valued as of {declaration.valued_as_of.isoformat()}, "
+                    f"not {ctx.calendar.declarations_as_of.isoformat()}",
+                )
+            )
+    return unmet
+
+
+def _has_document(ctx: Context, kind: str) -> bool:
+    probes: dict[str, Callable[[], bool]] = {
+        "minutes_extract": lambda: ctx.one(NominationDecision) is not None,
+        "signature_protocols": lambda: bool(
+            ctx.session.scalar(select(func.count(SignatureProtocol.id)).where(SignatureProtocol.candidacy_id == ctx.candidacy.id))
+        ),
+        "declaration_certificates": lambda: not declarations_filed(ctx),
+        "contribution_receipt": lambda: ctx.one(Contribution) is not None,
+        "medical_conclusion": lambda: ctx.one(MedicalConclusion) is not None,
+        "language_conclusion": lambda: ctx.one(LanguageConclusion) is not None,
+    }
+    probe = probes.get(kind)
+    if probe is not None:
+        return probe()
+    return (
+        ctx.session.scalar(select(Document.id).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == kind))
+        is not None
+    )
+
+
+def nomination_papers(ctx: Context) -> list[Unmet]:
+    """N6: consent, minutes extract and contribution receipt are with the CEC."""
+    return [Unmet("N6", f"missing: {kind.replace('_', ' ')}") for kind in ctx.rules.N6.documents if not _has_document(ctx, kind)]
+
+
+def registration_documents(ctx: Context) -> list[Unmet]:
+    """D6: the complete set of registration documents (those N6 already names are reported there)."""
+    named_by_n6 = set(ctx.rules.N6.documents) if "N6" in ctx.rules else set()
+    return [
+        Unmet("D6", f"missing: {kind.replace('_', ' ')}")
+        for kind in ctx.rules.D6.documents
+        if kind not in named_by_n6 and not _has_document(ctx, kind)
+    ]
+
+
+def medically_fit(ctx: Context) -> list[Unmet]:
+    """D3: the medical conclusion finds no disease on the list that prevents registration."""
+    conclusion: MedicalConclusion | None = ctx.one(MedicalConclusion)
+    if conclusion is None:
+        return [Unmet("D3", "no medical conclusion")]
+    if not conclusion.fit:
+        return [Unmet("D3", f"medical conclusion {conclusion.number} finds a disease that prevents registration")]
+    return []
+
+
+def signatures_required(rules: Rules, voters: int) -> tuple[int, int, int]:
+    """D4: (signatures needed, regions needed, signatures a region must hold to count)."""
+    total = math.ceil(Decimal(voters) * as_decimal(rules.D4.signature_share_percent) / 100)
+    numerator, denominator = rules.D4.min_regions_fraction
+    regions = math.ceil(Decimal(len(rules.D4.regions) * numerator) / denominator)
+    per_region = math.ceil(Decimal(total) / regions * as_decimal(rules.D4.even_split_min_fraction))
+    return total, regions, per_region
+
+
+def enough_signatures(ctx: Context) -> list[Unmet]:
+    """D4: 1% of the voters, evenly representing at least two thirds of the regions."""
+    voters = ctx.election.registered_voters
+    if not voters:
+        return [Unmet("D4", "the number of registered voters on the reference date is not recorded for this election")]
+    total_needed, regions_needed, per_region = signatures_required(ctx.rules, voters)
+    protocols = list(ctx.session.scalars(select(SignatureProtocol).where(SignatureProtocol.candidacy_id == ctx.candidacy.id)))
+    valid = sum(p.valid for p in protocols)
+    counted = [p.region for p in protocols if p.valid >= per_region]
+    unmet = []
+    if valid < total_needed:
+        unmet.append(Unmet("D4", f"{valid:,} valid signatures, {total_needed:,} needed (1% of {voters:,} voters)"))
+    if len(counted) < regions_needed:
+        unmet.append(
+            Unmet(
+                "D4",
+                f"{len(counted)} regions hold at least {per_region:,} valid signatures each, {regions_needed} needed",
+            )
+        )
+    return unmet
+
+
+def contribution_paid(ctx: Context) -> list[Unmet]:
+    """D5: 50 minimum wages as in force on the day of payment."""
+    contribution: Contribution | None = ctx.one(Contribution)
+    if contribution is None:
+        return [Unmet("D5", "the election contribution is not paid")]
+    due = ctx.rules.contribution_due_on(contribution.paid_on)
+    if contribution.amount < due:
+        return [
+            Unmet(
+                "D5",
+                f"{contribution.amount:,} tenge paid on {contribution.paid_on.isoformat()}, {due:,} due "
+                f"({ctx.rules.D5.multiplier} x {ctx.rules.minimum_wage_on(contribution.paid_on):,})",
+            )
+        ]
+    return []
+
+
+def eligible(ctx: Context) -> list[Unmet]:
+    """E1-E9, with the linguistic commission's conclusion for E3."""
+    language = ctx.one(LanguageConclusion)
+    return unmet_requirements(ctx.candidacy.person, ctx.calendar, ctx.rules, language)
+
+
+# --- Appeals ----------------------------------------------------------------------------
+
+
+def _appeal_window(ctx: Context) -> Deadline | None:
+    return ctx.session.scalar(
+        select(Deadline).where(
+            Deadline.subject_type == "candidacy",
+            Deadline.subject_id == str(ctx.candidacy.id),
+            Deadline.kind == "appeal_window",
+            Deadline.status == "pending",
+        )
+    )
+
+
+def appeal_window_open(ctx: Context) -> list[Unmet]:
+    """G6: an appeal is filed before the window closes."""
+    window = _appeal_window(ctx)
+    if window is None:
+        return [Unmet("G6", "no appeal window is open for this decision")]
+    if ctx.at >= window.due_at:
+        return [Unmet("G6", f"the appeal window closed at {ctx.local(window.due_at)}")]
+    return []
+
+
+def appeal_window_lapsed(ctx: Context) -> list[Unmet]:
+    """G6: the decision becomes final only once the window has passed without an appeal."""
+    window = _appeal_window(ctx)
+    if window is not None and ctx.at < window.due_at:
+        return [Unmet("G6", f"the appeal window is open until {ctx.local(window.due_at)}")]
+    return []

@@ -1,0 +1,228 @@
+"""A realistic demo election, with candidacies in every state of the machine.
+
+The election's dates are set around ``today`` so that, when the demo is opened, registration
+is under way: the candidacies got where they are through the same actions an officer uses,
+each at a moment in the past. ``papers`` and ``walk`` are also what the tests and the
+benchmark use to bring a candidacy to a state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+
+from registrar import actions
+from registrar.actions import calendar_of
+from registrar.calendar import ElectionCalendar
+from registrar.db import Database
+from registrar.machines import STATES
+from registrar.models import Candidacy, Election
+from registrar.rules import Rules, for_kind
+
+DEMO_ID = "demo-presidential"
+OFFICER = "demo:clerk"
+VOTERS = 12_100_000
+
+ASSOCIATIONS = [
+    ("0001-AM", "Nur Otan", "national", "1999-03-01", [("Amanat", "2022-03-01")]),
+    ("0002-AZ", "Ak Zhol Democratic Party", "national", "2002-04-12", []),
+    ("0003-PP", "Communist People's Party of Kazakhstan", "national", "2004-06-21",
+     [("People's Party of Kazakhstan", "2020-11-13")]),
+    ("0004-AU", "Auyl People's Democratic Patriotic Party", "national", "2000-03-10", []),
+    ("0005-NS", "National Social Democratic Party", "national", "2006-09-10", []),
+    ("0006-RE", "Respublica", "national", "2022-12-20", []),
+    ("0007-BA", "Baytak Green Party", "national", "2022-12-20", []),
+    ("0008-TU", "Federation of Trade Unions of Kazakhstan", "national", "1992-06-01", []),
+    ("0009-WU", "Union of Women of Intellectual Labour", "national", "1995-05-15", []),
+    ("0010-VE", "Union of Veterans of Afghanistan", "national", "1993-01-20", []),
+    ("0011-YO", "Zhas Otan Youth Wing", "national", "2008-02-02", []),
+    ("0012-FA", "Farmers' Union of Kazakhstan", "national", "1997-10-10", []),
+    ("0013-EN", "Engineers' Association of Kazakhstan", "national", "2001-04-04", []),
+    ("0014-KA", "Karaganda Miners' Association", "regional", "2003-08-08", []),
+]
+
+# (person, state): twelve people, one for each state the machine has.
+PEOPLE = [
+    ("Aigerim Sarsenbayeva", "nominated"),
+    ("Bolat Zhaksylykov", "declarations_filed"),
+    ("Dana Omarova", "medical_check"),
+    ("Yerlan Tulegenov", "documents_submitted"),
+    ("Gulnara Abenova", "registered"),
+    ("Marat Kenzhebekov", "registered"),
+    ("Saule Mukhametova", "refused"),
+    ("Timur Bekov", "registration_cancelled"),
+    ("Asel Nurlanova", "appealed"),
+    ("Nurlan Dzhaksybekov", "withdrawn"),
+    ("Zhanna Iskakova", "revoked"),
+    ("Kairat Zhunusov", "refused_final"),
+    ("Aliya Serikbayeva", "cancelled_final"),
+]
+
+
+def person(name: str, election_day: dt.date, **overrides: Any) -> dict[str, Any]:
+    """An eligible person (E1-E9); ``overrides`` make them fail a rule."""
+    return {
+        "full_name": name,
+        "birth_date": election_day.replace(year=election_day.year - 52).isoformat(),
+        "citizen_by_birth": True,
+        "resident_since": election_day.replace(year=election_day.year - 52).isoformat(),
+        "education_level": "higher",
+        "public_service_months": 14 * 12,
+        "married": True,
+        "position": "Deputy of the Mazhilis",
+        "place_of_work": "Parliament of the Republic of Kazakhstan",
+        "place_of_residence": "Astana",
+    } | overrides
+
+
+def decision(meeting_on: dt.date, members: int = 120, votes_for: int = 101) -> dict[str, Any]:
+    return {"body": "congress", "meeting_on": meeting_on.isoformat(), "members": members, "present": 110,
+            "votes_for": votes_for, "minutes_number": f"C-{meeting_on:%Y%m%d}"}  # fmt: skip
+
+
+def papers(trigger: str, calendar: ElectionCalendar, rules: Rules, day: dt.date, **extra: Any) -> list[dict[str, Any]]:
+    """The payloads an officer enters for ``trigger``, complete and valid, dated ``day``."""
+    iso = day.isoformat()
+    declared = calendar.declarations_as_of.isoformat()
+    if trigger == "file_declarations":
+        return [{"declarations": [
+            {"filer": filer, "valued_as_of": declared, "filed_on": iso, "revenue_office": "SRC Astana",
+             "receipt_number": f"R-{filer}-{iso}"} for filer in rules.D1.filers]}]  # fmt: skip
+    if trigger == "medical_check":  # what happens while in medical_check
+        regions = rules.D4.regions[:15]
+        per_region = VOTERS // 100 // 14 + 500
+        return [
+            {"_trigger": "record_medical_conclusion", "institution": "Central Clinical Hospital",
+             "number": f"MC-{iso}", "issued_on": iso, "fit": True},
+            {"_trigger": "record_language_conclusion", "decided_on": iso, "linguists": 7, "fluent": True},
+            {"_trigger": "record_contribution", "amount": rules.contribution_due_on(day), "paid_on": iso,
+             "receipt_number": f"P-{iso}"},
+            {"_trigger": "record_document", "kind": "consent", "received_on": iso, "reference": "consent letter"},
+            {"_trigger": "record_document", "kind": "biography", "received_on": iso, "reference": "biography"},
+            *[{"_trigger": "record_signature_protocol", "region": r["code"], "commission": f"TEC {r['name']}",
+               "signed_on": iso, "submitted": per_region + 300, "valid": per_region} for r in regions],
+        ]  # fmt: skip
+    resolution = {"number": extra.get("number", f"{trigger}-{iso}"), "decided_on": iso}
+    if trigger in ("refuse", "cancel_registration"):
+        return [resolution | {"grounds": [extra.get("ground", "documents_missing")], "reason": "demo"}]
+    if trigger == "appeal":
+        return [{"case_number": f"SC-{iso}", "filed_on": iso}]
+    if trigger in ("start_medical_check", "submit_documents", "close_appeal_window"):
+        return [{}]
+    return [resolution]
+
+
+# The way to each state from "nominated": the triggers, in order.
+ROUTES: dict[str, list[str]] = {
+    "nominated": [],
+    "declarations_filed": ["file_declarations"],
+    "medical_check": ["file_declarations", "start_medical_check"],
+    "documents_submitted": ["file_declarations", "start_medical_check", "medical_check", "submit_documents"],
+}
+ROUTES["registered"] = [*ROUTES["documents_submitted"], "register"]
+ROUTES["refused"] = [*ROUTES["declarations_filed"], "refuse"]
+ROUTES["registration_cancelled"] = [*ROUTES["registered"], "cancel_registration"]
+ROUTES["appealed"] = [*ROUTES["refused"], "appeal"]
+ROUTES["withdrawn"] = [*ROUTES["medical_check"], "withdraw"]
+ROUTES["revoked"] = ["revoke_nomination"]
+ROUTES["refused_final"] = [*ROUTES["refused"], "close_appeal_window"]
+ROUTES["cancelled_final"] = [*ROUTES["registration_cancelled"], "close_appeal_window"]
+assert set(ROUTES) == set(STATES)
+
+
+def walk(db: Database, candidacy_id: int, state: str, start: dt.datetime, *, actor: str = OFFICER) -> dt.datetime:
+    """Bring a nominated candidacy to ``state`` through the actions, an hour apart from ``start``.
+
+    Steps that wait for a window to lapse (close_appeal_window) jump past it. Returns the
+    moment of the last action.
+    """
+    with db.reading() as session:
+        candidacy = session.get(Candidacy, candidacy_id)
+        assert candidacy is not None
+        calendar, rules = calendar_of(candidacy.election), for_kind(candidacy.election.kind)
+    at = start
+    for trigger in ROUTES[state]:
+        at += dt.timedelta(hours=1)
+        if trigger == "close_appeal_window":
+            at += dt.timedelta(days=rules.G6.appeal_days + 1)
+        if trigger in ("register", "refuse") and at < calendar.registration_opens:
+            at = calendar.registration_opens + dt.timedelta(hours=10)
+        for payload in papers(trigger, calendar, rules, calendar.local(at).date()):
+            step = payload.pop("_trigger", trigger)
+            actions.perform(db, candidacy_id, step, payload, actor=actor, at=at)
+    return at
+
+
+def build(db: Database, today: dt.date | None = None) -> str:
+    """Create the demo election (once) as of ``today``: registration open, every state present."""
+    today = today or dt.date.today()
+    with db.reading() as session:
+        if session.get(Election, DEMO_ID) is not None:
+            return DEMO_ID
+    # Registration opened about three weeks ago and closes in two days (G1), so decisions,
+    # lapsed appeal windows and the live documents all fit before today.
+    election_day = today + dt.timedelta(days=42)
+    announced = election_day - dt.timedelta(days=120)
+    rules = for_kind("presidential")
+    epoch = dt.datetime.combine(announced, dt.time(10), tzinfo=rules.zone)
+    actions.announce_election(
+        db,
+        {"id": DEMO_ID, "title": f"Presidential election {election_day.year} (demo)", "kind": "presidential",
+         "announced_on": announced.isoformat(), "election_day": election_day.isoformat(),
+         "registered_voters": VOTERS, "voters_counted_on": announced.isoformat()},
+        actor="demo:commission", at=epoch,
+    )  # fmt: skip
+    ids = []
+    for number, name, kind, registered, renames in ASSOCIATIONS:
+        ids.append(actions.register_association(db, {"registration_number": number, "name": name, "kind": kind,
+                                                     "registered_on": registered}, actor="demo:ministry", at=epoch))  # fmt: skip
+        for new_name, valid_from in renames:
+            actions.rename_association(db, ids[-1], {"name": new_name, "valid_from": valid_from},
+                                       actor="demo:ministry", at=epoch)  # fmt: skip
+    with db.reading() as session:
+        election = session.get(Election, DEMO_ID)
+        assert election is not None
+        calendar = calendar_of(election)
+    for index, (name, state) in enumerate(PEOPLE):
+        at = calendar.nomination_opens + dt.timedelta(days=2, hours=index)
+        outcome = actions.nominate(
+            db, DEMO_ID,
+            {"association_id": ids[index], "person": person(name, election_day, married=index % 3 != 0),
+             "decision": decision(calendar.local(at).date() - dt.timedelta(days=1))},
+            actor=OFFICER, at=at,
+        )  # fmt: skip
+        walk(db, outcome.candidacy_id, state, calendar.registration_opens + dt.timedelta(days=index % 4))
+    return DEMO_ID
+
+
+def summary(db: Database, election_id: str) -> str:
+    """The state of the election, as an officer would read it at the start of the day."""
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        assert election is not None
+        calendar = calendar_of(election)
+        by_state = Counter(
+            dict(
+                session.execute(
+                    select(Candidacy.state, func.count(Candidacy.id))
+                    .where(Candidacy.election_id == election_id)
+                    .group_by(Candidacy.state)
+                ).all()
+            )
+        )
+        registered = list(
+            session.scalars(
+                select(Candidacy).where(Candidacy.election_id == election_id, Candidacy.state == "registered")
+            )
+        )
+        lines = [f"{election.title} [{election.id}], election day {election.election_day}"]
+        lines.append(f"phase now: {actions.machines.phase_at(calendar, actions.now())}")
+        lines += [f"  {name:<20} {value}" for name, value in calendar.to_json().items()]
+        lines.append("candidacies by state:")
+        lines += [f"  {state:<24} {by_state.get(state, 0)}" for state in STATES]
+        lines.append("registered candidates (G2):")
+        lines += [f"  {c.person.full_name}, born {c.person.birth_date.year}, {c.association.name}" for c in registered]
+    return "\n".join(lines)

@@ -1,0 +1,425 @@
+"""Durable records: what the CEC, the associations and the courts decide, and when.
+
+One table per thing the law names. The candidacy's state is a plain column driven by the
+one shared machine in :mod:`registrar.machines`; ``version`` is SQLAlchemy's optimistic
+lock, so a write from a stale read raises instead of overwriting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware datetimes stored as UTC; SQLite keeps no offset, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: every instant in Registrar is timezone-aware")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+# --- Elections ---------------------------------------------------------------------------
+
+
+class Election(Base):
+    __tablename__ = "election"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    announced_on: Mapped[dt.date] = mapped_column(Date)
+    election_day: Mapped[dt.date] = mapped_column(Date)
+    phase: Mapped[str] = mapped_column(String(40))
+    registered_voters: Mapped[int | None] = mapped_column(BigInteger)
+    voters_counted_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    resolutions: Mapped[list[CalendarResolution]] = relationship(
+        order_by="CalendarResolution.id", cascade="all, delete-orphan", lazy="selectin"
+    )
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CalendarResolution(Base):
+    """V1: a CEC resolution that sets one milestone of an election's calendar."""
+
+    __tablename__ = "calendar_resolution"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"), index=True)
+    milestone: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(40))  # ISO datetime with offset, or a date
+    number: Mapped[str] = mapped_column(String(40))
+    adopted_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime]
+
+
+# --- Associations and people -------------------------------------------------------------
+
+
+class Association(Base):
+    """A public association; only registered national ones may nominate (N1)."""
+
+    __tablename__ = "association"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_number: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # national | regional | local
+    registered_on: Mapped[dt.date] = mapped_column(Date)
+    liquidated_on: Mapped[dt.date | None] = mapped_column(Date)
+    names: Mapped[list[AssociationName]] = relationship(
+        order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def name_on(self, day: dt.date) -> str:
+        """Parties rename: the name in force on ``day`` (the first one before it began)."""
+        current = self.names[0].name
+        for entry in self.names:
+            if entry.valid_from <= day:
+                current = entry.name
+        return current
+
+    @property
+    def name(self) -> str:
+        return self.names[-1].name
+
+
+class AssociationName(Base):
+    __tablename__ = "association_name"
+    __table_args__ = (UniqueConstraint("association_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+
+
+class Person(Base):
+    """A nominee, with the facts eligibility (E1-E9) is decided on."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    citizen_by_birth: Mapped[bool] = mapped_column(Boolean)
+    resident_since: Mapped[dt.date | None] = mapped_column(Date)
+    education_level: Mapped[str] = mapped_column(String(40))
+    public_service_months: Mapped[int] = mapped_column(Integer)
+    legally_incompetent: Mapped[bool] = mapped_column(Boolean, default=False)
+    detained_by_court_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    unexpunged_criminal_record: Mapped[bool] = mapped_column(Boolean, default=False)
+    presidential_terms_served: Mapped[int] = mapped_column(Integer, default=0)
+    married: Mapped[bool] = mapped_column(Boolean, default=False)
+    # G2: what the published list shows, besides the name and the birth year.
+    position: Mapped[str] = mapped_column(String(300), default="")
+    place_of_work: Mapped[str] = mapped_column(String(300), default="")
+    place_of_residence: Mapped[str] = mapped_column(String(300), default="")
+
+
+# --- Candidacies and their records ---------------------------------------------------------
+
+
+class Candidacy(Base):
+    __tablename__ = "candidacy"
+    __table_args__ = (
+        Index("ix_candidacy_election_state", "election_id", "state"),
+        Index("ix_candidacy_election_association", "election_id", "association_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    association_id: Mapped[int] = mapped_column(ForeignKey("association.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    state: Mapped[str] = mapped_column(String(40))
+    # Which decision an appeal is against, so the court's dismissal lands on the right final state.
+    appealed_from: Mapped[str | None] = mapped_column(String(40))
+    nominated_at: Mapped[dt.datetime]
+    state_since: Mapped[dt.datetime]
+    # Every action touches it, so every action moves the optimistic-lock version on.
+    updated_at: Mapped[dt.datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    election: Mapped[Election] = relationship(lazy="joined")
+    association: Mapped[Association] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class NominationDecision(Base):
+    """N3: the supreme body's decision, as the extract of its minutes records it."""
+
+    __tablename__ = "nomination_decision"
+    __table_args__ = (
+        CheckConstraint("present <= members", name="present_within_members"),
+        CheckConstraint("votes_for <= present", name="votes_within_present"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), unique=True)
+    body: Mapped[str] = mapped_column(String(200))
+    meeting_on: Mapped[dt.date] = mapped_column(Date)
+    members: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    votes_for: Mapped[int] = mapped_column(Integer)
+    minutes_number: Mapped[str] = mapped_column(String(60))
+
+
+class Declaration(Base):
+    """D1: a declaration of assets and liabilities, by the candidate or the spouse; G4: its verification."""
+
+    __tablename__ = "declaration"
+    __table_args__ = (UniqueConstraint("candidacy_id", "filer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"))
+    filer: Mapped[str] = mapped_column(String(20))
+    valued_as_of: Mapped[dt.date] = mapped_column(Date)
+    filed_on: Mapped[dt.date] = mapped_column(Date)
+    revenue_office: Mapped[str] = mapped_column(String(200))
+    receipt_number: Mapped[str] = mapped_column(String(60))
+    verification: Mapped[str] = mapped_column(String(20), default="pending")  # pending | confirmed | false
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class InformationRequest(Base):
+    """D2: a request to an organisation about the candidate's assets, answered within 4 days."""
+
+    __tablename__ = "information_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
+    organisation: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime]
+    answered_at: Mapped[dt.datetime | None]
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class MedicalConclusion(Base):
+    """D3."""
+
+    __tablename__ = "medical_conclusion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), unique=True)
+    institution: Mapped[str] = mapped_column(String(300))
+    number: Mapped[str] = mapped_column(String(60))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    fit: Mapped[bool] = mapped_column(Boolean)
+
+
+class LanguageConclusion(Base):
+    """E3: the linguistic commission's conclusion on fluency in the state language."""
+
+    __tablename__ = "language_conclusion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), unique=True)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    linguists: Mapped[int] = mapped_column(Integer)
+    fluent: Mapped[bool] = mapped_column(Boolean)
+
+
+class SignatureProtocol(Base):
+    """D4: a territorial commission's protocol of the verified signatures in one region."""
+
+    __tablename__ = "signature_protocol"
+    __table_args__ = (UniqueConstraint("candidacy_id", "region"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"))
+    region: Mapped[str] = mapped_column(String(8))
+    commission: Mapped[str] = mapped_column(String(300))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    submitted: Mapped[int] = mapped_column(Integer)
+    valid: Mapped[int] = mapped_column(Integer)
+
+
+class Contribution(Base):
+    """D5: the election contribution, due at 50 minimum wages on the day it is paid."""
+
+    __tablename__ = "contribution"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), unique=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    receipt_number: Mapped[str] = mapped_column(String(60))
+
+
+class Document(Base):
+    """D6 / N6: a registration document received by the CEC (consent, biography ...)."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("candidacy_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200))
+
+
+class Decision(Base):
+    """A CEC or court decision on a candidacy, with its resolution number and grounds (G2-G6)."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # the trigger: register, refuse, cancel_registration ...
+    body: Mapped[str] = mapped_column(String(40))  # CEC | Supreme Court | association | candidate
+    number: Mapped[str] = mapped_column(String(60))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    grounds: Mapped[list[Any]] = mapped_column(default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[dt.datetime]
+
+
+class Appeal(Base):
+    """G6: an appeal to the Supreme Court against a refusal or a cancellation."""
+
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
+    against: Mapped[str] = mapped_column(String(40))  # refused | registration_cancelled
+    case_number: Mapped[str] = mapped_column(String(60))
+    filed_at: Mapped[dt.datetime]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # upheld | dismissed
+    decided_at: Mapped[dt.datetime | None]
+
+
+class Certificate(Base):
+    """G2: the registration certificate; its number is unique across all elections."""
+
+    __tablename__ = "certificate"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
+    issued_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+# --- Time, trail and messages -------------------------------------------------------------
+
+
+class Deadline(Base):
+    """A legal deadline; the sweep (next issue) fires due ones. Pending ones belong to a state."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (
+        Index(
+            "ix_deadline_pending_due",
+            "due_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_deadline_subject", "subject_type", "subject_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # scheduling the same deadline twice is a no-op
+    subject_type: Mapped[str] = mapped_column(String(20))  # candidacy | election
+    subject_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(60))
+    rule: Mapped[str] = mapped_column(String(8))
+    due_at: Mapped[dt.datetime]
+    due_local: Mapped[str] = mapped_column(String(40))  # the wall-clock time the law speaks of
+    computed_from: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | fired | cancelled
+    created_at: Mapped[dt.datetime]
+    fired_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: each event's hash covers its content and the previous hash."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(40))
+    to_state: Mapped[str | None] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id"),)
+
+
+class AuditHead(Base):
+    """The chain's tip, one row: updating it serialises appends, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """A notification to deliver after commit (next issue), at least once, keyed for de-duplication."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger)
+    topic: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    created_at: Mapped[dt.datetime]

@@ -1,0 +1,277 @@
+"""Payload schemas: every way in (CLI, forms, API, the sweep) validates with these.
+
+A failed load names each field with its messages and nothing is written. Choices that the
+law lists (grounds, regions, document kinds) come from the election's rules, which the
+action puts in :data:`current_rules` while it loads.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from registrar.rules import Rules
+
+current_rules: contextvars.ContextVar[Rules] = contextvars.ContextVar("current_rules")
+
+Name = lambda: fields.String(required=True, validate=validate.Length(min=1, max=300))  # noqa: E731
+Number = lambda: fields.String(required=True, validate=validate.Length(min=1, max=60))  # noqa: E731
+Day = lambda: fields.Date(required=True)  # noqa: E731
+Count = lambda minimum=0: fields.Integer(required=True, strict=True, validate=validate.Range(min=minimum))  # noqa: E731
+
+
+def _from_rules(pick: Callable[[Rules], list[str]], what: str) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        choices = pick(current_rules.get())
+        if value not in choices:
+            raise ValidationError(f"not a {what} of these rules; one of: {', '.join(choices)}")
+
+    return check
+
+
+class Payload(Schema):
+    class Meta:
+        unknown = EXCLUDE  # forms carry CSRF tokens and buttons
+
+
+# --- Elections, associations, people -------------------------------------------------------
+
+
+class ResolutionSchema(Payload):
+    milestone = fields.String(required=True, validate=validate.OneOf(
+        ["nomination_opens", "nomination_closes", "registration_opens", "registration_closes",
+         "declarations_as_of", "voting_opens", "voting_closes"]))  # fmt: skip
+    value = fields.String(required=True, metadata={"description": "ISO-8601 datetime with offset, or a date"})
+    number = Number()
+    adopted_on = Day()
+
+
+class AnnounceElectionSchema(Payload):
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$",
+                       error="lower-case letters, digits and dashes, 2 to 63 characters"))  # fmt: skip
+    title = Name()
+    kind = fields.String(load_default="presidential", validate=validate.Regexp(r"^[a-z][a-z0-9_-]*$"))
+    announced_on = Day()
+    election_day = Day()
+    registered_voters = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
+    voters_counted_on = fields.Date(allow_none=True)
+    resolutions = fields.List(fields.Nested(ResolutionSchema), load_default=list)
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data["election_day"] <= data["announced_on"]:
+            raise ValidationError("must be after the announcement", "election_day")
+
+
+class ExtendNominationSchema(Payload):
+    days = Count(1)
+    number = Number()
+    adopted_on = Day()
+
+
+class VoterCountSchema(Payload):
+    registered_voters = Count(1)
+    voters_counted_on = Day()
+
+
+class AssociationSchema(Payload):
+    registration_number = Number()
+    name = Name()
+    kind = fields.String(required=True, validate=validate.OneOf(["national", "regional", "local"]))
+    registered_on = Day()
+
+
+class RenameSchema(Payload):
+    name = Name()
+    valid_from = Day()
+
+
+class PersonSchema(Payload):
+    full_name = Name()
+    birth_date = Day()
+    citizen_by_birth = fields.Boolean(required=True)
+    resident_since = fields.Date(required=True, allow_none=True)
+    education_level = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    public_service_months = Count()
+    legally_incompetent = fields.Boolean(load_default=False)
+    detained_by_court_order = fields.Boolean(load_default=False)
+    unexpunged_criminal_record = fields.Boolean(load_default=False)
+    presidential_terms_served = fields.Integer(strict=True, load_default=0, validate=validate.Range(min=0))
+    married = fields.Boolean(load_default=False)
+    position = fields.String(load_default="", validate=validate.Length(max=300))
+    place_of_work = fields.String(load_default="", validate=validate.Length(max=300))
+    place_of_residence = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class NominationDecisionSchema(Payload):
+    body = fields.String(load_default="congress", validate=validate.Length(min=1, max=200))
+    meeting_on = Day()
+    members = Count(1)
+    present = Count()
+    votes_for = Count()
+    minutes_number = Number()
+
+    @validates_schema
+    def _sums(self, data: dict[str, Any], **_: Any) -> None:
+        if data["present"] > data["members"]:
+            raise ValidationError("cannot exceed the number of members", "present")
+        if data["votes_for"] > data["present"]:
+            raise ValidationError("cannot exceed the number present", "votes_for")
+
+
+class NominateSchema(Payload):
+    association_id = Count(1)
+    person = fields.Nested(PersonSchema, required=True)
+    decision = fields.Nested(NominationDecisionSchema, required=True)
+
+
+# --- Candidacy actions, one schema per trigger ----------------------------------------------
+
+
+class DeclarationSchema(Payload):
+    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "declaration filer"))
+    valued_as_of = Day()
+    filed_on = Day()
+    revenue_office = Name()
+    receipt_number = Number()
+
+
+class FileDeclarationsSchema(Payload):
+    declarations = fields.List(fields.Nested(DeclarationSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _one_each(self, data: dict[str, Any], **_: Any) -> None:
+        filers = [d["filer"] for d in data["declarations"]]
+        if len(filers) != len(set(filers)):
+            raise ValidationError("one declaration per filer", "declarations")
+
+
+class InformationRequestSchema(Payload):
+    organisation = Name()
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class InformationAnswerSchema(Payload):
+    request_id = Count(1)
+    answer = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class MedicalReferralSchema(Payload):
+    institution = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class MedicalConclusionSchema(Payload):
+    institution = Name()
+    number = Number()
+    issued_on = Day()
+    fit = fields.Boolean(required=True)
+
+
+class LanguageConclusionSchema(Payload):
+    decided_on = Day()
+    linguists = Count(1)
+    fluent = fields.Boolean(required=True)
+
+
+class SignatureProtocolSchema(Payload):
+    region = fields.String(required=True, validate=_from_rules(lambda r: [x["code"] for x in r.D4.regions], "region"))
+    commission = Name()
+    signed_on = Day()
+    submitted = Count()
+    valid = Count()
+
+    @validates_schema
+    def _sums(self, data: dict[str, Any], **_: Any) -> None:
+        if data["valid"] > data["submitted"]:
+            raise ValidationError("cannot exceed the signatures submitted", "valid")
+
+
+class ContributionSchema(Payload):
+    amount = Count(1)
+    paid_on = Day()
+    receipt_number = Number()
+
+
+class DocumentSchema(Payload):
+    kind = fields.String(required=True, validate=_from_rules(lambda r: list(r.D6.documents), "registration document"))
+    received_on = Day()
+    reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ResolutionRecordSchema(Payload):
+    """A decision with its number: the CEC's resolution, the court's ruling, the association's minutes."""
+
+    number = Number()
+    decided_on = Day()
+    reason = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+def _grounds(*rule_ids: str) -> Callable[[str], None]:
+    return _from_rules(lambda r: [g for rid in rule_ids if rid in r for g in getattr(r, rid).grounds], "ground")
+
+
+class RefuseSchema(ResolutionRecordSchema):
+    grounds = fields.List(fields.String(validate=_grounds("G3", "G5")), required=True, validate=validate.Length(min=1))
+
+
+class CancelSchema(ResolutionRecordSchema):
+    grounds = fields.List(
+        fields.String(validate=_grounds("G3", "G4", "G5")), required=True, validate=validate.Length(min=1)
+    )
+
+
+class DeclarationVerificationSchema(Payload):
+    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "declaration filer"))
+    result = fields.String(required=True, validate=validate.OneOf(["confirmed", "false"]))
+    verified_on = Day()
+
+
+class AppealSchema(Payload):
+    case_number = Number()
+    filed_on = Day()
+
+
+class Empty(Payload):
+    pass
+
+
+TRIGGER_SCHEMAS: dict[str, type[Schema]] = {
+    "file_declarations": FileDeclarationsSchema,
+    "send_information_request": InformationRequestSchema,
+    "answer_information_request": InformationAnswerSchema,
+    "start_medical_check": MedicalReferralSchema,
+    "record_medical_conclusion": MedicalConclusionSchema,
+    "record_language_conclusion": LanguageConclusionSchema,
+    "record_signature_protocol": SignatureProtocolSchema,
+    "record_contribution": ContributionSchema,
+    "record_document": DocumentSchema,
+    "submit_documents": Empty,
+    "register": ResolutionRecordSchema,
+    "refuse": RefuseSchema,
+    "record_declaration_verification": DeclarationVerificationSchema,
+    "cancel_registration": CancelSchema,
+    "appeal": AppealSchema,
+    "uphold_appeal": ResolutionRecordSchema,
+    "dismiss_appeal": ResolutionRecordSchema,
+    "close_appeal_window": Empty,
+    "withdraw": ResolutionRecordSchema,
+    "revoke_nomination": ResolutionRecordSchema,
+}
+
+
+def load(schema: type[Schema], payload: Any, rules: Rules) -> dict[str, Any]:
+    """Validate ``payload``; raise :class:`registrar.errors.InvalidPayload` naming each bad field."""
+    from registrar.errors import InvalidPayload
+
+    if not isinstance(payload, dict):
+        raise InvalidPayload({"_schema": ["the payload must be a JSON object"]})
+    token = current_rules.set(rules)
+    try:
+        return dict(schema().load(payload))
+    except ValidationError as err:
+        raise InvalidPayload(err.normalized_messages()) from None
+    finally:
+        current_rules.reset(token)

@@ -1,0 +1,92 @@
+"""A regular presidential election and ways to bring candidacies into it, for the domain tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from registrar import actions, demo
+from registrar.calendar import ElectionCalendar
+from registrar.db import Database
+from registrar.rules import Rules
+
+# A regular election: announced 2029-08-24, voting 2029-11-25 (Asia/Almaty, UTC+5).
+ELECTION_ID = "kz-2029"
+ANNOUNCED = dt.date(2029, 8, 24)
+ELECTION_DAY = dt.date(2029, 11, 25)
+
+
+@dataclass
+class World:
+    """One announced election with national associations, and helpers to nominate and walk candidacies."""
+
+    db: Database
+    rules: Rules
+    calendar: ElectionCalendar
+    associations: list[int]
+    regional: int
+
+    @property
+    def nomination_time(self) -> dt.datetime:
+        return self.calendar.nomination_opens + dt.timedelta(days=3, hours=10)
+
+    @property
+    def registration_time(self) -> dt.datetime:
+        return self.calendar.registration_opens + dt.timedelta(days=2, hours=10)
+
+    def nominate(self, association: int | None = None, *, at: dt.datetime | None = None, **person: Any) -> int:
+        """Nominate an eligible person (``person`` overrides their facts); returns the candidacy id."""
+        association = association if association is not None else self.associations[0]
+        at = at or self.nomination_time
+        outcome = actions.nominate(
+            self.db, ELECTION_ID,
+            {"association_id": association,
+             "person": demo.person(person.pop("full_name", "Test Candidate"), ELECTION_DAY, **person),
+             "decision": demo.decision(self.calendar.local(at).date() - dt.timedelta(days=1))},
+            actor="test:clerk", at=at,
+        )  # fmt: skip
+        return outcome.candidacy_id
+
+    def walk(self, candidacy_id: int, state: str, start: dt.datetime | None = None) -> dt.datetime:
+        """Bring a candidacy to ``state`` through the real actions; returns the last action's moment."""
+        return demo.walk(self.db, candidacy_id, state, start or self.registration_time, actor="test:clerk")
+
+    def act(self, candidacy_id: int, trigger: str, payload: dict[str, Any] | None = None,
+            at: dt.datetime | None = None, **kw: Any) -> actions.Outcome:  # fmt: skip
+        return actions.perform(self.db, candidacy_id, trigger, payload or {}, actor="test:clerk",
+                               at=at or self.registration_time, **kw)  # fmt: skip
+
+
+@pytest.fixture
+def world(db: Database, rules: Rules) -> World:
+    at = dt.datetime.combine(ANNOUNCED, dt.time(11), tzinfo=rules.zone)
+    actions.announce_election(
+        db,
+        {"id": ELECTION_ID, "title": "Presidential election 2029", "announced_on": ANNOUNCED.isoformat(),
+         "election_day": ELECTION_DAY.isoformat(), "registered_voters": demo.VOTERS,
+         "voters_counted_on": ANNOUNCED.isoformat()},
+        actor="test:commission", at=at,
+    )  # fmt: skip
+    ids = [
+        actions.register_association(
+            db, {"registration_number": f"N-{i:03d}", "name": f"National Association {i}", "kind": "national",
+                 "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
+        for i in range(1, 9)
+    ]
+    regional = actions.register_association(
+        db, {"registration_number": "R-001", "name": "Regional Association", "kind": "regional",
+             "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
+    with db.reading() as session:
+        from registrar.models import Election
+
+        election = session.get(Election, ELECTION_ID)
+        assert election is not None
+        calendar = actions.calendar_of(election)
+    return World(db, rules, calendar, ids, regional)
+
+
+WorldFactory = Callable[[], World]
