@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from registrar import audit, deadlines, machines, schemas
@@ -217,10 +218,12 @@ def extend_nomination(
             unmet.append(f"N7: {registered} candidates are registered, the extension is for fewer than {rules.N7.min_registered}")
         if unmet:
             raise GuardFailed("extend_nomination", [_unmet(u) for u in unmet])
-        shift = dt.timedelta(days=data["days"])
+        # The extension reopens nomination, so it runs from the close of registration: nomination
+        # closed before it, and shifting its own close would leave it in the past. Both cut-offs
+        # end `days` after the registration close.
+        until = calendar.registration_closes + dt.timedelta(days=data["days"])
         extended = [
-            Resolution(name, getattr(calendar, name) + shift, data["number"], data["adopted_on"])
-            for name in ("nomination_closes", "registration_closes")
+            Resolution(name, until, data["number"], data["adopted_on"]) for name in ("nomination_closes", "registration_closes")
         ]
         try:
             new = compute(election.announced_on, election.election_day, rules, [*calendar.resolutions, *extended])
@@ -533,6 +536,9 @@ def perform(
                 session.flush()
             after = machines.fire(ctx, trigger)
             candidacy.updated_at = at
+            # An action at the same instant as the last one leaves updated_at unchanged; flag it so
+            # the row is still updated and the optimistic-lock version still moves on.
+            flag_modified(candidacy, "updated_at")
             if after != before:
                 candidacy.state_since = at
                 deadlines.follow_state(session, candidacy.id, after, at=at, rules=rules, calendar=ctx.calendar)

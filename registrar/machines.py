@@ -253,7 +253,9 @@ def step_for(trigger: str, state: str) -> Step:
         if step.trigger == trigger and state in step.source:
             return step
     if trigger not in TRIGGERS:
-        raise NotAllowed(trigger, state, f"{trigger!r} is not an action on a candidacy (known: {', '.join(TRIGGERS)})")
+        raise NotAllowed(
+            trigger, state, f"{trigger!r} is not an action on a candidacy ({state!r}; known: {', '.join(TRIGGERS)})"
+        )
     raise NotAllowed(trigger, state)
 
 
