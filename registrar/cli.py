@@ -13,7 +13,8 @@ from functools import wraps
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from alembic.util import CommandError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from registrar import actions, audit, machines
 from registrar.calendar import CalendarError, Resolution, compute
@@ -31,11 +32,23 @@ def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
             _die(f"{err.code}: {err}", 1)
         except RulesError as err:
             _die(f"rules: {err}", 1)
+        except click.UsageError as err:
+            # A bad --data / --at found inside the command: one line, like every other error.
+            _die(err.format_message(), 2)
+        except ArgumentError as err:  # an unusable --database URL (no such dialect, unparsable)
+            _die(f"database: {_first_line(err)}", 1)
+        except CommandError as err:  # Alembic: e.g. the database is at a revision this code does not know
+            _die(f"database: {_first_line(err)}", 1)
         except (OperationalError, ProgrammingError) as err:
-            first = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+            first = _first_line(err.orig) if err.orig else _first_line(err)
             _die(f"database: {first} (is it set up? run `registrar db upgrade`)", 1)
 
     return run
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
 
 
 def _die(message: str, status: int) -> None:
@@ -46,9 +59,12 @@ def _die(message: str, status: int) -> None:
 def _moment(value: str | None) -> dt.datetime | None:
     if value is None:
         return None
-    moment = dt.datetime.fromisoformat(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError as err:
+        raise click.BadParameter(f"not an ISO-8601 moment: {err}", param_hint="'--at'") from None
     if moment.tzinfo is None:
-        raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00")
+        raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00", param_hint="'--at'")
     return moment
 
 
@@ -56,7 +72,7 @@ def _json(value: str) -> Any:
     try:
         return json.loads(value)
     except json.JSONDecodeError as err:
-        raise click.BadParameter(f"not valid JSON: {err}") from None
+        raise click.BadParameter(f"not valid JSON: {err}", param_hint="'--data'") from None
 
 
 @click.group()
@@ -116,7 +132,10 @@ def _setting(text: str, zone: Any) -> Resolution:
     if not sep:
         raise ValueError(f"--set {text!r}: expected NAME=ISO-DATETIME")
     parsed: dt.date | dt.datetime
-    parsed = dt.date.fromisoformat(value) if name == "declarations_as_of" else dt.datetime.fromisoformat(value)
+    try:
+        parsed = dt.date.fromisoformat(value) if name == "declarations_as_of" else dt.datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError(f"--set {text!r}: {err}") from None
     if isinstance(parsed, dt.datetime) and parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)
     return Resolution(name, parsed, "command line", dt.date.today())

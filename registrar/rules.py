@@ -6,7 +6,7 @@ number lives once, in the file. Loading validates each known rule with a marshma
 schema and fails with ``RulesError("<file>: E2.min_age_years: <reason>")``.
 
 Rules a file leaves out are simply not applied (a parliamentary election has no E9); the
-calendar needs T1, N2, G1, D1 and V2, so a file without them is refused.
+calendar needs T1, N2, G1, D1, V1 and V2, so a file without them is refused.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "rules"
 RULE_ID = re.compile(r"^[A-Z][0-9]+$")
-REQUIRED_RULES = ("T1", "N2", "G1", "D1", "V2")
+# What calendar.compute reads for every election (V1: which milestones a resolution may set).
+REQUIRED_RULES = ("T1", "N2", "G1", "D1", "V1", "V2")
 
 
 class RulesError(ValueError):
