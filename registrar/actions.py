@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -573,19 +573,16 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
     recipients = ["cec", f"association:{candidacy.association_id}", f"candidate:{candidacy.id}"]
     recipients += ctx.payload.get("_recipients", [])
     topic = ctx.payload.get("_topic", f"candidacy.{trigger}")
-    for recipient in recipients:
-        session.add(
-            OutboxMessage(
-                delivery_key=f"{event.seq}:{recipient}",
-                event_seq=event.seq,
-                topic=topic,
-                recipient=recipient,
-                payload={"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
-                         "from": before, "to": after, "at": ctx.at.isoformat()},  # fmt: skip
-                created_at=ctx.at,
-            )
-        )
-    session.flush()
+    message = {"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
+               "from": before, "to": after, "at": ctx.at.isoformat()}  # fmt: skip
+    session.execute(
+        insert(OutboxMessage),
+        [
+            {"delivery_key": f"{event.seq}:{recipient}", "event_seq": event.seq, "topic": topic,
+             "recipient": recipient, "payload": message, "status": "pending", "created_at": ctx.at}  # fmt: skip
+            for recipient in recipients
+        ],
+    )
     return Outcome(
         candidacy_id=candidacy.id,
         state=after,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from transitions import Machine, MachineError
@@ -80,6 +80,7 @@ ELECTION_MACHINE = Machine(
 )
 
 
+@lru_cache(maxsize=4096)
 def phase_at(calendar: ElectionCalendar, at: dt.datetime) -> str:
     """The phase the calendar puts the election in at ``at``: the time-driven steps, replayed."""
     phase = _Phase("announced")
@@ -108,6 +109,9 @@ STATES = (
 FINAL = frozenset({"withdrawn", "revoked", "refused_final", "cancelled_final"})
 BEFORE_DECISION = ("nominated", "declarations_filed", "medical_check", "documents_submitted")
 STANDING = (*BEFORE_DECISION, "registered")
+# Once the documents are submitted the set is complete; only a corrected signature protocol
+# may still replace one (the audit keeps both).
+PREPARING = BEFORE_DECISION[:3]
 OPEN_FOR_PAPERS = ("nomination", "registration")
 
 
@@ -154,13 +158,13 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
          "the candidate is referred for the medical examination", (), PAPERS),
     Step("record_medical_conclusion", ("medical_check",), None, "D3", "clerk",
          "the medical conclusion is received", (), PAPERS),
-    Step("record_language_conclusion", BEFORE_DECISION, None, "E3", "clerk",
+    Step("record_language_conclusion", PREPARING, None, "E3", "clerk",
          "the linguistic commission's conclusion is received", (), PAPERS),
     Step("record_signature_protocol", BEFORE_DECISION, None, "D4", "clerk",
          "a territorial commission's protocol of verified signatures is received", (), PAPERS),
-    Step("record_contribution", BEFORE_DECISION, None, "D5", "clerk",
+    Step("record_contribution", PREPARING, None, "D5", "clerk",
          "the election contribution is paid", (), PAPERS),
-    Step("record_document", BEFORE_DECISION, None, "D6", "clerk",
+    Step("record_document", PREPARING, None, "D6", "clerk",
          "a registration document is received (consent, biography ...)", (), PAPERS),
     Step("submit_documents", ("medical_check",), "documents_submitted", "D6", "clerk",
          "the complete set of registration documents is with the CEC; the 5-day check starts (D7)",

@@ -112,7 +112,7 @@ class Association(Base):
     registered_on: Mapped[dt.date] = mapped_column(Date)
     liquidated_on: Mapped[dt.date | None] = mapped_column(Date)
     names: Mapped[list[AssociationName]] = relationship(
-        order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="selectin"
+        order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="select"
     )
 
     def name_on(self, day: dt.date) -> str:

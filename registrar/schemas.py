@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -262,6 +263,11 @@ TRIGGER_SCHEMAS: dict[str, type[Schema]] = {
 }
 
 
+@cache
+def _instance(schema: type[Schema]) -> Schema:
+    return schema()
+
+
 def load(schema: type[Schema], payload: Any, rules: Rules) -> dict[str, Any]:
     """Validate ``payload``; raise :class:`registrar.errors.InvalidPayload` naming each bad field."""
     from registrar.errors import InvalidPayload
@@ -270,7 +276,7 @@ def load(schema: type[Schema], payload: Any, rules: Rules) -> dict[str, Any]:
         raise InvalidPayload({"_schema": ["the payload must be a JSON object"]})
     token = current_rules.set(rules)
     try:
-        return dict(schema().load(payload))
+        return dict(_instance(schema).load(payload))
     except ValidationError as err:
         raise InvalidPayload(err.normalized_messages()) from None
     finally:

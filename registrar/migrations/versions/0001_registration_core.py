@@ -49,6 +49,11 @@ def upgrade() -> None:
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    op.bulk_insert(
+        sa.table('audit_head', sa.column('id', sa.Integer()), sa.column('last_seq', sa.BigInteger()),
+                 sa.column('last_hash', sa.String())),
+        [{'id': 1, 'last_seq': 0, 'last_hash': '0' * 64}],
+    )
     op.create_table('deadline',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=200), nullable=False),
