@@ -456,6 +456,11 @@ def _verification(ctx: Context, data: dict[str, Any]) -> None:
         ctx.payload["_topic"] = "candidacy.false_declaration"  # G4: a ground to cancel; the CEC decides
 
 
+def _refusal(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.candidacy.decided_from = ctx.candidacy.state
+    _decision("CEC")(ctx, data)
+
+
 def _appeal(ctx: Context, data: dict[str, Any]) -> None:
     ctx.candidacy.appealed_from = ctx.candidacy.state
     ctx.session.add(Appeal(candidacy_id=ctx.candidacy.id, against=ctx.candidacy.state,
@@ -484,8 +489,8 @@ RECORDERS: dict[str, Recorder] = {
     "record_contribution": _once(Contribution, "election contribution"),
     "record_document": _document,
     "register": _register,
-    "refuse": _decision("CEC"),
-    "cancel_registration": _decision("CEC"),
+    "refuse": _refusal,
+    "cancel_registration": _refusal,
     "record_declaration_verification": _verification,
     "appeal": _appeal,
     "uphold_appeal": _court("upheld"),

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from registrar.models import AuditEvent, AuditHead
@@ -56,6 +58,12 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+def _insert_head_if_missing(session: Session) -> Any:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+
+
 def append(
     session: Session,
     *,
@@ -71,8 +79,10 @@ def append(
     """Append one event in the caller's transaction; call it last, so the head lock is held briefly."""
     head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
-        head = AuditHead(id=1, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+        # The migration seeds the head; should it be missing (an emptied database), concurrent
+        # first appenders create it without a conflict and then queue on its lock.
+        session.execute(_insert_head_if_missing(session))
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
     event = AuditEvent(
         seq=head.last_seq + 1,
         at=at,

@@ -141,6 +141,10 @@ PAPERS = Window("G1", OPEN_FOR_PAPERS, "registration_closes")
 DECISION = Window("G1", ("registration",), "registration_closes")
 
 
+def _decided_from(state: str) -> Callable[[Context], bool]:
+    return lambda ctx: ctx.candidacy.decided_from == state
+
+
 def _appealed_from(state: str) -> Callable[[Context], bool]:
     return lambda ctx: ctx.candidacy.appealed_from == state
 
@@ -185,8 +189,9 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
     # Appeal to the Supreme Court (G6)
     Step("appeal", ("refused", "registration_cancelled"), "appealed", "G6", "court",
          "the candidate appeals to the Supreme Court within the window", (law.appeal_window_open,)),
-    Step("uphold_appeal", ("appealed",), "registered", "G6", "court",
-         "the court reinstates the candidate; its decision is final"),
+    *(Step("uphold_appeal", ("appealed",), state, "G6", "court",
+           f"the court annuls the decision; the candidacy returns to {state.replace('_', ' ')}; the ruling is final",
+           when=_decided_from(state)) for state in STANDING),
     Step("dismiss_appeal", ("appealed",), "refused_final", "G6", "court",
          "the court dismisses the appeal against a refusal; the refusal is final",
          when=_appealed_from("refused")),

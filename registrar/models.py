@@ -178,6 +178,10 @@ class Candidacy(Base):
     state: Mapped[str] = mapped_column(String(40))
     # Which decision an appeal is against, so the court's dismissal lands on the right final state.
     appealed_from: Mapped[str | None] = mapped_column(String(40))
+    # Where the candidacy stood when the CEC refused or cancelled: an upheld appeal annuls the
+    # decision and returns it there (a refusal before the documents were complete does not
+    # turn into a registration).
+    decided_from: Mapped[str | None] = mapped_column(String(40))
     nominated_at: Mapped[dt.datetime]
     state_since: Mapped[dt.datetime]
     # Every action touches it, so every action moves the optimistic-lock version on.

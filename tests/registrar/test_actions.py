@@ -329,8 +329,9 @@ def test_g6_deadlines_follow_the_state_refusal_appeal_and_court(world: World) ->
         window = session.scalars(select(Deadline).where(Deadline.kind == "appeal_window")).one()
         assert (window.status, window.cancelled_at) == ("cancelled", appealed_at)
 
+    # The refusal came while the declarations were filed: annulled, the candidacy stands there again.
     upheld = world.act(candidacy, "uphold_appeal", resolution(appealed_at), at=appealed_at + HOUR)
-    assert [d["kind"] for d in upheld.deadlines] == ["declaration_verification"]
+    assert (upheld.state, upheld.deadlines) == ("declarations_filed", [])
 
 
 def test_every_pending_deadline_belongs_to_the_current_state(world: World) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from registrar import actions, demo, machines
 from registrar.calendar import compute
-from registrar.errors import GuardFailed, InvalidPayload, NotAllowed
+from registrar.errors import GuardFailed, NotAllowed
 from registrar.machines import CANDIDACY_STEPS, FINAL, STATES, TRIGGERS, Step
 from registrar.models import Appeal, Candidacy, Certificate, Decision, InformationRequest
 from registrar.rules import Rules
@@ -72,20 +72,18 @@ def request_ids(world: World, candidacy: int) -> list[int]:
 
 TRANSITIONS = [pytest.param(step, id=f"{step.rule}-{step.trigger}-to-{step.dest or 'same'}") for step in CANDIDACY_STEPS]
 
-# The table lets these record-once steps run in documents_submitted, but submit_documents (N6,
-# D6) already required the very record, so the only outcome is "already recorded".
-ALREADY_RECORDED_BY_SUBMISSION = {
-    ("record_contribution", "documents_submitted"),
-    ("record_language_conclusion", "documents_submitted"),
-}
-
 
 def _reach(world: World, candidacy: int, step: Step, source: str) -> dt.datetime:
     """Bring a fresh candidacy to ``source``; an appeal the step routes on is filed against the right decision."""
-    if source == "appealed" and step.dest == "cancelled_final":
+    if source == "appealed" and step.dest in ("cancelled_final", "registered"):
         at = world.walk(candidacy, "registration_cancelled") + HOUR
         world.act(candidacy, "appeal", paper(world, "appeal", at), at=at)
         return at
+    if source == "appealed" and step.trigger == "uphold_appeal":  # refused where it stood: the row's destination
+        at = world.walk(candidacy, step.dest or source) + HOUR
+        world.act(candidacy, "refuse", paper(world, "refuse", at), at=at)
+        world.act(candidacy, "appeal", paper(world, "appeal", at + HOUR), at=at + HOUR)
+        return at + HOUR
     return world.walk(candidacy, source)
 
 
@@ -111,13 +109,6 @@ def _fire_from(world: World, step: Step, source: str, association: int) -> None:
                    "reference": "received by the CEC"}  # fmt: skip
     else:
         payload = paper(world, step.trigger, at)
-
-    if (step.trigger, source) in ALREADY_RECORDED_BY_SUBMISSION:
-        with pytest.raises(InvalidPayload) as refused:
-            world.act(candidacy, step.trigger, payload, at=at)
-        assert "already recorded" in str(refused.value.errors["_schema"])
-        assert state_of(world, candidacy)[0] == source
-        return
 
     outcome = world.act(candidacy, step.trigger, payload, at=at)
 

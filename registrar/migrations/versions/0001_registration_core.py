@@ -150,6 +150,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('state', sa.String(length=40), nullable=False),
     sa.Column('appealed_from', sa.String(length=40), nullable=True),
+    sa.Column('decided_from', sa.String(length=40), nullable=True),
     sa.Column('nominated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('state_since', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
