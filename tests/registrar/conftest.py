@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from registrar import actions, demo
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
+from registrar.models import Election
 from registrar.rules import Rules
 
 # A regular election: announced 2029-08-24, voting 2029-11-25 (Asia/Almaty, UTC+5).
@@ -61,8 +61,8 @@ class World:
                                at=at or self.registration_time, **kw)  # fmt: skip
 
 
-@pytest.fixture
-def world(db: Database, rules: Rules) -> World:
+def build_world(db: Database, rules: Rules, national: int = 8) -> World:
+    """The 2029 election announced, ``national`` national associations and one regional one registered."""
     at = dt.datetime.combine(ANNOUNCED, dt.time(11), tzinfo=rules.zone)
     actions.announce_election(
         db,
@@ -75,18 +75,20 @@ def world(db: Database, rules: Rules) -> World:
         actions.register_association(
             db, {"registration_number": f"N-{i:03d}", "name": f"National Association {i}", "kind": "national",
                  "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
-        for i in range(1, 9)
+        for i in range(1, national + 1)
     ]
     regional = actions.register_association(
         db, {"registration_number": "R-001", "name": "Regional Association", "kind": "regional",
              "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
     with db.reading() as session:
-        from registrar.models import Election
-
         election = session.get(Election, ELECTION_ID)
         assert election is not None
         calendar = actions.calendar_of(election)
     return World(db, rules, calendar, ids, regional)
 
 
-WorldFactory = Callable[[], World]
+@pytest.fixture
+def world(db: Database, rules: Rules) -> World:
+    return build_world(db, rules)
+
+

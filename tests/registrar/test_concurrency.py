@@ -25,8 +25,7 @@ from registrar.errors import GuardFailed, NotAllowed, StaleVersion
 from registrar.models import AuditEvent, Candidacy, Certificate, Deadline, InformationRequest
 from registrar.rules import Rules
 
-from .conftest import ELECTION_DAY, ELECTION_ID, World
-from .test_stateful import build_world
+from .conftest import ELECTION_DAY, ELECTION_ID, World, build_world
 
 pytestmark = pytest.mark.postgresql
 
