@@ -180,20 +180,28 @@ def set_milestone(
         election = _election(session, election_id, lock=True)
         rules = for_kind(election.kind)
         data = schemas.load(schemas.ResolutionSchema, payload, rules)
-        resolution = _parse_resolution(data, rules)
-        before = calendar_of(election)
-        try:
-            calendar = compute(
-                election.announced_on, election.election_day, rules, [*before.resolutions, resolution]
-            )
-        except CalendarError as err:
-            raise InvalidPayload({"value": [str(err)]}) from None
+        resolutions = [_parse_resolution(data, rules)]
+        return _adopt(session, election, rules, resolutions, "value", at=at, actor=actor, action="set_milestone", data=data)
+
+
+def _adopt(
+    session: Session, election: Election, rules: Rules, resolutions: list[Resolution], field: str,
+    *, at: dt.datetime, actor: str, action: str, data: dict[str, Any],
+) -> ElectionCalendar:  # fmt: skip
+    """V1: CEC resolutions take effect if the whole calendar still holds together (else the
+    error is the payload's ``field``); the cut-off deadlines and the phase follow."""
+    try:
+        calendar = compute(election.announced_on, election.election_day, rules,
+                           [*calendar_of(election).resolutions, *resolutions])  # fmt: skip
+    except CalendarError as err:
+        raise InvalidPayload({field: [str(err)]}) from None
+    for resolution in resolutions:
         _store_resolution(election, resolution, at)
-        deadlines.schedule_election(session, election.id, calendar, now=at)
-        election.phase = machines.phase_at(calendar, at)
-        audit.append(session, at=at, actor=actor, action="set_milestone", subject_type="election",
-                     subject_id=election.id, payload=data)  # fmt: skip
-        return calendar
+    deadlines.schedule_election(session, election.id, calendar, now=at)
+    election.phase = machines.phase_at(calendar, at)
+    audit.append(session, at=at, actor=actor, action=action, subject_type="election", subject_id=election.id,
+                 payload=data | {"calendar": calendar.to_json()})  # fmt: skip
+    return calendar
 
 
 def extend_nomination(
@@ -225,17 +233,7 @@ def extend_nomination(
         extended = [
             Resolution(name, until, data["number"], data["adopted_on"]) for name in ("nomination_closes", "registration_closes")
         ]
-        try:
-            new = compute(election.announced_on, election.election_day, rules, [*calendar.resolutions, *extended])
-        except CalendarError as err:
-            raise InvalidPayload({"days": [str(err)]}) from None
-        for resolution in extended:
-            _store_resolution(election, resolution, at)
-        deadlines.schedule_election(session, election.id, new, now=at)
-        election.phase = machines.phase_at(new, at)
-        audit.append(session, at=at, actor=actor, action="extend_nomination", subject_type="election",
-                     subject_id=election.id, payload=data | {"calendar": new.to_json()})  # fmt: skip
-        return new
+        return _adopt(session, election, rules, extended, "days", at=at, actor=actor, action="extend_nomination", data=data)
 
 
 def record_voter_count(
