@@ -118,6 +118,7 @@ VERSIONS = ("current", "current", "none", "stale")
 # Where a walk from "nominated" may lead without waiting for a window to lapse.
 WALKS = ("registered", "registration_cancelled", "registered", "registration_cancelled", "documents_submitted",
          "refused", "appealed", "withdrawn", "revoked")  # fmt: skip
+PREPARING = ("nominated", "declarations_filed", "medical_check")
 APPEALABLE = ("refused", "registration_cancelled", "appealed")
 # The usual next steps from each state (demo.ROUTES and the decisions after them).
 FORWARD: dict[str, list[str]] = {
@@ -400,11 +401,17 @@ class CandidacyMachine(RuleBasedStateMachine):
             nominated = list(session.scalars(select(Candidacy.id).where(Candidacy.state == "nominated").order_by(Candidacy.id)))
         self._walk(data, data.draw(st.sampled_from(nominated), label="candidacy"), goal)
 
-    @precondition(lambda self: self.candidacies)
+    @precondition(lambda self: self._in(PREPARING))
     @rule(data=st.data())
     def file_paperwork(self, data: st.DataObject) -> None:
-        """Everything an officer records while the candidate is in medical_check (D3-D6, E3), in one go."""
-        self._paperwork(data.draw(st.sampled_from(self.candidacies), label="candidacy"))
+        """Everything an officer records while the candidate is in medical_check (D3-D6, E3), in one go.
+
+        Drawn among the candidacies still preparing their papers; single records in any state
+        (refused there, or duplicates) come from ``fire``.
+        """
+        with self.db.reading() as session:
+            preparing = list(session.scalars(select(Candidacy.id).where(Candidacy.state.in_(PREPARING)).order_by(Candidacy.id)))
+        self._paperwork(data.draw(st.sampled_from(preparing), label="candidacy"))
 
     @precondition(lambda self: self.at < self.calendar.registration_closes + dt.timedelta(days=1))
     @rule(hours=st.integers(1, 12))
