@@ -592,7 +592,7 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
         previous_state=before or "",
         version=candidacy.version,
         event_seq=event.seq,
-        allowed=machines.allowed_triggers(after, ctx.calendar, ctx.at),
+        allowed=machines.allowed_triggers(after, ctx.calendar, ctx.at, court_reinstated=machines.reinstated(candidacy)),
         deadlines=[_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
     )
 
@@ -632,7 +632,8 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
             "state_since": candidacy.state_since.isoformat(),
             "version": candidacy.version,
             "phase": machines.phase_at(calendar, at),
-            "allowed": machines.allowed_triggers(candidacy.state, calendar, at),
+            "allowed": machines.allowed_triggers(candidacy.state, calendar, at,
+                                                 court_reinstated=machines.reinstated(candidacy)),
             "documents": checklist,
             "certificate": certificate,
             "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],

@@ -225,12 +225,29 @@ def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime) ->
     return []
 
 
+# G6: the court's ruling is final and must be carried out, whenever it comes. A refusal in
+# the last days of registration is often annulled during the campaign; the candidacy then
+# goes on, and is decided, under this window instead of its step's own.
+COURT_RULING = Window("G6", PHASES[:4], "voting_opens")
+
+
+def window_for(step: Step, reinstated: bool) -> Window | None:
+    """The window a step is open in: its own, or, for a candidacy the court reinstated, until voting opens."""
+    return COURT_RULING if reinstated and step.window is not None else step.window
+
+
+def reinstated(candidacy: Any) -> bool:
+    """The court annulled a decision on it (an appeal that is not dismissed returns the candidacy)."""
+    return candidacy.appealed_from is not None and candidacy.state != "appealed"
+
+
 def _condition(step: Step) -> Callable[[Any], bool]:
     def holds(event: Any) -> bool:
         ctx: Context = event.kwargs["ctx"]
         if step.when is not None and not step.when(ctx):
             return False
-        unmet = window_unmet(step.window, ctx.calendar, ctx.at) if step.window else []
+        window = window_for(step, reinstated(ctx.candidacy))
+        unmet = window_unmet(window, ctx.calendar, ctx.at) if window else []
         for condition in step.conditions:
             unmet += condition(ctx)
         ctx.unmet.extend(unmet)
@@ -280,13 +297,10 @@ def fire(ctx: Context, trigger: str) -> str:
     return ctx.candidacy.state
 
 
-def allowed_triggers(state: str, calendar: ElectionCalendar, at: dt.datetime) -> list[str]:
+def allowed_triggers(state: str, calendar: ElectionCalendar, at: dt.datetime, *, court_reinstated: bool = False) -> list[str]:
     """What may be attempted now: the state and the phase allow it (conditions are checked when fired)."""
-    return list(
-        dict.fromkeys(
-            s.trigger for s in steps_from(state) if s.window is None or not window_unmet(s.window, calendar, at)
-        )
-    )
+    windows = ((s, window_for(s, court_reinstated)) for s in steps_from(state))
+    return list(dict.fromkeys(s.trigger for s, w in windows if w is None or not window_unmet(w, calendar, at)))
 
 
 @cache

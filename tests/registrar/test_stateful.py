@@ -27,7 +27,7 @@ The machine builds its own database per example (hypothesis cannot take a functi
 fixture per example). Budget: about 25 examples of up to 25 steps on SQLite, 6 of 20 on
 PostgreSQL, well under 90 s together.
 
-Below the machine, short deterministic tests pin what the machine found, one each.
+Below the machine, short deterministic tests pin what the machine (and probing around it) found, one each.
 """
 
 from __future__ import annotations
@@ -557,3 +557,27 @@ def test_two_actions_at_the_same_instant_each_move_the_version(world: World) -> 
     assert versions == [versions[0], versions[0] + 1, versions[0] + 2]
     record = {"decided_on": world.calendar.local(at).date().isoformat(), "linguists": 7, "fluent": True}
     assert world.act(candidacy, "record_language_conclusion", record, at=at).version == versions[-1] + 1
+
+
+def test_g6_a_refusal_annulled_after_registration_closes_can_still_be_carried_out(world: World) -> None:
+    """A complete, eligible candidate refused late in registration wins the appeal after it closed.
+
+    The refusal can come up to the last hour of registration (G1) and the appeal and the
+    court's review take up to 10 + 10 days (G6), so the ruling often lands in the campaign
+    phase. uphold_appeal returns the candidacy to documents_submitted, where register and
+    refuse are open only in the registration phase (machines.DECISION): the CEC can then
+    neither register nor refuse, and the court's final ruling cannot be carried out.
+    """
+    candidacy = world.nominate(full_name="Refused Late")
+    world.walk(candidacy, "documents_submitted")
+    closes = world.calendar.registration_closes
+    moments = {"refuse": closes - dt.timedelta(hours=3), "appeal": closes - dt.timedelta(hours=2),
+               "uphold_appeal": closes + dt.timedelta(days=2), "register": closes + dt.timedelta(days=2, hours=1)}  # fmt: skip
+    state = ""
+    for trigger, at in moments.items():
+        if trigger == "register" and state == "registered":
+            break  # the ruling registered the candidate itself
+        payload = demo.papers(trigger, world.calendar, world.rules, world.calendar.local(at).date())[0]
+        state = actions.perform(world.db, candidacy, trigger, payload, actor=ACTOR, at=at).state
+    assert state == "registered"
+    assert actions.show_candidacy(world.db, candidacy, at=closes + dt.timedelta(days=3))["certificate"]
