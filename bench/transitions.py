@@ -56,7 +56,6 @@ from transitions import Machine
 from registrar import actions, demo
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
-from registrar.models import Election
 from registrar.rules import Rules, for_kind
 
 SUMMARY = "durable transitions per second (perform) beside raw single-row commits, on SQLite and PostgreSQL"
@@ -246,17 +245,8 @@ class World:
 def announce(db: Database) -> World:
     rules = for_kind("presidential")
     at = dt.datetime.combine(ANNOUNCED, dt.time(11), tzinfo=rules.zone)
-    actions.announce_election(
-        db,
-        {"id": ELECTION_ID, "title": "Presidential election 2029 (benchmark)", "announced_on": ANNOUNCED.isoformat(),
-         "election_day": ELECTION_DAY.isoformat(), "registered_voters": demo.VOTERS,
-         "voters_counted_on": ANNOUNCED.isoformat()},
-        actor="bench:commission", at=at,
-    )  # fmt: skip
-    with db.reading() as session:
-        election = session.get(Election, ELECTION_ID)
-        assert election is not None
-        calendar = actions.calendar_of(election)
+    calendar = demo.announce(db, ELECTION_ID, "Presidential election 2029 (benchmark)", ANNOUNCED, ELECTION_DAY,
+                             actor="bench:commission")  # fmt: skip
     return World(db, rules, calendar, at)
 
 

@@ -156,6 +156,24 @@ def walk(db: Database, candidacy_id: int, state: str, start: dt.datetime, *, act
     return at
 
 
+def announce(
+    db: Database, election_id: str, title: str, announced: dt.date, election_day: dt.date, *, actor: str
+) -> ElectionCalendar:
+    """Announce a presidential election at 10:00 local on ``announced``, with the demo's voter count (D4)."""
+    rules = for_kind("presidential")
+    actions.announce_election(
+        db,
+        {"id": election_id, "title": title, "kind": "presidential", "announced_on": announced.isoformat(),
+         "election_day": election_day.isoformat(), "registered_voters": VOTERS,
+         "voters_counted_on": announced.isoformat()},
+        actor=actor, at=dt.datetime.combine(announced, dt.time(10), tzinfo=rules.zone),
+    )  # fmt: skip
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        assert election is not None
+        return calendar_of(election)
+
+
 def build(db: Database, today: dt.date | None = None) -> str:
     """Create the demo election (once) as of ``today``: registration open, every state present."""
     today = today or dt.date.today()
@@ -166,15 +184,9 @@ def build(db: Database, today: dt.date | None = None) -> str:
     # lapsed appeal windows and the live documents all fit before today.
     election_day = today + dt.timedelta(days=42)
     announced = election_day - dt.timedelta(days=120)
-    rules = for_kind("presidential")
-    epoch = dt.datetime.combine(announced, dt.time(10), tzinfo=rules.zone)
-    actions.announce_election(
-        db,
-        {"id": DEMO_ID, "title": f"Presidential election {election_day.year} (demo)", "kind": "presidential",
-         "announced_on": announced.isoformat(), "election_day": election_day.isoformat(),
-         "registered_voters": VOTERS, "voters_counted_on": announced.isoformat()},
-        actor="demo:commission", at=epoch,
-    )  # fmt: skip
+    calendar = announce(db, DEMO_ID, f"Presidential election {election_day.year} (demo)", announced, election_day,
+                        actor="demo:commission")  # fmt: skip
+    epoch = dt.datetime.combine(announced, dt.time(10), tzinfo=calendar.zone)
     ids = []
     for number, name, kind, registered, renames in ASSOCIATIONS:
         ids.append(actions.register_association(db, {"registration_number": number, "name": name, "kind": kind,
@@ -182,10 +194,6 @@ def build(db: Database, today: dt.date | None = None) -> str:
         for new_name, valid_from in renames:
             actions.rename_association(db, ids[-1], {"name": new_name, "valid_from": valid_from},
                                        actor="demo:ministry", at=epoch)  # fmt: skip
-    with db.reading() as session:
-        election = session.get(Election, DEMO_ID)
-        assert election is not None
-        calendar = calendar_of(election)
     for index, (name, state) in enumerate(PEOPLE):
         at = calendar.nomination_opens + dt.timedelta(days=2, hours=index)
         outcome = actions.nominate(

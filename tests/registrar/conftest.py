@@ -11,7 +11,6 @@ import pytest
 from registrar import actions, demo
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
-from registrar.models import Election
 from registrar.rules import Rules
 
 # A regular election: announced 2029-08-24, voting 2029-11-25 (Asia/Almaty, UTC+5).
@@ -63,14 +62,9 @@ class World:
 
 def build_world(db: Database, rules: Rules, national: int = 8) -> World:
     """The 2029 election announced, ``national`` national associations and one regional one registered."""
+    calendar = demo.announce(db, ELECTION_ID, "Presidential election 2029", ANNOUNCED, ELECTION_DAY,
+                             actor="test:commission")  # fmt: skip
     at = dt.datetime.combine(ANNOUNCED, dt.time(11), tzinfo=rules.zone)
-    actions.announce_election(
-        db,
-        {"id": ELECTION_ID, "title": "Presidential election 2029", "announced_on": ANNOUNCED.isoformat(),
-         "election_day": ELECTION_DAY.isoformat(), "registered_voters": demo.VOTERS,
-         "voters_counted_on": ANNOUNCED.isoformat()},
-        actor="test:commission", at=at,
-    )  # fmt: skip
     ids = [
         actions.register_association(
             db, {"registration_number": f"N-{i:03d}", "name": f"National Association {i}", "kind": "national",
@@ -80,10 +74,6 @@ def build_world(db: Database, rules: Rules, national: int = 8) -> World:
     regional = actions.register_association(
         db, {"registration_number": "R-001", "name": "Regional Association", "kind": "regional",
              "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
-    with db.reading() as session:
-        election = session.get(Election, ELECTION_ID)
-        assert election is not None
-        calendar = actions.calendar_of(election)
     return World(db, rules, calendar, ids, regional)
 
 
