@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from registrar import audit, deadlines, machines, schemas
+from registrar import audit, conditions, deadlines, machines, schemas
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
 from registrar.db import Database
-from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
+from registrar.eligibility import Unmet
+from registrar.errors import GuardFailed, InvalidPayload, NotFound, RegistrarError, StaleVersion
 from registrar.models import (
     Appeal,
     Association,
@@ -36,6 +37,7 @@ from registrar.models import (
     Candidacy,
     Certificate,
     Contribution,
+    Deadline,
     Decision,
     Declaration,
     Document,
@@ -216,16 +218,19 @@ def extend_nomination(
         calendar = calendar_of(election)
         unmet = []
         if data["days"] > rules.N7.max_extension_days:
-            unmet.append(f"N7: at most {rules.N7.max_extension_days} days, {data['days']} asked")
+            unmet.append(Unmet("N7", f"at most {rules.N7.max_extension_days} days, {data['days']} asked"))
         if at < calendar.registration_closes:
-            unmet.append(f"N7: registration is open until {calendar.local(calendar.registration_closes):%Y-%m-%d %H:%M %z}")
+            closes = calendar.local(calendar.registration_closes)
+            unmet.append(Unmet("N7", f"registration is open until {closes:%Y-%m-%d %H:%M %z}"))
         registered = session.scalar(
             select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
         )
         if (registered or 0) >= rules.N7.min_registered:
-            unmet.append(f"N7: {registered} candidates are registered, the extension is for fewer than {rules.N7.min_registered}")
+            unmet.append(
+                Unmet("N7", f"{registered} candidates are registered, the extension is for fewer than {rules.N7.min_registered}")
+            )
         if unmet:
-            raise GuardFailed("extend_nomination", [_unmet(u) for u in unmet])
+            raise GuardFailed("extend_nomination", unmet)
         # The extension reopens nomination, so it runs from the close of registration: nomination
         # closed before it, and shifting its own close would leave it in the past. Both cut-offs
         # end `days` after the registration close.
@@ -247,13 +252,6 @@ def record_voter_count(
         election.registered_voters, election.voters_counted_on = data["registered_voters"], data["voters_counted_on"]
         audit.append(session, at=at, actor=actor, action="record_voter_count", subject_type="election",
                      subject_id=election.id, payload=data)  # fmt: skip
-
-
-def _unmet(text: str) -> Any:
-    from registrar.eligibility import Unmet
-
-    rule, _, reason = text.partition(": ")
-    return Unmet(rule, reason)
 
 
 # --- Associations -------------------------------------------------------------------------
@@ -366,7 +364,6 @@ def _information_answer(ctx: Context, data: dict[str, Any]) -> None:
     if request.answered_at is not None:
         raise InvalidPayload({"request_id": ["this request is already answered"]})
     request.answered_at, request.answer = ctx.at, data["answer"]
-    from registrar.models import Deadline
 
     deadlines.cancel(ctx.session, Deadline.key.like(f"candidacy:{ctx.candidacy.id}:information_request_answer:%:{request.id}"),
                      now=ctx.at)  # fmt: skip
@@ -446,7 +443,6 @@ def _verification(ctx: Context, data: dict[str, Any]) -> None:
         )
     )
     if not pending:
-        from registrar.models import Deadline
 
         deadlines.cancel(ctx.session, Deadline.subject_type == "candidacy", Deadline.subject_id == str(ctx.candidacy.id),
                          Deadline.kind == "declaration_verification", now=ctx.at)  # fmt: skip
@@ -614,10 +610,8 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
         calendar = calendar_of(candidacy.election)
         rules = for_kind(candidacy.election.kind)
         ctx = Context(session, rules, calendar, candidacy.election, candidacy, at)
-        from registrar import conditions as law
-
         checklist = {
-            kind: law._has_document(ctx, kind)
+            kind: conditions._has_document(ctx, kind)
             for kind in dict.fromkeys([*rules.N6.documents, *rules.D6.documents])
         }
         certificate = session.scalar(
@@ -659,4 +653,3 @@ __all__ = [
     "set_milestone",
     "show_candidacy",
 ]
-_ = NotAllowed
