@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib.metadata import entry_points
 from typing import Any
 
 import click
@@ -75,7 +76,29 @@ def _json(value: str) -> Any:
         raise click.BadParameter(f"not valid JSON: {err}", param_hint="'--data'") from None
 
 
-@click.group()
+class _Commands(click.Group):
+    """The domain's commands, and those other parts of Registrar plug in (``serve``, ``worker``).
+
+    ``web`` and ``workers`` import ``registrar``, never the reverse: they declare their commands
+    as entry points (group ``registrar.commands``), loaded only when one of them is run, so
+    ``registrar demo`` never imports Flask or Celery.
+    """
+
+    def _plugins(self) -> dict[str, Any]:
+        return {entry.name: entry for entry in entry_points(group="registrar.commands")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugins()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in (plugins := self._plugins()):
+            loaded: click.Command = plugins[cmd_name].load()
+            return loaded
+        return command
+
+
+@click.group(cls=_Commands)
 @click.option("--database", envvar="REGISTRAR_DATABASE_URL", default=database_url, show_default="sqlite file",
               help="SQLAlchemy URL (REGISTRAR_DATABASE_URL).")  # fmt: skip
 @click.pass_context

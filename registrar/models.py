@@ -381,6 +381,10 @@ class Deadline(Base):
     created_at: Mapped[dt.datetime]
     fired_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
+    # What the sweep did when it fell due ("refusal_final", "skipped: the candidacy is appealed", ...).
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    # The shortest reminder lead (seconds before due_at) already sent; NULL: none yet.
+    reminded_lead_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuditEvent(Base):
@@ -414,7 +418,11 @@ class AuditHead(Base):
 
 
 class OutboxMessage(Base):
-    """A notification to deliver after commit (next issue), at least once, keyed for de-duplication."""
+    """A notification to deliver after commit, at least once, keyed for de-duplication.
+
+    Delivery (``registrar.notifications``) moves ``status`` from pending to delivered, or to
+    failed once its attempts are spent; between attempts ``next_attempt_at`` backs off.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
@@ -425,5 +433,41 @@ class OutboxMessage(Base):
     topic: Mapped[str] = mapped_column(String(60))
     recipient: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | delivered | failed | no_contact
     created_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    next_attempt_at: Mapped[dt.datetime | None]
+    delivered_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Contact(Base):
+    """Where a recipient of the outbox ("cec", "association:7", "organisation:...") is reached."""
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("recipient", "channel", "address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(12))  # email | webhook
+    address: Mapped[str] = mapped_column(String(500))  # an e-mail address or an https URL
+    language: Mapped[str] = mapped_column(String(5), default="kk")  # kk | ru | en
+    secret: Mapped[str | None] = mapped_column(String(200))  # the webhook's HMAC-SHA256 key
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class DeliveryAttempt(Base):
+    """The delivery log: one row per attempt to send one outbox message to one contact."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(12))
+    address: Mapped[str] = mapped_column(String(500))
+    at: Mapped[dt.datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text, default="")  # the SMTP reply or HTTP status, or the error

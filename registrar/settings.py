@@ -1,0 +1,125 @@
+"""How this installation runs (``config/registrar.toml``), the environment winning.
+
+The law is not here (that is :mod:`registrar.rules`); these are an operator's choices: the
+database, the broker, how often the sweep runs, when reminders go out, how mail is sent.
+Each key may be overridden as ``REGISTRAR_<SECTION>_<KEY>``; a bad value is reported with
+the key that holds it, before anything starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SETTINGS_FILE = Path(__file__).resolve().parent.parent / "config" / "registrar.toml"
+
+
+class SettingsError(ValueError):
+    """A settings value that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = False
+    ssl: bool = False
+    username: str = ""
+    password: str = ""
+    sender: str = "registrar@localhost"
+    timeout_seconds: float = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///registrar.sqlite3"
+    broker_url: str = ""
+    sweep_interval_seconds: float = 5
+    sweep_batch: int = 1000
+    reminder_hours: tuple[float, ...] = (24, 2)
+    reminder_hours_by_kind: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    delivery_batch: int = 100
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 30
+    delivery_backoff_max_seconds: float = 3600
+    smtp: Smtp = field(default_factory=Smtp)
+    webhook_timeout_seconds: float = 10
+    log_format: str = "text"
+    log_level: str = "INFO"
+
+    def reminder_leads(self, kind: str) -> tuple[int, ...]:
+        """Seconds before due_at at which a deadline of ``kind`` is reminded, longest first."""
+        hours = self.reminder_hours_by_kind.get(kind, self.reminder_hours)
+        return tuple(sorted({int(h * 3600) for h in hours}, reverse=True))
+
+
+def _override(section: str, key: str, value: Any, environ: Mapping[str, str]) -> Any:
+    name = f"REGISTRAR_{section}_{key}".upper()
+    if name not in environ:
+        return value
+    text = environ[name]
+    if isinstance(value, bool):
+        if text.lower() not in ("1", "0", "true", "false", "yes", "no"):
+            raise SettingsError(f"{name}: expected true or false, got {text!r}")
+        return text.lower() in ("1", "true", "yes")
+    if isinstance(value, (int, float, list)):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SettingsError(f"{name}: expected {type(value).__name__} (JSON), got {text!r}: {err}") from None
+    return text
+
+
+def _number(where: str, value: Any, *, positive: bool = True) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (positive and value <= 0):
+        raise SettingsError(f"{where}: expected a positive number, got {value!r}")
+    return value
+
+
+def _hours(where: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list):
+        raise SettingsError(f"{where}: expected a list of hours, got {value!r}")
+    return tuple(_number(f"{where}[{i}]", v) for i, v in enumerate(value))
+
+
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    path = Path(path or environ.get("REGISTRAR_SETTINGS") or SETTINGS_FILE)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{path}: no such settings file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path}: {err}") from None
+
+    def get(section: str, key: str, default: Any) -> Any:
+        return _override(section, key, raw.get(section, {}).get(key, default), environ)
+
+    smtp_raw = {key: get("smtp", key, default) for key, default in vars(Smtp()).items()}
+    for key in ("port", "timeout_seconds"):
+        _number(f"smtp.{key}", smtp_raw[key])
+    log_format = get("logging", "format", "text")
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"logging.format: expected 'text' or 'json', got {log_format!r}")
+    kinds = raw.get("reminders", {}).get("kinds", {})
+    return Settings(
+        database_url=str(get("database", "url", Settings.database_url)),
+        broker_url=str(get("broker", "url", "")),
+        sweep_interval_seconds=_number("sweep.interval_seconds", get("sweep", "interval_seconds", 5)),
+        sweep_batch=int(_number("sweep.batch", get("sweep", "batch", 1000))),
+        reminder_hours=_hours("reminders.default_hours", get("reminders", "default_hours", [24, 2])),
+        reminder_hours_by_kind={kind: _hours(f"reminders.kinds.{kind}", hours) for kind, hours in kinds.items()},
+        delivery_batch=int(_number("delivery.batch", get("delivery", "batch", 100))),
+        delivery_max_attempts=int(_number("delivery.max_attempts", get("delivery", "max_attempts", 8))),
+        delivery_backoff_seconds=_number("delivery.backoff_seconds", get("delivery", "backoff_seconds", 30)),
+        delivery_backoff_max_seconds=_number("delivery.backoff_max_seconds", get("delivery", "backoff_max_seconds", 3600)),
+        smtp=Smtp(**smtp_raw),
+        webhook_timeout_seconds=_number("webhooks.timeout_seconds", get("webhooks", "timeout_seconds", 10)),
+        log_format=log_format,
+        log_level=str(get("logging", "level", "INFO")).upper(),
+    )
