@@ -51,11 +51,22 @@ class Served:
         return self.seen
 
 
-def _start(tmp_path: Path, *args: str, **env: str) -> Served:
+# The same command with waitress hidden, as on a machine where it is not installed.
+WITHOUT_WAITRESS = ("-c", "import sys; sys.modules['waitress'] = sys.modules['waitress.server'] = None; "
+                          "from registrar.cli import main; main()")  # fmt: skip
+
+
+def _ctrl_c_interrupts() -> None:
+    # A process started in the background of a script inherits SIGINT ignored; a terminal's would not.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _start(tmp_path: Path, *args: str, python: tuple[str, ...] = ("-m", "registrar"), **env: str) -> Served:
     environ = os.environ | {"REGISTRAR_DATABASE_URL": f"sqlite:///{tmp_path / 'registrar.sqlite3'}",
                             "REGISTRAR_LOGGING_FORMAT": "json", "REGISTRAR_BROKER_URL": ""} | env  # fmt: skip
-    process = subprocess.Popen([sys.executable, "-m", "registrar", *args], env=environ, cwd=tmp_path,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    process = subprocess.Popen([sys.executable, *python, *args], env=environ, cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_ctrl_c_interrupts)  # fmt: skip
     served = Served(process)
 
     def read() -> None:
@@ -72,8 +83,8 @@ def _start(tmp_path: Path, *args: str, **env: str) -> Served:
 def serve(tmp_path: Path) -> Iterator[Any]:
     started: list[Served] = []
 
-    def run(*args: str, **env: str) -> Served:
-        started.append(_start(tmp_path, "serve", "--port", "0", *args, **env))
+    def run(*args: str, python: tuple[str, ...] = ("-m", "registrar"), **env: str) -> Served:
+        started.append(_start(tmp_path, "serve", "--port", "0", *args, python=python, **env))
         return started[-1]
 
     yield run
@@ -95,12 +106,20 @@ def _eventually(condition: Any, timeout: float = 30) -> bool:
     return bool(condition())
 
 
-def test_serve_answers_health_sweeps_in_process_and_stops_on_sigterm(serve: Any) -> None:
-    served = serve("--demo", REGISTRAR_SWEEP_INTERVAL_SECONDS="0.2")
+@pytest.mark.parametrize(
+    ("server", "stop"),
+    [("waitress", signal.SIGTERM), ("waitress", signal.SIGINT), ("werkzeug", signal.SIGTERM)],
+    ids=["waitress-SIGTERM", "waitress-ctrl-c", "werkzeug-SIGTERM"],
+)
+def test_serve_answers_health_sweeps_in_process_and_stops_cleanly(serve: Any, server: str, stop: signal.Signals) -> None:
+    python = ("-m", "registrar") if server == "waitress" else WITHOUT_WAITRESS
+    served = serve("--demo", python=python, REGISTRAR_SWEEP_INTERVAL_SECONDS="0.2")
 
     served.wait_for("built the demo election")
     served.wait_for("in-process")
-    url = served.wait_for("serving on")["url"]
+    serving = served.wait_for("serving on")
+    assert serving["server"] == server
+    url = serving["url"]
     status, body = _get(f"{url}/health")
     assert status == 200
     assert body["status"] == "ok" and body["database"] == "ok"
@@ -108,7 +127,7 @@ def test_serve_answers_health_sweeps_in_process_and_stops_on_sigterm(serve: Any)
     swept = _eventually(lambda: _get(f"{url}/health")[1]["deadlines"]["overdue"] == 0)
     assert swept, "the in-process sweep fires the demo's overdue deadlines"
 
-    served.process.send_signal(signal.SIGTERM)
+    served.process.send_signal(stop)
     assert served.process.wait(timeout=30) == 0
     lines = served.rest()
     assert not any("Traceback" in line for line in lines)
