@@ -72,8 +72,8 @@ def _report(swept: sweep.SweepReport | None, delivered: notifications.DeliveryRe
         counts |= {"fired": swept.total, "fired_by_kind": dict(swept.fired), "reminded": swept.reminded,
                    "batches": swept.batches}  # fmt: skip
     if delivered is not None:
-        counts |= {"delivered": delivered.delivered, "failed": delivered.failed, "retrying": delivered.retrying}
-    busy = any(counts.get(key) for key in ("fired", "reminded", "delivered", "failed", "retrying"))
+        counts |= delivered.as_dict()
+    busy = any(counts.get(key) for key in ("fired", "reminded")) or (delivered is not None and delivered.total > 0)
     # An idle round every few seconds is noise at INFO; one that changed something is not.
     log.log(logging.INFO if busy else logging.DEBUG, "deadline sweep and delivery round", extra=counts)
 
