@@ -55,12 +55,12 @@ def run_once(db: Database, settings: Settings, now: dt.datetime | None = None) -
     try:
         swept = sweep.sweep(db, now, batch=settings.sweep_batch, settings=settings)
     except Exception as err:
-        errors["sweep"] = f"{type(err).__name__}: {err}"
+        errors["sweep"] = _first_line(getattr(err, "orig", None) or err)
         log.exception("deadline sweep failed; the next round tries again", extra={"step": "sweep"})
     try:
         delivered = notifications.deliver_due(db, now, settings=settings)
     except Exception as err:
-        errors["delivery"] = f"{type(err).__name__}: {err}"
+        errors["delivery"] = _first_line(getattr(err, "orig", None) or err)
         log.exception("notification delivery failed; the next round tries again", extra={"step": "delivery"})
     _report(swept, delivered)
     return Round(now, swept, delivered, errors)
