@@ -455,6 +455,13 @@ def _refusal(ctx: Context, data: dict[str, Any]) -> None:
     _decision("CEC")(ctx, data)
 
 
+def _refusal_at_close(ctx: Context, data: dict[str, Any]) -> None:
+    # G1/G3: no resolution number of its own; the decision is the closing of registration.
+    closes = ctx.calendar.local(ctx.calendar.registration_closes)
+    _refusal(ctx, {"number": "G1: registration closed", "decided_on": closes.date(), "grounds": ["documents_missing"],
+                   "reason": f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"})  # fmt: skip
+
+
 def _appeal(ctx: Context, data: dict[str, Any]) -> None:
     ctx.candidacy.appealed_from = ctx.candidacy.state
     ctx.session.add(Appeal(candidacy_id=ctx.candidacy.id, against=ctx.candidacy.state,
@@ -484,6 +491,7 @@ RECORDERS: dict[str, Recorder] = {
     "record_document": _document,
     "register": _register,
     "refuse": _refusal,
+    "refuse_incomplete": _refusal_at_close,
     "cancel_registration": _refusal,
     "record_declaration_verification": _verification,
     "appeal": _appeal,
@@ -516,40 +524,57 @@ def perform(
     at = at or now()
     try:
         with db.transaction() as session:
-            candidacy = session.scalar(
-                select(Candidacy).where(Candidacy.id == candidacy_id).with_for_update(of=Candidacy)
-            )
-            if candidacy is None:
-                raise NotFound(f"no candidacy {candidacy_id}")
-            if expected_version is not None and candidacy.version != expected_version:
-                raise StaleVersion(expected_version, candidacy.version)
-            machines.step_for(trigger, candidacy.state)
-            election = candidacy.election
-            rules = for_kind(election.kind)
-            data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
-            ctx = Context(session, rules, calendar_of(election), election, candidacy, at, {"_trigger": trigger})
-            before = candidacy.state
-            recorder = RECORDERS.get(trigger)
-            if recorder is not None:
-                recorder(ctx, data)
-                session.flush()
-            after = machines.fire(ctx, trigger)
-            candidacy.updated_at = at
-            # An action at the same instant as the last one leaves updated_at unchanged; flag it so
-            # the row is still updated and the optimistic-lock version still moves on.
-            flag_modified(candidacy, "updated_at")
-            if after != before:
-                candidacy.state_since = at
-                deadlines.follow_state(session, candidacy.id, after, at=at, rules=rules, calendar=ctx.calendar)
-                if after in ON_ENTER:
-                    ON_ENTER[after](ctx)
-            return _finish(ctx, trigger, before, after, data, actor)
+            return perform_in(session, candidacy_id, trigger, payload, actor=actor, expected_version=expected_version, at=at)
     except StaleDataError:
         with db.reading() as session:
             current = session.scalar(select(Candidacy.version).where(Candidacy.id == candidacy_id)) or 0
         raise StaleVersion(expected_version or current - 1, current) from None
     except IntegrityError as err:
         raise InvalidPayload({"_schema": [f"conflicts with a stored record: {err.orig}"]}) from None
+
+
+def perform_in(
+    session: Session,
+    candidacy_id: int,
+    trigger: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    actor: str,
+    at: dt.datetime,
+    expected_version: int | None = None,
+    cause: dict[str, Any] | None = None,
+) -> Outcome:
+    """:func:`perform` inside the caller's transaction (the deadline sweep's batch).
+
+    ``cause`` goes into the audit event's payload: the sweep names the deadline that acted.
+    """
+    candidacy = session.scalar(select(Candidacy).where(Candidacy.id == candidacy_id).with_for_update(of=Candidacy))
+    if candidacy is None:
+        raise NotFound(f"no candidacy {candidacy_id}")
+    if expected_version is not None and candidacy.version != expected_version:
+        raise StaleVersion(expected_version, candidacy.version)
+    machines.step_for(trigger, candidacy.state)
+    election = candidacy.election
+    rules = for_kind(election.kind)
+    data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
+    extra = {f"_{key}": value for key, value in (cause or {}).items()}
+    ctx = Context(session, rules, calendar_of(election), election, candidacy, at, {"_trigger": trigger, **extra})
+    before = candidacy.state
+    recorder = RECORDERS.get(trigger)
+    if recorder is not None:
+        recorder(ctx, data)
+        session.flush()
+    after = machines.fire(ctx, trigger)
+    candidacy.updated_at = at
+    # An action at the same instant as the last one leaves updated_at unchanged; flag it so
+    # the row is still updated and the optimistic-lock version still moves on.
+    flag_modified(candidacy, "updated_at")
+    if after != before:
+        candidacy.state_since = at
+        deadlines.follow_state(session, candidacy.id, after, at=at, rules=rules, calendar=ctx.calendar)
+        if after in ON_ENTER:
+            ON_ENTER[after](ctx)
+    return _finish(ctx, trigger, before, after, data, actor)
 
 
 def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: dict[str, Any], actor: str) -> Outcome:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -42,7 +42,8 @@ def jsonable(value: Any) -> Any:
     return json.loads(canonical(value))
 
 
-def _digest(prev_hash: str, event: AuditEvent) -> str:
+def _digest(prev_hash: str, event: Any) -> str:
+    """The hash of an event (a row or an ``AuditEvent``), chained to the one before it."""
     body = canonical(
         {
             "seq": event.seq,
@@ -77,12 +78,7 @@ def append(
     to_state: str | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction; call it last, so the head lock is held briefly."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        # The migration seeds the head; should it be missing (an emptied database), concurrent
-        # first appenders create it without a conflict and then queue on its lock.
-        session.execute(_insert_head_if_missing(session))
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    head = _locked_head(session)
     event = AuditEvent(
         seq=head.last_seq + 1,
         at=at,
@@ -99,6 +95,67 @@ def append(
     head.last_seq, head.last_hash = event.seq, event.hash
     session.add(event)
     return event
+
+
+def _locked_head(session: Session) -> AuditHead:
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        # The migration seeds the head; should it be missing (an emptied database), concurrent
+        # first appenders create it without a conflict and then queue on its lock.
+        session.execute(_insert_head_if_missing(session))
+        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    return head
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append with :func:`append_many`."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]
+    from_state: str | None = None
+    to_state: str | None = None
+
+
+@dataclass
+class _Row:
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    from_state: str | None
+    to_state: str | None
+    payload: Any
+    prev_hash: str = ""
+    hash: str = ""
+
+
+def append_many(session: Session, entries: list[Entry]) -> list[int]:
+    """Append events in order, in one set-based INSERT; return their sequence numbers.
+
+    The same chain as :func:`append` (one head lock, the same hash), for the deadline sweep,
+    which records thousands of events in one transaction.
+    """
+    if not entries:
+        return []
+    head = _locked_head(session)
+    seq, prev = head.last_seq, head.last_hash
+    rows = []
+    for entry in entries:
+        seq += 1
+        row = _Row(seq, entry.at, entry.actor, entry.action, entry.subject_type, str(entry.subject_id),
+                   entry.from_state, entry.to_state, jsonable(entry.payload), prev)  # fmt: skip
+        row.hash = prev = _digest(prev, row)
+        rows.append(vars(row))
+    session.execute(insert(AuditEvent.__table__), rows)
+    head.last_seq, head.last_hash = seq, prev
+    return [row["seq"] for row in rows]
 
 
 @dataclass(frozen=True)

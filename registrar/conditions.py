@@ -235,6 +235,14 @@ def eligible(ctx: Context) -> list[Unmet]:
 # --- Appeals ----------------------------------------------------------------------------
 
 
+def registration_closed(ctx: Context) -> list[Unmet]:
+    """G1: registration closes at its cut-off; from that second, what is incomplete is refused."""
+    closes = ctx.calendar.registration_closes
+    if ctx.at < closes:
+        return [Unmet("G1", f"registration is open until {ctx.local(closes)}")]
+    return []
+
+
 def _appeal_window(ctx: Context) -> Deadline | None:
     return ctx.session.scalar(
         select(Deadline).where(

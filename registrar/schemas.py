@@ -252,6 +252,7 @@ TRIGGER_SCHEMAS: dict[str, type[Schema]] = {
     "submit_documents": Empty,
     "register": ResolutionRecordSchema,
     "refuse": RefuseSchema,
+    "refuse_incomplete": Empty,
     "record_declaration_verification": DeclarationVerificationSchema,
     "cancel_registration": CancelSchema,
     "appeal": AppealSchema,
