@@ -134,15 +134,20 @@ class ContactSchema(Schema):
     # Run even when a field is already wrong: an officer fixing a form wants every error at once.
     @validates_schema(skip_on_field_errors=False)
     def _address_fits_channel(self, data: dict[str, Any], **_: Any) -> None:
-        channel, address = data.get("channel"), data.get("address")
-        if address is not None and channel == "email":
-            validate.Email(error="not an e-mail address")(address)
-        elif address is not None and channel == "webhook":
-            validate.URL(schemes={"http", "https"}, require_tld=False, error="not an http(s) URL")(address)
+        channel, address, errors = data.get("channel"), data.get("address"), {}
+        check = {"email": validate.Email(error="not an e-mail address"),
+                 "webhook": validate.URL(schemes={"http", "https"}, require_tld=False, error="not an http(s) URL")}  # fmt: skip
+        if address is not None and channel in check:
+            try:
+                check[channel](address)
+            except ValidationError as err:
+                errors["address"] = err.messages
         if channel == "webhook" and not data.get("secret"):
-            raise ValidationError("a webhook needs a secret (16 characters or more) to sign its requests", "secret")
+            errors["secret"] = ["a webhook needs a secret (16 characters or more) to sign its requests"]
         if channel == "email" and data.get("secret"):
-            raise ValidationError("only webhooks have a secret", "secret")
+            errors["secret"] = ["only webhooks have a secret"]
+        if errors:
+            raise ValidationError(errors)
 
 
 _CONTACT_SCHEMA = ContactSchema()
@@ -453,10 +458,10 @@ def _email(claim: _Claim, target: _Target, text: Text, now: dt.datetime, smtp: S
     message["Subject"] = text.subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = message_id(claim.delivery_key, target.id, smtp.sender)
-    message["Content-Language"] = text.language
     message["X-Registrar-Delivery"] = claim.delivery_key
     message["X-Registrar-Topic"] = claim.topic
     message.set_content(text.body + "\n")
+    message["Content-Language"] = text.language  # after set_content, which clears the Content-* headers
     return message
 
 
