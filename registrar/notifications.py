@@ -76,7 +76,7 @@ from sqlalchemy.orm import Session
 from registrar import audit
 from registrar.db import Database
 from registrar.errors import InvalidPayload, NotFound
-from registrar.models import Contact, DeliveryAttempt, OutboxMessage
+from registrar.models import Candidacy, Contact, DeliveryAttempt, OutboxMessage
 from registrar.rules import for_kind
 from registrar.settings import Settings, Smtp
 
@@ -102,10 +102,13 @@ TOPICS = (
     "deadline.voting_opens",
     "fallback",
 )
-# What a template may name: the payload's fields, plus the topic and the whole payload as text.
-PLACEHOLDERS = frozenset(
-    {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "topic", "details"}
+# What a template may name: the payload's fields; the topic and the whole payload as text; and
+# {concerning}, the [phrases] line naming the candidacy or, for an election's deadline, the election.
+PAYLOAD_FIELDS = frozenset(
+    {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "registered", "max_extension_days"}
 )
+PLACEHOLDERS = PAYLOAD_FIELDS | {"topic", "details", "concerning"}
+PHRASES = ("concerning_candidacy", "concerning_election")
 MISSING = "—"
 # Values shown in the reader's words rather than as the code's identifiers.
 LOCALISED = {"from": "states", "to": "states", "trigger": "actions", "kind": "deadlines"}
@@ -245,6 +248,7 @@ class Catalogue:
     language: str
     topics: Mapping[str, Mapping[str, str]]
     words: Mapping[str, Mapping[str, str]]  # states, actions, deadlines
+    phrases: Mapping[str, str]
 
     def template(self, topic: str) -> Mapping[str, str]:
         if topic in self.topics:
@@ -255,6 +259,17 @@ class Catalogue:
 
 def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def _check_placeholders(path: Path, where: str, text: str, allowed: frozenset[str]) -> None:
+    try:
+        unknown = _fields(text) - allowed
+    except ValueError as err:
+        raise MessagesError(f"{path}: {where}: {err}") from None
+    if unknown:
+        raise MessagesError(
+            f"{path}: {where}: unknown placeholder(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(allowed))}"
+        )
 
 
 def load_catalogue(language: str, directory: Path | None = None) -> Catalogue:
@@ -275,18 +290,15 @@ def load_catalogue(language: str, directory: Path | None = None) -> Catalogue:
             text = table.get(part) if isinstance(table, dict) else None
             if not isinstance(text, str) or not text.strip():
                 raise MessagesError(f"{path}: topics.{topic!r}.{part}: expected a non-empty string")
-            try:
-                unknown = _fields(text) - PLACEHOLDERS
-            except ValueError as err:
-                raise MessagesError(f"{path}: topics.{topic!r}.{part}: {err}") from None
-            if unknown:
-                raise MessagesError(
-                    f"{path}: topics.{topic!r}.{part}: unknown placeholder(s) {', '.join(sorted(unknown))}; "
-                    f"known: {', '.join(sorted(PLACEHOLDERS))}"
-                )
+            _check_placeholders(path, f"topics.{topic!r}.{part}", text, PLACEHOLDERS)
+    phrases = raw.get("phrases", {})
+    for name in PHRASES:
+        if not isinstance(phrases.get(name), str):
+            raise MessagesError(f"{path}: phrases.{name}: expected a string")
+        _check_placeholders(path, f"phrases.{name}", phrases[name], PAYLOAD_FIELDS)
     words = {name: dict(raw.get(name, {})) for name in set(LOCALISED.values())}
     return Catalogue(language, {t: {"subject": v["subject"].strip(), "body": v["body"].strip()} for t, v in topics.items()},
-                     words)  # fmt: skip
+                     words, {name: phrases[name] for name in PHRASES})  # fmt: skip
 
 
 @cache
@@ -326,7 +338,9 @@ class _Values(dict[str, str]):
 def render(topic: str, payload: Mapping[str, Any], language: str, *, catalogue_of: Catalogue | None = None) -> Text:
     """The message for ``topic`` in ``language``, its placeholders filled from ``payload``."""
     book = catalogue_of or catalogue(language if language in LANGUAGES else "kk")
-    values = _Values({name: _shown(name, payload.get(name), book.words) for name in PLACEHOLDERS})
+    values = _Values({name: _shown(name, payload.get(name), book.words) for name in PAYLOAD_FIELDS})
+    about = "concerning_candidacy" if payload.get("candidacy") not in (None, "") else "concerning_election"
+    values["concerning"] = book.phrases[about].format_map(values)
     values["topic"] = topic
     values["details"] = json.dumps(dict(payload), ensure_ascii=False, sort_keys=True, default=str)
     template = book.template(topic)
@@ -394,6 +408,7 @@ class _Claim:
     payload: dict[str, Any]
     attempt: int
     targets: tuple[_Target, ...]
+    context: dict[str, Any]  # the payload, with what the words need and it lacks (the candidacy's election)
 
 
 class _Mailer:
@@ -506,7 +521,7 @@ def _post(claim: _Claim, target: _Target, text: Text, timeout: float) -> Sent:
 
 def _send(claim: _Claim, target: _Target, now: dt.datetime, settings: Settings, mailer: _Mailer) -> Sent:
     try:
-        text = render(claim.topic, claim.payload, target.language)
+        text = render(claim.topic, claim.context, target.language)
         if target.channel == "email":
             return Sent(True, mailer.send(_email(claim, target, text, now, settings.smtp), target.address))
         if target.channel == "webhook":
@@ -598,7 +613,16 @@ def _claim(db: Database, now: dt.datetime, settings: Settings, report: DeliveryR
             return True
         row.attempts += 1
         row.next_attempt_at = now + dt.timedelta(seconds=lease_seconds(targets, settings))
-        return _Claim(row.id, row.delivery_key, row.topic, row.recipient, dict(row.payload), row.attempts, targets)
+        return _Claim(row.id, row.delivery_key, row.topic, row.recipient, dict(row.payload), row.attempts, targets,
+                      _context(session, row.payload))  # fmt: skip
+
+
+def _context(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+    context = dict(payload)
+    # A deadline's notice names its candidacy only; readers want the election too.
+    if context.get("election") is None and str(context.get("candidacy", "")).isdigit():
+        context["election"] = session.scalar(select(Candidacy.election_id).where(Candidacy.id == int(context["candidacy"])))
+    return context
 
 
 def _record(db: Database, claim: _Claim, results: list[tuple[_Target, Sent]], now: dt.datetime,

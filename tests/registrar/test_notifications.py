@@ -32,7 +32,7 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from registrar import notifications
+from registrar import notifications, sweep
 from registrar.cli_notifications import contacts, notifications_group
 from registrar.db import Database
 from registrar.errors import InvalidPayload
@@ -54,7 +54,7 @@ from registrar.notifications import (
 )
 from registrar.settings import Settings, Smtp
 
-from .conftest import World
+from .conftest import ELECTION_ID, World
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-key-for-the-cec-webhook"
@@ -224,7 +224,7 @@ def count(db: Database, model: Any) -> int:
 
 SAMPLE = {"candidacy": 12, "election": "kz-2029", "trigger": "register", "from": "documents_submitted",
           "to": "registered", "at": "2029-10-10T06:30:00+00:00", "kind": "documents_check", "rule": "D7",
-          "due_local": "2029-10-15T00:00:00+05:00"}  # fmt: skip
+          "due_local": "2029-10-15T00:00:00+05:00", "registered": 1, "max_extension_days": 20}  # fmt: skip
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -241,7 +241,7 @@ def test_every_topic_renders_in_all_three_languages(topic: str) -> None:
             assert "{" not in whole and "}" not in whole, whole
         template = notifications.catalogue(language).topics[topic]
         named = {f for part in template.values() for _, f, _, _ in string.Formatter().parse(part) if f}
-        assert named <= {*SAMPLE, "topic", "details"}, named  # every placeholder is filled from the payload
+        assert named <= {*SAMPLE, "topic", "details", "concerning"}, named  # every placeholder is filled from the payload
         assert "kz-2029" in whole
         letters = set(whole)
         if language == "kk":
@@ -260,9 +260,15 @@ def test_state_names_and_moments_are_shown_in_the_readers_words() -> None:
     assert '"documents submitted" → "registered"' in en.body
     # The action's moment, stored in UTC, is shown in the capital's time (T1: UTC+5).
     assert "2029-10-10 11:30 UTC+05:00" in en.body
-    reminder = render("deadline.reminder", SAMPLE | {"candidacy": None}, "en")
+    reminder = render("deadline.reminder", SAMPLE, "kk")
     assert "2029-10-15 00:00 UTC+05:00" in reminder.subject
-    assert f"candidacy No. {MISSING}" in reminder.body  # an election deadline names no candidacy
+    assert "kz-2029 сайлауы, № 12 кандидатура." in reminder.body
+    # An election's deadline concerns no candidacy, and the reminder says so rather than "No. —".
+    election_reminder = render("deadline.reminder", {"election": "kz-2029", "kind": "registration_closes", "rule": "G1",
+                                                     "due_local": "2029-10-15T00:00:00+05:00"}, "en")  # fmt: skip
+    assert election_reminder.subject == "Reminder: close of registration, due 2029-10-15 00:00 UTC+05:00"
+    assert "Election kz-2029." in election_reminder.body and "candidacy" not in election_reminder.body
+    assert MISSING in render("candidacy.register", {"candidacy": 3}, "en").body  # what a payload lacks shows as a dash
 
 
 def test_a_message_file_must_cover_every_topic_with_known_placeholders(tmp_path: Path) -> None:
@@ -396,6 +402,28 @@ def test_a_webhook_is_signed_and_the_receiver_verifies_it(db: Database, receiver
     assert not verify_signature(SECRET, int(timestamp) - 1, request.body, signature)
     assert not verify_signature(SECRET, timestamp, request.body, signature, now=int(timestamp) + 301)
     assert verify_signature(SECRET, timestamp, request.body.decode(), signature, now=int(timestamp) + 299)
+
+
+def test_a_deadline_notice_of_the_sweep_is_told_in_each_contacts_words(world: World, receiver: Receiver) -> None:
+    db = world.db
+    candidacy = world.nominate()
+    asked_at = world.nomination_time + dt.timedelta(hours=1)
+    world.act(candidacy, "send_information_request", {"organisation": "Kaspi Bank", "subject": "accounts"}, at=asked_at)
+    webhook(db, "organisation:Kaspi Bank", receiver.url("/bank"), "ru")
+    webhook(db, "cec", receiver.url("/cec"), "kk")
+    overdue = asked_at + dt.timedelta(days=6)
+    sweep.sweep(db, overdue, settings=settings_for())
+
+    deliver_due(db, overdue, settings=settings_for())
+
+    told = {r.path: r.document for r in receiver.requests if r.document["topic"] == "deadline.information_request_answer"}
+    assert set(told) == {"/bank", "/cec"}
+    assert "election" not in told["/bank"]["payload"]  # the webhook carries the outbox's payload as it is
+    bank, cec = told["/bank"]["message"], told["/cec"]["message"]
+    assert bank["subject"] == "Срок истёк: ответ на запрос ЦИК (D2)"
+    assert f"по кандидатуре № {candidacy}\n(выборы kz-2029)" in bank["body"]  # the election, looked up for the words
+    assert cec["language"] == "kk" and f"{ELECTION_ID} сайлауындағы № {candidacy} кандидатура" in cec["body"]
+    assert all(MISSING not in m["body"] for m in (bank, cec))
 
 
 def test_a_wrong_secret_is_a_failed_attempt(db: Database, receiver: Receiver) -> None:
