@@ -458,8 +458,9 @@ def _refusal(ctx: Context, data: dict[str, Any]) -> None:
 def _refusal_at_close(ctx: Context, data: dict[str, Any]) -> None:
     # G1/G3: no resolution number of its own; the decision is the closing of registration.
     closes = ctx.calendar.local(ctx.calendar.registration_closes)
+    reason = f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"
     _refusal(ctx, {"number": "G1: registration closed", "decided_on": closes.date(), "grounds": ["documents_missing"],
-                   "reason": f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"})  # fmt: skip
+                   "reason": reason})  # fmt: skip
 
 
 def _appeal(ctx: Context, data: dict[str, Any]) -> None:
@@ -656,6 +657,10 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
             "documents": checklist,
             "certificate": certificate,
             "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
+            # Deadlines that fell due (D2 unanswered, G4 unverified, G6 court overdue ...) and what followed.
+            "lapsed": [
+                _deadline_view(d) | {"outcome": d.outcome} for d in deadlines.fired_for(session, "candidacy", candidacy.id)
+            ],
             "history": [
                 {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                  "from": e.from_state, "to": e.to_state}  # fmt: skip
@@ -672,6 +677,7 @@ __all__ = [
     "extend_nomination",
     "nominate",
     "perform",
+    "perform_in",
     "record_voter_count",
     "register_association",
     "rename_association",

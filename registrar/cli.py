@@ -17,11 +17,13 @@ import click
 from alembic.util import CommandError
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from registrar import actions, audit, machines
+from registrar import actions, audit, machines, sweep
 from registrar.calendar import CalendarError, Resolution, compute
 from registrar.db import Database, database_url
 from registrar.errors import RegistrarError
 from registrar.rules import RulesError, for_kind
+from registrar.settings import SettingsError
+from registrar.settings import load as load_settings
 
 
 def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,6 +35,8 @@ def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
             _die(f"{err.code}: {err}", 1)
         except RulesError as err:
             _die(f"rules: {err}", 1)
+        except SettingsError as err:
+            _die(f"settings: {err}", 1)
         except click.UsageError as err:
             # A bad --data / --at found inside the command: one line, like every other error.
             _die(err.format_message(), 2)
@@ -57,15 +61,15 @@ def _die(message: str, status: int) -> None:
     sys.exit(status)
 
 
-def _moment(value: str | None) -> dt.datetime | None:
+def _moment(value: str | None, option: str = "--at") -> dt.datetime | None:
     if value is None:
         return None
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as err:
-        raise click.BadParameter(f"not an ISO-8601 moment: {err}", param_hint="'--at'") from None
+        raise click.BadParameter(f"not an ISO-8601 moment: {err}", param_hint=f"'{option}'") from None
     if moment.tzinfo is None:
-        raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00", param_hint="'--at'")
+        raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00", param_hint=f"'{option}'")
     return moment
 
 
@@ -262,6 +266,56 @@ def audit_verify(ctx: click.Context) -> None:
     if not verdict.ok:
         _die(f"audit chain broken: {verdict.problem}", 1)
     click.echo(f"audit chain intact: {verdict.events} events")
+
+
+@main.group("deadlines")
+def deadlines_group() -> None:
+    """The law's deadlines: what is due, and the sweep that enforces them."""
+
+
+def _lag_line(health: dict[str, Any]) -> str:
+    oldest = health["oldest_overdue_due_at"] or "none"
+    return (f"pending {health['pending']}, overdue {health['overdue']}, oldest overdue {oldest}, "
+            f"lag {health['lag_seconds']:.0f} s")  # fmt: skip
+
+
+@deadlines_group.command("list")
+@click.option("--due-before", "due_before", required=True, help="Due by this moment (ISO-8601 with offset).")
+@click.option("--limit", type=int, default=1000, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@_fails_cleanly
+def deadlines_list(ctx: click.Context, due_before: str, limit: int, as_json: bool) -> None:
+    """Pending deadlines due by --due-before, in the order the sweep fires them, and the sweep's lag now."""
+    database = _db(ctx.find_root())
+    moment = _moment(due_before, "--due-before")
+    assert moment is not None
+    rows = sweep.due(database, moment, limit=limit)
+    health = sweep.health(database, actions.now())
+    if as_json:
+        click.echo(json.dumps({"due": rows, "health": health}, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['due_local']}  {row['kind']} ({row['rule']})  {row['subject']}  {row['effect']}")
+    click.echo(f"{len(rows)} due by {moment.isoformat()}; now: {_lag_line(health)}")
+
+
+@deadlines_group.command("sweep")
+@click.option("--now", "now", help="Sweep as of this moment (ISO-8601 with offset; default: now).")
+@click.option("--dry-run", is_flag=True, help="Say what would fire, change nothing.")
+@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.pass_context
+@_fails_cleanly
+def deadlines_sweep(ctx: click.Context, now: str | None, dry_run: bool, batch: int) -> None:
+    """Fire every deadline due (each effect once, as of its due time) and send due reminders."""
+    database = _db(ctx.find_root())
+    moment = _moment(now, "--now") or actions.now()
+    report = sweep.sweep(database, moment, batch=batch, settings=load_settings(), dry_run=dry_run)
+    verb = "would fire" if dry_run else "fired"
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(report.fired.items())) or "nothing"
+    click.echo(f"{verb} {report.total} as of {moment.isoformat()}: {kinds}")
+    if not dry_run:
+        click.echo(f"reminders sent: {report.reminded}; now: {_lag_line(sweep.health(database, moment))}")
 
 
 @main.command()

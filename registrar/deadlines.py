@@ -107,6 +107,13 @@ def open_deadline(
     )
 
 
+def information_request_of(key: str) -> int | None:
+    """The information request a D2 deadline's key names (``...:information_request_answer:<start>:<request id>``)."""
+    _, _, kind_and_rest = key.partition(":information_request_answer:")
+    last = kind_and_rest.rsplit(":", 1)[-1] if kind_and_rest else ""
+    return int(last) if last.isdigit() else None
+
+
 def cancel(session: Session, *conditions: object, now: dt.datetime) -> None:
     session.execute(
         update(Deadline)
@@ -186,12 +193,11 @@ def pending_for(session: Session, subject_type: str, subject_id: str | int) -> l
     )
 
 
-def due_before(session: Session, moment: dt.datetime, limit: int = 1000) -> list[Deadline]:
+def fired_for(session: Session, subject_type: str, subject_id: str | int) -> list[Deadline]:
     return list(
         session.scalars(
             select(Deadline)
-            .where(Deadline.status == "pending", Deadline.due_at < moment)
-            .order_by(Deadline.due_at, Deadline.id)
-            .limit(limit)
+            .where(Deadline.subject_type == subject_type, Deadline.subject_id == str(subject_id), Deadline.status == "fired")
+            .order_by(Deadline.due_at)
         )
     )

@@ -1,0 +1,415 @@
+"""The deadline engine: the law's deadlines act on their own, exactly once in effect.
+
+The database is the source of truth for time. :func:`sweep` takes every pending deadline
+whose ``due_at`` has passed, in due order, a batch per transaction, applies its effect and
+marks it fired in that same transaction. So:
+
+- a sweep that runs late, or after an outage, fires every overdue row once, in due order,
+  and the effect is recorded as taking place at ``due_at``: a late sweep never changes a
+  legal outcome;
+- two sweepers at once never take the same row (PostgreSQL: ``FOR UPDATE SKIP LOCKED``;
+  SQLite has one writer at a time), and a row fired or cancelled is never taken again;
+- losing Redis, a worker or beat only delays enforcement.
+
+The effects, by deadline kind (:data:`EFFECTS`):
+
+======================== ===== ======================================================
+information_request_answer D2  overdue: the CEC and the organisation are told
+documents_check            D7  the CEC's check of the complete documents is overdue
+declaration_verification   G4  no verification result: escalated to the CEC
+court_review               G6  the court's 10 days passed without a ruling: flagged
+appeal_window              G6  no appeal: the refusal or cancellation becomes final
+nomination_closes          N2  nomination closes; the phase moves on
+registration_closes        G1  incomplete candidacies are refused (G3) with the appeal
+                               window opened; fewer than two registered: the CEC is
+                               told it may extend nomination (N7)
+voting_opens               V2  voting opens; the phase moves on
+======================== ===== ======================================================
+
+Notices are applied set-based, a whole run of them at once (one audit INSERT, one outbox
+INSERT, one UPDATE of the deadline rows); effects that change a state go through the same
+:func:`registrar.actions.perform_in` a person's action does, guarded by the state it expects,
+each in a savepoint so one refusal does not undo the batch. Every audit event caused by a
+deadline names it: ``payload["deadline"]`` is the deadline's key.
+
+Reminders go out before a deadline falls due, at the lead times of the settings (by default
+24 and 2 hours before), once per lead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from registrar import actions, audit, deadlines, machines
+from registrar.db import Database
+from registrar.errors import RegistrarError
+from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
+from registrar.rules import for_kind
+from registrar.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ACTOR = "system:deadlines"
+# A claimed deadline row (the COLUMNS below); SQLAlchemy types rows by their columns' tuple.
+DueRow = Any
+OUTBOX = cast(Table, OutboxMessage.__table__)
+COLUMNS = (Deadline.id, Deadline.key, Deadline.kind, Deadline.rule, Deadline.subject_type, Deadline.subject_id,
+           Deadline.due_at, Deadline.due_local)  # fmt: skip
+
+
+@dataclass
+class SweepReport:
+    now: dt.datetime
+    fired: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    reminded: int = 0
+    batches: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.fired.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"now": self.now.isoformat(), "fired": dict(self.fired), "total": self.total,
+                "outcomes": dict(self.outcomes), "reminded": self.reminded, "batches": self.batches}  # fmt: skip
+
+
+# --- Who is told -------------------------------------------------------------------------
+
+
+def _candidacy_recipients(association_id: int, candidacy_id: str) -> list[str]:
+    return ["cec", f"association:{association_id}", f"candidate:{candidacy_id}"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An effect that changes no state: an audit event and messages to the people concerned."""
+
+    says: str
+    recipients: Callable[[DueRow, dict[str, Any]], list[str]]
+
+
+def _d2_recipients(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    organisation = facts["organisations"].get(deadlines.information_request_of(row.key))
+    return ["cec", *([f"organisation:{organisation}"] if organisation else [])]
+
+
+def _cec_and_candidacy(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    association = facts["associations"].get(int(row.subject_id))
+    return _candidacy_recipients(association, row.subject_id) if association is not None else ["cec"]
+
+
+NOTICES: dict[str, Notice] = {
+    "information_request_answer": Notice("D2: the organisation did not answer the information request in time", _d2_recipients),
+    "documents_check": Notice("D7: the CEC's check of the complete documents is due", lambda row, facts: ["cec"]),
+    "declaration_verification": Notice("G4: no verification result from the revenue authorities: escalated to the CEC",
+                                       _cec_and_candidacy),
+    "court_review": Notice("G6: the Supreme Court's time to decide the appeal has passed without a recorded ruling",
+                           _cec_and_candidacy),
+}  # fmt: skip
+
+
+# --- Effects that act -----------------------------------------------------------------------
+
+
+def _close_appeal_window(session: Session, row: DueRow, report: SweepReport) -> str:
+    outcome = actions.perform_in(session, int(row.subject_id), "close_appeal_window", {}, actor=ACTOR, at=row.due_at,
+                                 cause=_cause(row))  # fmt: skip
+    return f"{outcome.previous_state} -> {outcome.state}"
+
+
+def _phase_moves_on(session: Session, row: DueRow, report: SweepReport) -> str:
+    election = session.get(Election, row.subject_id, with_for_update=True)
+    if election is None:
+        return "skipped: no such election"
+    before = election.phase
+    election.phase = machines.phase_at(actions.calendar_of(election), row.due_at)
+    facts = _cause(row) | {"rule": row.rule, "phase": [before, election.phase]}
+    seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", "election", row.subject_id, facts)])
+    _tell(session, _messages(seq[0], f"deadline.{row.kind}", ["cec"], _message(row), row.due_at))
+    return f"phase {before} -> {election.phase}"
+
+
+def _close_registration(session: Session, row: DueRow, report: SweepReport) -> str:
+    """G1/G3: incomplete candidacies are refused; N7: fewer than two registered, the CEC may extend."""
+    outcome = _phase_moves_on(session, row, report)
+    preparing = session.scalars(
+        select(Candidacy.id)
+        .where(Candidacy.election_id == row.subject_id, Candidacy.state.in_(machines.PREPARING))
+        .order_by(Candidacy.id)
+    ).all()
+    refused = 0
+    for candidacy_id in preparing:
+        try:
+            with session.begin_nested():
+                actions.perform_in(session, candidacy_id, "refuse_incomplete", {}, actor=ACTOR, at=row.due_at,
+                                   cause=_cause(row))  # fmt: skip
+            refused += 1
+        except RegistrarError as err:
+            log.warning("registration close: candidacy %s not refused: %s", candidacy_id, err)
+            report.outcomes["refusal skipped"] += 1
+    election = session.get(Election, row.subject_id)
+    assert election is not None
+    rules = for_kind(election.kind)
+    registered = session.scalar(
+        select(func.count(Candidacy.id)).where(Candidacy.election_id == row.subject_id, Candidacy.state == "registered")
+    ) or 0
+    if "N7" in rules and registered < rules.N7.min_registered:
+        says = (f"N7: {registered} registered when registration closed; the CEC may extend nomination by up to "
+                f"{rules.N7.max_extension_days} days")  # fmt: skip
+        seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, "election.extension_possible", "election",
+                                                      row.subject_id, _cause(row) | {"rule": "N7", "registered": registered,
+                                                                                     "says": says})])  # fmt: skip
+        facts = {"registered": registered, "max_extension_days": rules.N7.max_extension_days}
+        _tell(session, _messages(seq[0], "election.extension_possible", ["cec"], _message(row) | facts, row.due_at))
+        outcome += f"; N7: {registered} registered, extension possible"
+    return f"{outcome}; {refused} refused as incomplete"
+
+
+Action = Callable[[Session, DueRow, SweepReport], str]
+ACTIONS: dict[str, Action] = {
+    "appeal_window": _close_appeal_window,
+    "nomination_closes": _phase_moves_on,
+    "registration_closes": _close_registration,
+    "voting_opens": _phase_moves_on,
+}
+
+EFFECTS = frozenset(NOTICES) | frozenset(ACTIONS)
+
+
+# --- The sweep ----------------------------------------------------------------------------
+
+
+def _cause(row: DueRow) -> dict[str, Any]:
+    return {"deadline": row.key}
+
+
+def _message(row: DueRow) -> dict[str, Any]:
+    return {row.subject_type: row.subject_id, "deadline": row.key, "kind": row.kind, "rule": row.rule,
+            "due_at": row.due_at.isoformat(), "due_local": row.due_local}  # fmt: skip
+
+
+def _messages(seq: int, topic: str, recipients: Iterable[str], payload: dict[str, Any], at: dt.datetime) -> list[dict[str, Any]]:
+    """Outbox rows for one audit event, keyed "<event>:<recipient>" like every action's."""
+    return [{"delivery_key": f"{seq}:{recipient}", "event_seq": seq, "topic": topic, "recipient": recipient,
+             "payload": payload, "status": "pending", "created_at": at, "attempts": 0} for recipient in recipients]  # fmt: skip
+
+
+def _tell(session: Session, messages: list[dict[str, Any]]) -> None:
+    if messages:
+        session.execute(insert(OUTBOX), messages)
+
+
+def _claim(session: Session, now: dt.datetime, limit: int) -> Sequence[DueRow]:
+    return session.execute(
+        select(*COLUMNS)
+        .where(Deadline.status == "pending", Deadline.due_at <= now)
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+
+
+def _facts(session: Session, rows: Sequence[DueRow]) -> dict[str, Any]:
+    """What the notices of a run need to know, in two queries for the whole run."""
+    candidacies = {int(r.subject_id) for r in rows if r.subject_type == "candidacy"}
+    requests = {deadlines.information_request_of(r.key) for r in rows if r.kind == "information_request_answer"} - {None}
+    associations: dict[int, int] = {}
+    organisations: dict[int, str] = {}
+    for chunk in _chunks(sorted(candidacies)):
+        found = select(Candidacy.id, Candidacy.association_id).where(Candidacy.id.in_(chunk))
+        associations.update((row[0], row[1]) for row in session.execute(found))
+    for chunk in _chunks(sorted(r for r in requests if r is not None)):
+        asked = select(InformationRequest.id, InformationRequest.organisation).where(InformationRequest.id.in_(chunk))
+        organisations.update((row[0], row[1]) for row in session.execute(asked))
+    return {"associations": associations, "organisations": organisations}
+
+
+def _chunks(values: Sequence[Any], size: int = 1000) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _notify(session: Session, rows: Sequence[DueRow]) -> None:
+    """A run of notices, set-based: one audit append, one outbox INSERT."""
+    facts = _facts(session, rows)
+    entries = [
+        audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", row.subject_type, row.subject_id,
+                    _cause(row) | {"rule": row.rule, "says": NOTICES[row.kind].says, "due_local": row.due_local})
+        for row in rows
+    ]  # fmt: skip
+    seqs = audit.append_many(session, entries)
+    _tell(session, [message for row, seq in zip(rows, seqs, strict=True)
+                    for message in _messages(seq, f"deadline.{row.kind}", NOTICES[row.kind].recipients(row, facts),
+                                             _message(row), row.due_at)])  # fmt: skip
+
+
+def _mark(session: Session, ids: Sequence[int], now: dt.datetime, outcome: str) -> None:
+    for chunk in _chunks(ids):
+        session.execute(
+            update(Deadline).where(Deadline.id.in_(chunk)).values(status="fired", fired_at=now, outcome=outcome[:200])
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
+def _apply(session: Session, rows: Sequence[DueRow], now: dt.datetime, report: SweepReport) -> None:
+    """Apply a claimed batch in due order: runs of notices set-based, actions one by one."""
+    for is_notice, group in itertools.groupby(rows, key=lambda r: r.kind in NOTICES):
+        run = list(group)
+        if is_notice:
+            _notify(session, run)
+            _mark(session, [r.id for r in run], now, "notified")
+            report.outcomes["notified"] += len(run)
+            for row in run:
+                report.fired[row.kind] += 1
+            continue
+        for row in run:
+            action = ACTIONS.get(row.kind)
+            if action is None:
+                outcome = f"no effect: unknown kind {row.kind!r}"
+            else:
+                try:
+                    with session.begin_nested():
+                        outcome = action(session, row, report)
+                except RegistrarError as err:
+                    # The state it expects is gone (an appeal was filed, the candidacy withdrew ...):
+                    # the deadline has nothing left to act on. Recorded, never retried.
+                    outcome = f"skipped: {err}"
+            _mark(session, [row.id], now, outcome)
+            report.fired[row.kind] += 1
+            report.outcomes["skipped" if outcome.startswith(("skipped", "no effect")) else "acted"] += 1
+
+
+def sweep(
+    db: Database, now: dt.datetime, *, batch: int = 1000, settings: Settings | None = None, dry_run: bool = False
+) -> SweepReport:
+    """Fire every deadline due at ``now``, in due order; then send the reminders due."""
+    report = SweepReport(now)
+    if dry_run:
+        for row in due(db, now, limit=batch):
+            report.fired[row["kind"]] += 1
+        return report
+    while True:
+        with db.transaction() as session:
+            rows = _claim(session, now, batch)
+            if rows:
+                _apply(session, rows, now, report)
+        if not rows:
+            break
+        report.batches += 1
+    report.reminded = remind(db, now, settings or Settings())
+    if report.total or report.reminded:
+        log.info("sweep fired %d deadlines, sent %d reminders", report.total, report.reminded,
+                 extra={"sweep": report.as_dict()})  # fmt: skip
+    return report
+
+
+# --- Reminders -----------------------------------------------------------------------------
+
+
+def remind(db: Database, now: dt.datetime, settings: Settings, *, batch: int = 1000) -> int:
+    """Remind the people concerned of pending deadlines at each lead time, once per lead."""
+    horizon = max((max(settings.reminder_leads(kind), default=0) for kind in EFFECTS), default=0)
+    if not horizon:
+        return 0
+    sent = 0
+    with db.transaction() as session:
+        rows = session.execute(
+            select(*COLUMNS, Deadline.reminded_lead_seconds)
+            .where(Deadline.status == "pending", Deadline.due_at > now, Deadline.due_at <= now + dt.timedelta(seconds=horizon))
+            .order_by(Deadline.due_at, Deadline.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        due_now: list[tuple[DueRow, int]] = []
+        for row in rows:
+            lead = _lead_due(row, now, settings.reminder_leads(row.kind))
+            if lead is not None and (row.reminded_lead_seconds is None or lead < row.reminded_lead_seconds):
+                due_now.append((row, lead))
+        for chunk in _chunks(due_now, batch):
+            _send_reminders(session, chunk, now)
+            sent += len(chunk)
+    return sent
+
+
+def _lead_due(row: DueRow, now: dt.datetime, leads: Sequence[int]) -> int | None:
+    """The shortest lead whose moment has come (a sweep after a gap sends only the latest reminder)."""
+    passed = [lead for lead in leads if row.due_at - dt.timedelta(seconds=lead) <= now]
+    return min(passed) if passed else None
+
+
+def _send_reminders(session: Session, chunk: Sequence[tuple[DueRow, int]], now: dt.datetime) -> None:
+    rows = [row for row, _ in chunk]
+    facts = _facts(session, rows)
+    entries = [
+        audit.Entry(now, ACTOR, "deadline.reminder", row.subject_type, row.subject_id,
+                    _cause(row) | {"rule": row.rule, "kind": row.kind, "lead_hours": lead / 3600, "due_local": row.due_local})
+        for row, lead in chunk
+    ]  # fmt: skip
+    seqs = audit.append_many(session, entries)
+    messages = []
+    for (row, lead), seq in zip(chunk, seqs, strict=True):
+        messages += _messages(seq, "deadline.reminder", _reminded(row, facts), _message(row) | {"lead_hours": lead / 3600}, now)
+    _tell(session, messages)
+    for lead, group in itertools.groupby(sorted(chunk, key=lambda pair: pair[1]), key=lambda pair: pair[1]):
+        ids = [row.id for row, _ in group]
+        session.execute(
+            update(Deadline).where(Deadline.id.in_(ids)).values(reminded_lead_seconds=lead)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+
+
+def _reminded(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    """Whom a reminder goes to: those the deadline's notice would tell, else the CEC and the candidacy's side."""
+    if row.kind in NOTICES:
+        return NOTICES[row.kind].recipients(row, facts)
+    return _cec_and_candidacy(row, facts) if row.subject_type == "candidacy" else ["cec"]
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+EFFECT_SAYS = {kind: notice.says for kind, notice in NOTICES.items()} | {
+    "appeal_window": "G6: no appeal within the window: the refusal or cancellation becomes final",
+    "nomination_closes": "N2: nomination closes",
+    "registration_closes": "G1: registration closes; incomplete candidacies are refused (G3); N7 if fewer than two registered",
+    "voting_opens": "V2: voting opens",
+}
+
+
+def _view(row: DueRow) -> dict[str, Any]:
+    return {"id": row.id, "key": row.key, "kind": row.kind, "rule": row.rule, "subject": f"{row.subject_type}:{row.subject_id}",
+            "due_at": row.due_at.isoformat(), "due_local": row.due_local,
+            "effect": EFFECT_SAYS.get(row.kind, "none")}  # fmt: skip
+
+
+def due(db: Database, before: dt.datetime, *, limit: int = 1000) -> list[dict[str, Any]]:
+    """Pending deadlines due at ``before`` (inclusive), in the order the sweep would fire them."""
+    with db.reading() as session:
+        rows = session.execute(
+            select(*COLUMNS).where(Deadline.status == "pending", Deadline.due_at <= before)
+            .order_by(Deadline.due_at, Deadline.id).limit(limit)
+        ).all()  # fmt: skip
+    return [_view(row) for row in rows]
+
+
+def health(db: Database, now: dt.datetime) -> dict[str, Any]:
+    """The sweep's lag: now minus the oldest pending due_at (0 when nothing is overdue)."""
+    with db.reading() as session:
+        pending = session.scalar(select(func.count(Deadline.id)).where(Deadline.status == "pending")) or 0
+        overdue, oldest = session.execute(
+            select(func.count(Deadline.id), func.min(Deadline.due_at)).where(Deadline.status == "pending", Deadline.due_at <= now)
+        ).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite keeps no offset; the rows are UTC
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    lag = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return {"pending": pending, "overdue": overdue or 0, "oldest_overdue_due_at": oldest.isoformat() if oldest else None,
+            "lag_seconds": lag}  # fmt: skip
