@@ -7,12 +7,14 @@ checks the signature and refuses (401) a request that does not verify.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
 import json
 import signal
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
@@ -520,6 +523,51 @@ def test_a_retry_does_not_resend_to_a_contact_that_already_took_it(db: Database,
     log = delivery_log(db, row(db, key).id)
     assert [(a["attempt"], a["contact_id"], a["ok"]) for a in log] == [
         (1, mail_id, True), (1, hook_id, False), (2, hook_id, True)]  # fmt: skip
+
+
+class Accounts:
+    """aiosmtpd authenticator: one mailbox login."""
+
+    def __init__(self) -> None:
+        self.logins: list[str] = []
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+        self.logins.append(auth_data.login.decode())
+        ok = (auth_data.login, auth_data.password) == (b"registrar", b"mail-password")
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_mail_goes_over_tls_with_a_login(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the deliverer verifies the server against this CA only
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    inbox, accounts = Inbox(), Accounts()
+    inbox.port = free_port()
+    # aiosmtpd offers AUTH only after STARTTLS; on an implicit-TLS port the whole session is encrypted.
+    tls = ({"tls_context": server_tls, "require_starttls": True, "auth_require_tls": True} if mode == "starttls"
+           else {"ssl_context": server_tls, "auth_require_tls": False})  # fmt: skip
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, authenticator=accounts, **tls)
+    controller.start()
+    try:
+        mailbox(db, "cec", "duty@cec.example.kz", "en")
+        key_ok, key_refused = enqueue(db, "cec"), enqueue(db, "cec")
+        smtp = Smtp(host="127.0.0.1", port=inbox.port, starttls=mode == "starttls", ssl=mode == "ssl",
+                    username="registrar", password="mail-password", sender=SENDER, timeout_seconds=5)  # fmt: skip
+        report = deliver_due(db, T0, settings=settings_for(delivery_batch=1, smtp=smtp))
+        assert report.delivered == 1, row(db, key_ok).last_error
+        assert [m["X-Registrar-Delivery"] for _, m in inbox.messages] == [key_ok]
+
+        wrong = dataclasses.replace(smtp, password="not-it")
+        assert deliver_due(db, T0, settings=settings_for(smtp=wrong)).retrying == 1
+        assert "SMTP 535" in (row(db, key_refused).last_error or "")
+        assert set(accounts.logins) == {"registrar"}  # smtplib tries each mechanism the server offers
+    finally:
+        controller.stop()
 
 
 def test_an_unreachable_mail_server_is_a_failed_attempt_not_a_crash(db: Database, receiver: Receiver) -> None:
