@@ -69,8 +69,8 @@ def run_once(db: Database, settings: Settings, now: dt.datetime | None = None) -
 def _report(swept: sweep.SweepReport | None, delivered: notifications.DeliveryReport | None) -> None:
     counts: dict[str, object] = {}
     if swept is not None:
-        counts |= {"fired": swept.total, "fired_by_kind": dict(swept.fired), "reminded": swept.reminded,
-                   "batches": swept.batches}  # fmt: skip
+        # By kind and outcome in the sweep's own line; here the totals beside the delivery's.
+        counts |= {"fired": swept.total, "reminded": swept.reminded}
     if delivered is not None:
         counts |= delivered.as_dict()
     busy = any(counts.get(key) for key in ("fired", "reminded")) or (delivered is not None and delivered.total > 0)
