@@ -5,13 +5,14 @@ Schema changes go through Alembic only (``registrar db upgrade``), from the firs
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import JSON, Engine, Table, create_engine, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +58,37 @@ def _sqlite_pragmas(engine: Engine) -> None:
         # One writer at a time, taken at BEGIN: a read-then-write transaction never fails
         # half-way on a lock upgrade, it waits its turn (busy timeout above).
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction, as fast as the database allows.
+
+    PostgreSQL: COPY, several times faster than an INSERT per row for the sweep's bursts
+    (audit events and outbox rows by the hundred thousand). Elsewhere: executemany.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
+    names = ", ".join(f'"{name}"' for name in columns)
+    # In text COPY a string is parsed by the server as the column's type: JSON goes as its text,
+    # dumped once per object (the rows of one message share their payload).
+    dumped: dict[int, str] = {}
+
+    def text_of(value: Any) -> str:
+        key = id(value)
+        if key not in dumped:
+            dumped[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return dumped[key]
+
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([text_of(row[name]) if is_json else row[name] for name, is_json in zip(columns, as_json, strict=True)])
 
 
 class Database:
