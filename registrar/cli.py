@@ -332,5 +332,10 @@ def demo(ctx: click.Context, today: dt.datetime | None) -> None:
     click.echo(demo_world.summary(database, election_id))
 
 
+from registrar.cli_notifications import contacts, notifications_group  # noqa: E402 - they use the helpers above
+
+main.add_command(contacts)
+main.add_command(notifications_group)
+
 if __name__ == "__main__":
     main()
