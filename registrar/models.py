@@ -362,6 +362,7 @@ class Deadline(Base):
         Index(
             "ix_deadline_pending_due",
             "due_at",
+            "id",  # the sweep's order: a claim reads the index in order and stops at its batch
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),

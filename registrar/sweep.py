@@ -273,11 +273,23 @@ def _mark(session: Session, ids: Sequence[int], now: dt.datetime, outcome: str) 
         )  # fmt: skip
 
 
+def _still_pending(session: Session, run: list[DueRow]) -> list[DueRow]:
+    pending: set[int] = set()
+    for where in _among(session, Deadline.id, [r.id for r in run]):
+        pending.update(session.scalars(select(Deadline.id).where(where, Deadline.status == "pending")))
+    return [r for r in run if r.id in pending]
+
+
 def _apply(session: Session, rows: Sequence[DueRow], now: dt.datetime, report: SweepReport) -> None:
     """Apply a claimed batch in due order: runs of notices set-based, actions one by one."""
+    acted = False
     for is_notice, group in itertools.groupby(rows, key=lambda r: r.kind in NOTICES):
         run = list(group)
-        if is_notice:
+        if acted:
+            # An action earlier in this batch may have cancelled deadlines claimed after it (a
+            # refusal closes the candidacy's D2 requests): those no longer fall due.
+            run = _still_pending(session, run)
+        if is_notice and run:
             _notify(session, run)
             _mark(session, [r.id for r in run], now, "notified")
             report.outcomes["notified"] += len(run)
@@ -285,6 +297,9 @@ def _apply(session: Session, rows: Sequence[DueRow], now: dt.datetime, report: S
                 report.fired[row.kind] += 1
             continue
         for row in run:
+            if acted and not _still_pending(session, [row]):
+                continue
+            acted = True
             action = ACTIONS.get(row.kind)
             if action is None:
                 outcome = f"no effect: unknown kind {row.kind!r}"

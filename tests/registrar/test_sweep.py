@@ -249,6 +249,22 @@ def test_after_a_long_outage_every_overdue_deadline_fires_once_in_due_order(worl
     assert sweep.sweep(world.db, back + DAY).total == 0
 
 
+def test_a_deadline_an_earlier_effect_cancelled_does_not_fire_in_the_same_batch(world: World) -> None:
+    """The refusal at 18:00 closes the candidacy's D2 request due later; a late sweep takes both
+    in one batch, and the request must not be reported overdue for a candidacy already refused."""
+    candidacy = world.nominate()
+    closes = world.calendar.registration_closes
+    ask(world, candidacy, closes - DAY)  # due three days after the close
+    request = deadline(world, "information_request_answer", candidacy)
+    assert request.due_at > closes
+
+    report = sweep.sweep(world.db, request.due_at + HOUR, batch=1000)
+    assert state_of(world, candidacy) == "refused"
+    assert report.fired["information_request_answer"] == 0
+    assert deadline(world, "information_request_answer", candidacy, status="cancelled").key == request.key
+    assert events_for(world.db, request.key) == []
+
+
 def test_the_sweep_on_the_wall_clock_refuses_from_1800_sharp(world: World) -> None:
     """time-machine moves the clock the CLI's default --now reads (Asia/Almaty)."""
     candidacy = world.nominate()

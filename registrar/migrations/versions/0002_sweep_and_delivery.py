@@ -50,6 +50,9 @@ def upgrade() -> None:
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.add_column(sa.Column('outcome', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('reminded_lead_seconds', sa.Integer(), nullable=True))
+        # The sweep claims in (due_at, id) order: the index gives it without a sort.
+        batch_op.drop_index('ix_deadline_pending_due', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_deadline_pending_due', ['due_at', 'id'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attempts', sa.Integer(), server_default=sa.text('0'), nullable=False))
@@ -67,6 +70,8 @@ def downgrade() -> None:
         batch_op.drop_column('attempts')
 
     with op.batch_alter_table('deadline', schema=None) as batch_op:
+        batch_op.drop_index('ix_deadline_pending_due', postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
+        batch_op.create_index('ix_deadline_pending_due', ['due_at'], unique=False, postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'"))
         batch_op.drop_column('reminded_lead_seconds')
         batch_op.drop_column('outcome')
 
