@@ -13,6 +13,8 @@ a deadline is enforced. That is why the settings below favour redelivery over bo
 - ``worker_prefetch_multiplier = 1``: a worker holds no more ticks than it runs.
 - Every tick ``expires`` after one interval: ticks queued while no worker ran are dropped
   instead of being swept one after the other when a worker comes back.
+- The transport (:mod:`workers.broker`) turns kombu's AttributeError on a channel whose
+  connection is gone into a connection error, so a Redis restart does not stop the worker.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ settings = registrar_settings.load()
 app = Celery("registrar", include=["workers.tasks"])
 app.conf.update(
     broker_url=settings.broker_url or None,
+    broker_transport="workers.broker:Transport",
     broker_connection_retry_on_startup=True,
     result_backend=None,
     task_ignore_result=True,
