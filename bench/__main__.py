@@ -1,27 +1,30 @@
-"""``python -m bench transitions [--backend sqlite|postgresql|both] [--n N] [--database-url URL] [--profile]``."""
+"""``python -m bench transitions ...`` or ``python -m bench deadlines ...``; ``--help`` after the name tells more."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bench import transitions
+from bench import deadlines, transitions
+
+BENCHMARKS = {"transitions": transitions, "deadlines": deadlines}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="BENCHMARK")
-    transitions.add_arguments(
-        commands.add_parser(
-            "transitions",
-            help=transitions.SUMMARY,
-            description=transitions.__doc__,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+    for name, module in BENCHMARKS.items():
+        module.add_arguments(
+            commands.add_parser(
+                name,
+                help=module.SUMMARY,
+                description=module.__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
         )
-    )
     args = parser.parse_args(argv)
-    if args.command == "transitions":
-        return transitions.run(args)
+    if args.command in BENCHMARKS:
+        return BENCHMARKS[args.command].run(args)
     parser.error(f"unknown benchmark {args.command!r}")
     return 2
 
