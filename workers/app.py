@@ -24,6 +24,7 @@ import os
 
 from celery import Celery, signals
 
+from registrar import logs
 from registrar import settings as registrar_settings
 from registrar.db import Database
 
@@ -72,10 +73,13 @@ def database() -> Database:
     return _database[1]
 
 
-@signals.after_setup_logger.connect
-def _quiet_libraries(**_: object) -> None:
-    # transitions logs every state callback at INFO: thousands of lines per sweep of the G1 close.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+@signals.setup_logging.connect
+def _logging(loglevel: object = None, **_: object) -> None:
+    # Connected, this replaces Celery's own logging setup: the worker and beat log like
+    # `registrar serve` ([logging] format: text or one JSON object a line).
+    logs.configure(settings)
+    if isinstance(loglevel, (int, str)) and loglevel:
+        logging.getLogger().setLevel(loglevel)
 
 
 @signals.worker_process_init.connect

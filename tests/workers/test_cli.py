@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +41,16 @@ def _run(tmp_path: Path, *args: str, **settings: str) -> tuple[int, str, str]:
     return result.returncode, result.stdout, result.stderr
 
 
+def _json_lines(text: str) -> list[dict[str, Any]]:
+    entries = []
+    for line in text.splitlines():
+        with contextlib.suppress(json.JSONDecodeError):
+            entry = json.loads(line)
+            if isinstance(entry, dict):
+                entries.append(entry)
+    return entries
+
+
 @pytest.mark.parametrize(
     ("settings", "says"),
     [
@@ -63,7 +76,7 @@ def test_registrar_worker_with_beat_inside_sweeps_and_stops_cleanly(
     keys = election.information_requests_due([now - dt.timedelta(seconds=60 - i) for i in range(60)])
     url = db.engine.url.render_as_string(hide_password=False)
     env = _environment(REGISTRAR_BROKER_URL=redis_server.url, REGISTRAR_SWEEP_INTERVAL_SECONDS=str(SWEEP_INTERVAL),
-                       PYTHONUNBUFFERED="1")  # fmt: skip
+                       REGISTRAR_LOGGING_FORMAT="json", PYTHONUNBUFFERED="1")  # fmt: skip
     # The database comes from `registrar --database`, not the environment.
     argv = [sys.executable, "-m", "registrar", "--database", url, "worker", "--beat", "--concurrency", "1",
             "--loglevel", "INFO"]  # fmt: skip
@@ -74,6 +87,8 @@ def test_registrar_worker_with_beat_inside_sweeps_and_stops_cleanly(
         assert worker.running, worker.log()
         wait_until(lambda: fired_count(db, keys) == len(keys), timeout=60, what="the embedded beat's sweep", logs=worker.log)
         assert_each_applied_once(db, keys)
+        runs = [entry for entry in _json_lines(worker.log()) if entry.get("logger") == "workers.tasks"]
+        assert any(entry["message"].startswith("sweep: fired") for entry in runs), worker.log()
 
         worker.signal(signal.SIGTERM)
         assert worker.popen is not None
