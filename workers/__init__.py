@@ -7,7 +7,8 @@ enforcement and never loses or repeats it.
 Run it (with ``REGISTRAR_BROKER_URL`` and ``REGISTRAR_DATABASE_URL`` set)::
 
     registrar worker                       # the worker; beat runs elsewhere
-    registrar worker --beat                # worker and beat in one process (one machine only)
+    registrar worker --beat                # worker and beat in one process (one machine only);
+                                           # beat keeps its schedule in ./celerybeat-schedule
 
 or with plain Celery::
 

@@ -13,8 +13,9 @@ a deadline is enforced. That is why the settings below favour redelivery over bo
 - ``worker_prefetch_multiplier = 1``: a worker holds no more ticks than it runs.
 - Every tick ``expires`` after one interval: ticks queued while no worker ran are dropped
   instead of being swept one after the other when a worker comes back.
-- The transport (:mod:`workers.broker`) turns kombu's AttributeError on a channel whose
-  connection is gone into a connection error, so a Redis restart does not stop the worker.
+- The Redis transport (:mod:`workers.broker`) turns kombu's AttributeError on a channel
+  whose connection is gone into a connection error, so a Redis restart does not stop the
+  worker.
 """
 
 from __future__ import annotations
@@ -27,16 +28,17 @@ from celery import Celery, signals
 from registrar import logs
 from registrar import settings as registrar_settings
 from registrar.db import Database
+from workers import broker
 
 # Delivery retries back off from seconds to an hour; looking every few seconds is enough.
 DELIVERY_INTERVAL_SECONDS = 5.0
 
 settings = registrar_settings.load()
+broker.install()
 
 app = Celery("registrar", include=["workers.tasks"])
 app.conf.update(
     broker_url=settings.broker_url or None,
-    broker_transport="workers.broker:Transport",
     broker_connection_retry_on_startup=True,
     result_backend=None,
     task_ignore_result=True,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kombu.transport import redis
+from kombu.transport import TRANSPORT_ALIASES, redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 
@@ -28,3 +28,13 @@ class Channel(redis.Channel):
 
 class Transport(redis.Transport):
     Channel = Channel
+
+
+def install() -> None:
+    """Use :class:`Transport` for redis:// and rediss:// URLs in this process.
+
+    Through kombu's table of transports, not ``broker_transport``: an explicit transport
+    would hide the URL's scheme from kombu, and a rediss:// URL would lose its TLS.
+    """
+    for scheme in ("redis", "rediss"):
+        TRANSPORT_ALIASES[scheme] = f"{__name__}:Transport"
