@@ -2,10 +2,11 @@
 
 A beat tick carries no data, only "look now": the sweep takes every deadline due up to the
 moment it runs, with row locks, so a duplicated, lost or late tick changes nothing but when
-a deadline is enforced. That is why the settings below favour redelivery over bookkeeping:
+a deadline is enforced. The settings follow from that:
 
-- ``task_acks_late``: a tick is acknowledged after the sweep returns, so a worker stopped
-  in the middle leaves the message to be taken again.
+- ``task_acks_late``: a tick is acknowledged once its run returns. Should the worker die
+  mid-run, Redis keeps the message and hands it back after the visibility timeout (1 h),
+  by then expired; what finishes the work is the next tick, never a redelivery.
 - ``task_reject_on_worker_lost`` stays off: a task whose child process dies (killed, out of
   memory, a crash in a driver) is not put back in the queue, where it would kill the next
   child too and loop for ever. Nothing is lost by dropping it: the batch it had not
