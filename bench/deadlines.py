@@ -496,10 +496,10 @@ class Results:
 # --- (a) the engine -------------------------------------------------------------------------------
 
 
-def engine_children(bench: Bench) -> tuple[Child, Child]:
+def engine_children(bench: Bench, batch: int | None = None) -> tuple[Child, Child]:
     env = _clean_environment() | {
         "REGISTRAR_DATABASE_URL": bench.url, "REGISTRAR_BROKER_URL": bench.redis.url,
-        "REGISTRAR_SWEEP_INTERVAL_SECONDS": str(TICK), "REGISTRAR_SWEEP_BATCH": str(bench.args.batch),
+        "REGISTRAR_SWEEP_INTERVAL_SECONDS": str(TICK), "REGISTRAR_SWEEP_BATCH": str(batch or bench.args.batch),
         "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
     }  # fmt: skip
     worker = [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "--loglevel=INFO", "--concurrency=1",
@@ -647,7 +647,9 @@ def _sqlite_time(moment: dt.datetime) -> str:
 def engine_faults(bench: Bench, results: Results, k: int) -> None:
     db = bench.db
     bench.redis.client.flushall()
-    worker, beat = engine_children(bench)
+    # At least ten batches in a burst, so that the kill lands between two of them.
+    batch = min(bench.args.batch, max(1, k // 10))
+    worker, beat = engine_children(bench, batch)
     try:
         started(worker, " ready.")
         started(beat, "beat: Starting...")
@@ -668,7 +670,8 @@ def engine_faults(bench: Bench, results: Results, k: int) -> None:
         got = fired(db, tag)
         effects = count_effects(db, [r["key"] for r in rows], since)
         effects.seconds = (dt.datetime.now(dt.UTC) - due).total_seconds() if got >= k else None
-        effects.note = f"killed with {at_kill:,} fired; {got:,} rows fired in the end"
+        when = "after the whole burst" if at_kill >= k else f"with {at_kill:,} fired"
+        effects.note = f"batches of {batch:,}; killed {when}; {got:,} rows fired in the end"
         results.faults.append((ENGINE, "worker SIGKILL mid-burst, restart", effects))
 
         # Redis killed and started again empty, before the deadlines fall due.
@@ -798,6 +801,9 @@ def measure_eta(bench: Bench, results: Results) -> None:
         wait_for(lambda: dt.datetime.now(dt.UTC) >= due, lead + 5, "the cut-off")
         applied, _ = wait_progress(lambda: last_seq(db) - since, n, settle=30, cap=args.eta_wait, every=0.2)
         lateness = (dt.datetime.now(dt.UTC) - due).total_seconds()
+        if applied < n:
+            eta.stop()  # so that what is counted stays still; the faults start a fresh worker
+            applied = last_seq(db) - since
         effects = count_effects(db, [r["key"] for r in keys_rows], since)
         effects.parked = bench.redis.unacked()
         if applied >= n:
