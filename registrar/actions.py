@@ -13,7 +13,7 @@ API and the workers all call these functions; none of them decides a legal quest
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -578,6 +578,19 @@ def perform_in(
     return _finish(ctx, trigger, before, after, data, actor)
 
 
+def candidacy_recipients(association_id: int, candidacy_id: int | str) -> list[str]:
+    """Who is told of what happens to a candidacy: the CEC, the nominating association, the candidate."""
+    return ["cec", f"association:{association_id}", f"candidate:{candidacy_id}"]
+
+
+def outbox_rows(
+    seq: int, topic: str, recipients: Iterable[str], payload: dict[str, Any], at: dt.datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows of one audit event, one per recipient, keyed "<event>:<recipient>" for de-duplication."""
+    return [{"delivery_key": f"{seq}:{recipient}", "event_seq": seq, "topic": topic, "recipient": recipient,
+             "payload": payload, "status": "pending", "created_at": at, "attempts": 0} for recipient in recipients]  # fmt: skip
+
+
 def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: dict[str, Any], actor: str) -> Outcome:
     """Audit event and outbox, then the outcome; the caller's transaction commits."""
     session, candidacy = ctx.session, ctx.candidacy
@@ -595,19 +608,11 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
         to_state=after,
         payload={"rule": step.rule if step else "N3", "data": data, **extra},
     )
-    recipients = ["cec", f"association:{candidacy.association_id}", f"candidate:{candidacy.id}"]
-    recipients += ctx.payload.get("_recipients", [])
+    recipients = [*candidacy_recipients(candidacy.association_id, candidacy.id), *ctx.payload.get("_recipients", [])]
     topic = ctx.payload.get("_topic", f"candidacy.{trigger}")
     message = {"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
                "from": before, "to": after, "at": ctx.at.isoformat()}  # fmt: skip
-    session.execute(
-        insert(OutboxMessage),
-        [
-            {"delivery_key": f"{event.seq}:{recipient}", "event_seq": event.seq, "topic": topic,
-             "recipient": recipient, "payload": message, "status": "pending", "created_at": ctx.at}  # fmt: skip
-            for recipient in recipients
-        ],
-    )
+    session.execute(insert(OutboxMessage), outbox_rows(event.seq, topic, recipients, message, ctx.at))
     return Outcome(
         candidacy_id=candidacy.id,
         state=after,

@@ -86,10 +86,6 @@ class SweepReport:
 # --- Who is told -------------------------------------------------------------------------
 
 
-def _candidacy_recipients(association_id: int, candidacy_id: str) -> list[str]:
-    return ["cec", f"association:{association_id}", f"candidate:{candidacy_id}"]
-
-
 @dataclass(frozen=True)
 class Notice:
     """An effect that changes no state: an audit event and messages to the people concerned."""
@@ -105,7 +101,7 @@ def _d2_recipients(row: DueRow, facts: dict[str, Any]) -> list[str]:
 
 def _cec_and_candidacy(row: DueRow, facts: dict[str, Any]) -> list[str]:
     association = facts["associations"].get(int(row.subject_id))
-    return _candidacy_recipients(association, row.subject_id) if association is not None else ["cec"]
+    return actions.candidacy_recipients(association, row.subject_id) if association is not None else ["cec"]
 
 
 NOTICES: dict[str, Notice] = {
@@ -135,7 +131,7 @@ def _phase_moves_on(session: Session, row: DueRow, report: SweepReport) -> str:
     election.phase = machines.phase_at(actions.calendar_of(election), row.due_at)
     facts = _cause(row) | {"rule": row.rule, "phase": [before, election.phase]}
     seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", "election", row.subject_id, facts)])
-    _tell(session, _messages(seq[0], f"deadline.{row.kind}", ["cec"], _message(row), row.due_at))
+    _tell(session, actions.outbox_rows(seq[0], f"deadline.{row.kind}", ["cec"], _message(row), row.due_at))
     return f"phase {before} -> {election.phase}"
 
 
@@ -170,7 +166,7 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
                                                       row.subject_id, _cause(row) | {"rule": "N7", "registered": registered,
                                                                                      "says": says})])  # fmt: skip
         facts = {"registered": registered, "max_extension_days": rules.N7.max_extension_days}
-        _tell(session, _messages(seq[0], "election.extension_possible", ["cec"], _message(row) | facts, row.due_at))
+        _tell(session, actions.outbox_rows(seq[0], "election.extension_possible", ["cec"], _message(row) | facts, row.due_at))
         outcome += f"; N7: {registered} registered, extension possible"
     return f"{outcome}; {refused} refused as incomplete"
 
@@ -196,12 +192,6 @@ def _cause(row: DueRow) -> dict[str, Any]:
 def _message(row: DueRow) -> dict[str, Any]:
     return {row.subject_type: row.subject_id, "deadline": row.key, "kind": row.kind, "rule": row.rule,
             "due_at": row.due_at.isoformat(), "due_local": row.due_local}  # fmt: skip
-
-
-def _messages(seq: int, topic: str, recipients: Iterable[str], payload: dict[str, Any], at: dt.datetime) -> list[dict[str, Any]]:
-    """Outbox rows for one audit event, keyed "<event>:<recipient>" like every action's."""
-    return [{"delivery_key": f"{seq}:{recipient}", "event_seq": seq, "topic": topic, "recipient": recipient,
-             "payload": payload, "status": "pending", "created_at": at, "attempts": 0} for recipient in recipients]  # fmt: skip
 
 
 def _tell(session: Session, messages: list[dict[str, Any]]) -> None:
@@ -261,7 +251,7 @@ def _notify(session: Session, rows: Sequence[DueRow]) -> None:
     ]  # fmt: skip
     seqs = audit.append_many(session, entries)
     _tell(session, [message for row, seq in zip(rows, seqs, strict=True)
-                    for message in _messages(seq, f"deadline.{row.kind}", NOTICES[row.kind].recipients(row, facts),
+                    for message in actions.outbox_rows(seq, f"deadline.{row.kind}", NOTICES[row.kind].recipients(row, facts),
                                              _message(row), row.due_at)])  # fmt: skip
 
 
@@ -384,7 +374,8 @@ def _send_reminders(session: Session, chunk: Sequence[tuple[DueRow, int]], now: 
     seqs = audit.append_many(session, entries)
     messages = []
     for (row, lead), seq in zip(chunk, seqs, strict=True):
-        messages += _messages(seq, "deadline.reminder", _reminded(row, facts), _message(row) | {"lead_hours": lead / 3600}, now)
+        reminder = _message(row) | {"lead_hours": lead / 3600}
+        messages += actions.outbox_rows(seq, "deadline.reminder", _reminded(row, facts), reminder, now)
     _tell(session, messages)
     for lead, group in itertools.groupby(sorted(chunk, key=lambda pair: pair[1]), key=lambda pair: pair[1]):
         ids = [row.id for row, _ in group]
