@@ -472,3 +472,50 @@ class DeliveryAttempt(Base):
     at: Mapped[dt.datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text, default="")  # the SMTP reply or HTTP status, or the error
+
+
+# --- Accounts (registrar.accounts) ----------------------------------------------------------
+
+
+class UserAccount(Base):
+    """An officer's account: one role (registrar.roles), a password hash, never the password."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    full_name: Mapped[str] = mapped_column(String(300), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    language: Mapped[str] = mapped_column(String(5), default="")  # kk | ru | en; "": the browser's
+    created_at: Mapped[dt.datetime]
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ApiToken(Base):
+    """A machine client's token (or a calendar feed's): only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    # What the token opens: "api" (the JSON API, with the account's role) or "feed" (its iCalendar feed only).
+    scope: Mapped[str] = mapped_column(String(10), default="api")
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class LoginAttempt(Base):
+    """Every login attempt, kept in the database so that throttling holds across web workers."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_login_at", "login", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    login: Mapped[str] = mapped_column(String(80))
+    at: Mapped[dt.datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+    remote: Mapped[str] = mapped_column(String(64), default="")

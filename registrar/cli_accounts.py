@@ -1,0 +1,96 @@
+"""``registrar users``: officers' accounts and their API tokens.
+
+The operator at the console is trusted (the CLI is not limited by role); what is done here
+is still in the audit log, as ``cli``. Passwords are read from a prompt or, for scripts,
+from standard input (``--password-stdin``), never from the command line where ``ps`` shows them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from registrar import accounts
+from registrar.cli_notifications import _db, _fails_cleanly
+from registrar.roles import ACCOUNT_ROLES
+
+
+@click.group("users")
+def users() -> None:
+    """Officers' accounts (one role each) and API tokens."""
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@users.command("create")
+@click.option("--role", required=True, type=click.Choice(ACCOUNT_ROLES), help="What the account may do (config/roles.toml).")
+@click.option("--full-name", default="", help="The officer's name, as pages show it.")
+@click.option("--language", type=click.Choice(["kk", "ru", "en"]), default=None, help="Pages' language (default: the browser's).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.argument("login")
+@click.pass_context
+@_fails_cleanly
+def create(ctx: click.Context, role: str, full_name: str, language: str | None, password_stdin: bool, login: str) -> None:
+    """Create the account LOGIN with ROLE."""
+    accounts.create_user(_db(ctx), login, role, _password(password_stdin), full_name=full_name, language=language or "")
+    click.echo(f"account {login} created: {role}")
+
+
+@users.command("password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.argument("login")
+@click.pass_context
+@_fails_cleanly
+def password(ctx: click.Context, password_stdin: bool, login: str) -> None:
+    """Set a new password for LOGIN."""
+    accounts.set_password(_db(ctx), login, _password(password_stdin))
+    click.echo(f"password of {login} changed")
+
+
+@users.command("disable")
+@click.option("--enable", is_flag=True, help="Enable the account again instead.")
+@click.argument("login")
+@click.pass_context
+@_fails_cleanly
+def disable(ctx: click.Context, enable: bool, login: str) -> None:
+    """Disable LOGIN: its sessions and tokens stop working at once."""
+    accounts.set_disabled(_db(ctx), login, not enable)
+    click.echo(f"account {login} {'enabled' if enable else 'disabled'}")
+
+
+@users.command("token")
+@click.option("--scope", type=click.Choice(accounts.TOKEN_SCOPES), default="api", show_default=True,
+              help="api: the JSON API with the account's role; feed: the iCalendar feed of its deadlines only.")  # fmt: skip
+@click.argument("login")
+@click.argument("name")
+@click.pass_context
+@_fails_cleanly
+def token(ctx: click.Context, scope: str, login: str, name: str) -> None:
+    """Issue a token NAME for LOGIN and print its secret (shown this once; a token of the same name is revoked)."""
+    click.echo(accounts.issue_token(_db(ctx), login, name, scope=scope))
+
+
+@users.command("revoke")
+@click.argument("login")
+@click.argument("name")
+@click.pass_context
+@_fails_cleanly
+def revoke(ctx: click.Context, login: str, name: str) -> None:
+    """Revoke the token NAME of LOGIN."""
+    count = accounts.revoke_token(_db(ctx), login, name)
+    click.echo(f"revoked {count} token(s) named {name!r} of {login}")
+
+
+@users.command("list")
+@click.pass_context
+@_fails_cleanly
+def list_users(ctx: click.Context) -> None:
+    """Every account: login, role, name, and whether it is disabled."""
+    for account, disabled in accounts.list_accounts(_db(ctx)):
+        flag = "  (disabled)" if disabled else ""
+        click.echo(f"{account.login:<24} {account.role:<11} {account.full_name}{flag}")
