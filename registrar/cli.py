@@ -303,7 +303,7 @@ def deadlines_list(ctx: click.Context, due_before: str, limit: int, as_json: boo
 @deadlines_group.command("sweep")
 @click.option("--now", "now", help="Sweep as of this moment (ISO-8601 with offset; default: now).")
 @click.option("--dry-run", is_flag=True, help="Say what would fire, change nothing.")
-@click.option("--batch", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--batch", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.pass_context
 @_fails_cleanly
 def deadlines_sweep(ctx: click.Context, now: str | None, dry_run: bool, batch: int) -> None:
@@ -336,6 +336,7 @@ from registrar.cli_notifications import contacts, notifications_group  # noqa: E
 
 main.add_command(contacts)
 main.add_command(notifications_group)
+main.add_command(__import__("registrar.cli_accounts").cli_accounts.users)  # `registrar users`: accounts and tokens
 
 if __name__ == "__main__":
     main()
