@@ -40,7 +40,7 @@ class Settings:
     database_url: str = "sqlite:///registrar.sqlite3"
     broker_url: str = ""
     sweep_interval_seconds: float = 5
-    sweep_batch: int = 1000
+    sweep_batch: int = 5000
     reminder_hours: tuple[float, ...] = (24, 2)
     reminder_hours_by_kind: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     delivery_batch: int = 100
@@ -111,7 +111,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         database_url=str(get("database", "url", Settings.database_url)),
         broker_url=str(get("broker", "url", "")),
         sweep_interval_seconds=_number("sweep.interval_seconds", get("sweep", "interval_seconds", 5)),
-        sweep_batch=int(_number("sweep.batch", get("sweep", "batch", 1000))),
+        sweep_batch=int(_number("sweep.batch", get("sweep", "batch", 5000))),
         reminder_hours=_hours("reminders.default_hours", get("reminders", "default_hours", [24, 2])),
         reminder_hours_by_kind={kind: _hours(f"reminders.kinds.{kind}", hours) for kind, hours in kinds.items()},
         delivery_batch=int(_number("delivery.batch", get("delivery", "batch", 100))),
