@@ -1,0 +1,165 @@
+"""The public pages and exports on the demo election: each page and format, 404s, and nothing private in any of them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from icalendar import Calendar
+from sqlalchemy import select
+
+from registrar import actions, demo, public
+from registrar.db import Database
+from registrar.models import Candidacy, Person
+from registrar.settings import Settings
+from tests.registrar.test_public import add_private_records, private_values
+from web import create_app
+
+ELECTION = demo.DEMO_ID
+
+
+@pytest.fixture(scope="module")
+def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    target = tmp_path_factory.mktemp("web-public") / "registrar.sqlite3"
+    shutil.copy(str(sqlite_template), target)
+    database = Database(f"sqlite:///{target}")
+    demo.build(database)
+    add_private_records(database)
+    # A registered candidate written in Kazakh, to see the names survive every format.
+    with database.transaction() as session:
+        person = session.scalar(select(Person).join(Candidacy, Candidacy.person_id == Person.id)
+                                .where(Candidacy.state == "registered").order_by(Candidacy.id.desc()))  # fmt: skip
+        assert person is not None
+        person.full_name, person.place_of_residence = "Әлихан Бөкейханов", "Алматы қаласы"
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="module")
+def app(demo_db: Database) -> Flask:
+    return create_app(Settings(), demo_db, TESTING=True, SECRET_KEY="test")
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the assertions read the English source texts
+    return client
+
+
+def ids_by_state(db: Database) -> dict[str, int]:
+    return {public.candidacy_status(db, i).state: i for i in public.candidacy_ids(db, ELECTION)}
+
+
+def test_the_elections_list_links_to_each_election(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f'href="/elections/{ELECTION}"' in page and "(demo)" in page
+    assert '<html lang="ru">' in client.get("/", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+
+
+def test_the_election_page_shows_the_timeline_with_today_and_the_published_list(client: FlaskClient) -> None:
+    page = client.get(f"/elections/{ELECTION}").get_data(as_text=True)
+    timeline = page[page.index('<ol class="timeline">') : page.index("</ol>", page.index('<ol class="timeline">'))]
+    # Today's marker sits after registration opened and before it closes (the demo is built that way).
+    assert timeline.index("Registration opens") < timeline.index('class="now"') < timeline.index("Registration closes")
+    assert "Rule G1" in timeline and "Rule V2" in timeline
+    assert "Gulnara Abenova" in page and "Әлихан Бөкейханов" in page
+    assert "Aigerim Sarsenbayeva" not in page  # nominated, not registered: not on the list
+    assert f"/elections/{ELECTION}/calendar.ics" in page and f"/elections/{ELECTION}/candidates.csv" in page
+
+
+def test_the_candidates_page_lists_the_registered_in_order(client: FlaskClient) -> None:
+    page = client.get(f"/elections/{ELECTION}/candidates").get_data(as_text=True)
+    assert page.index("Gulnara Abenova") < page.index("Әлихан Бөкейханов")  # Latin before Cyrillic
+    for label in ("Full name", "Year of birth", "Position", "Place of work", "Place of residence"):
+        assert label in page
+
+
+def test_the_csv_is_utf8_with_a_header_and_the_g2_columns(client: FlaskClient) -> None:
+    response = client.get(f"/elections/{ELECTION}/candidates.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.content_type.endswith("charset=utf-8")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8"))))
+    assert rows[0] == ["full_name", "birth_year", "position", "place_of_work", "place_of_residence"]
+    assert [row[0] for row in rows[1:]] == ["Gulnara Abenova", "Әлихан Бөкейханов"]
+    assert rows[2][4] == "Алматы қаласы"
+
+
+def test_the_json_has_exactly_the_g2_fields(client: FlaskClient) -> None:
+    body = client.get(f"/elections/{ELECTION}/candidates.json").get_json()
+    assert body["election"] == ELECTION
+    assert [c["full_name"] for c in body["candidates"]] == ["Gulnara Abenova", "Әлихан Бөкейханов"]
+    assert all(set(c) == set(public.PUBLISHED_FIELDS) for c in body["candidates"])
+
+
+def test_the_status_page_shows_state_timeline_and_the_diagram_with_the_current_state(
+    client: FlaskClient, demo_db: Database
+) -> None:
+    appealed = ids_by_state(demo_db)["appealed"]
+    page = client.get(f"/candidacies/{appealed}").get_data(as_text=True)
+    assert "Asel Nurlanova" in page and "Appealed to the Supreme Court" in page
+    assert "Registration refused by the Central Election Commission" in page and "Case SC-" in page
+    diagram = page[page.index('<div class="diagram">') :]
+    current = [line for line in diagram.splitlines() if 'aria-current="step"' in line]
+    assert len(current) == 1 and "current" in current[0]
+    assert "What can happen next" in diagram and "Appeal upheld by the Supreme Court" in diagram
+
+
+def test_a_final_state_says_nothing_follows(client: FlaskClient, demo_db: Database) -> None:
+    page = client.get(f"/candidacies/{ids_by_state(demo_db)['withdrawn']}").get_data(as_text=True)
+    assert "This is a final state" in page and "The candidate withdrew" in page
+
+
+def test_the_calendar_feed_has_one_event_per_milestone(client: FlaskClient, demo_db: Database) -> None:
+    response = client.get(f"/elections/{ELECTION}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    feed = Calendar.from_ical(response.data)
+    events = {str(e["uid"]): e for e in feed.walk("VEVENT")}
+    milestones = public.election(demo_db, ELECTION).timeline.milestones
+    assert set(events) == {f"{ELECTION}.{m.name}@registrar" for m in milestones}
+    closes = next(m for m in milestones if m.name == "registration_closes")
+    assert events[f"{ELECTION}.registration_closes@registrar"].decoded("dtstart") == closes.at
+    assert "Registration closes" in str(events[f"{ELECTION}.registration_closes@registrar"]["summary"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/elections/nope", "/elections/nope/candidates", "/elections/nope/candidates.csv", "/elections/nope/candidates.json",
+     "/elections/nope/calendar.ics", "/candidacies/999999"],
+)  # fmt: skip
+def test_unknown_ids_are_404_pages(client: FlaskClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Not found" in response.get_data(as_text=True)
+
+
+def test_nothing_private_appears_on_any_public_page_or_export(client: FlaskClient, demo_db: Database) -> None:
+    urls = ["/", f"/elections/{ELECTION}", f"/elections/{ELECTION}/candidates", f"/elections/{ELECTION}/candidates.csv",
+            f"/elections/{ELECTION}/candidates.json", f"/elections/{ELECTION}/calendar.ics"]  # fmt: skip
+    urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, ELECTION)]
+    secrets = private_values(demo_db)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.get_data(as_text=True)
+        if response.is_json:
+            text = json.dumps(response.get_json(), ensure_ascii=False)
+        leaked = sorted(v for v in secrets if v in text)
+        assert leaked == [], url
+
+
+def test_pages_follow_a_new_decision(client: FlaskClient, demo_db: Database) -> None:
+    """A candidacy registered now appears on the list at the next request (nothing is cached)."""
+    waiting = ids_by_state(demo_db)["documents_submitted"]
+    actions.perform(demo_db, waiting, "register", {"number": "CEC-101", "decided_on": actions.now().date().isoformat()},
+                    actor="test:commission")  # fmt: skip
+    body = client.get(f"/elections/{ELECTION}/candidates.json").get_json()
+    assert "Yerlan Tulegenov" in [c["full_name"] for c in body["candidates"]]
