@@ -36,6 +36,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config.update(config)  # tests: TESTING, WTF_CSRF_ENABLED ...
     app.extensions["registrar.settings"] = settings
     app.extensions["registrar.db"] = database
+    # Templates link to a room only once it is there (a page must never fail on a missing endpoint).
+    app.jinja_env.globals["view_functions"] = app.view_functions
 
     from web import api, auth, health, i18n, officer, public
 
