@@ -20,6 +20,11 @@ The rooms of the web:
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
+from pathlib import Path
+
 from flask import Flask, current_app
 
 from registrar import settings as registrar_settings
@@ -34,6 +39,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config.from_mapping(DATABASE_URL=database.engine.url.render_as_string(hide_password=True))
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY and the like; Registrar's own keys are REGISTRAR_* (settings)
     app.config.update(config)  # tests: TESTING, WTF_CSRF_ENABLED ...
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _installation_secret(Path(app.instance_path) / "secret_key")
     app.extensions["registrar.settings"] = settings
     app.extensions["registrar.db"] = database
     # Templates link to a room only once it is there (a page must never fail on a missing endpoint).
@@ -48,6 +55,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(officer.bp)
     api.init_app(app)
     return app
+
+
+def _installation_secret(path: Path) -> str:
+    """The key that signs sessions and CSRF tokens: FLASK_SECRET_KEY, else one made once for this installation.
+
+    A key made per process would log everybody out at each restart and fail every form
+    posted to the other gunicorn worker; so it is written once, readable by its owner only.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Another worker may be writing it this instant: wait for its whole key.
+        for _ in range(50):
+            secret = path.read_text().strip()
+            if len(secret) >= 32:
+                return secret
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} holds no secret key: remove it or set FLASK_SECRET_KEY") from None
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
 
 
 def database() -> Database:
