@@ -9,6 +9,7 @@ benchmark use to bring a candidacy to a state.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import Counter
 from typing import Any
 
@@ -204,6 +205,22 @@ def build(db: Database, today: dt.date | None = None) -> str:
         )  # fmt: skip
         walk(db, outcome.candidacy_id, state, calendar.registration_opens + dt.timedelta(days=index % 4))
     return DEMO_ID
+
+
+def officers(db: Database) -> tuple[list[str], str]:
+    """One demo account per officer role (``demo-clerk``, ``demo-commission`` ...), sharing a fresh password.
+
+    Returns the logins and the password, to be shown once to whoever started the demo.
+    """
+    from registrar import accounts
+    from registrar.roles import ACCOUNT_ROLES
+
+    password = secrets.token_urlsafe(9)
+    logins = []
+    for role in ACCOUNT_ROLES:
+        accounts.create_user(db, f"demo-{role}", role, password, full_name=f"Demo {role}", actor="demo")
+        logins.append(f"demo-{role}")
+    return logins, password
 
 
 def summary(db: Database, election_id: str) -> str:

@@ -114,6 +114,9 @@ def _demo(database: Database) -> None:
         return
     election_id = demo.build(database)
     log.info("built the demo election %s", election_id, extra={"election": election_id})
+    logins, password = demo.officers(database)
+    # Shown once, to whoever started the demo (the password is stored hashed): a demo's only.
+    log.info("demo officers: %s; password: %s", ", ".join(logins), password, extra={"logins": logins})
 
 
 def _masked(url: str) -> str:

@@ -116,6 +116,8 @@ def test_serve_answers_health_sweeps_in_process_and_stops_cleanly(serve: Any, se
     served = serve("--demo", python=python, REGISTRAR_SWEEP_INTERVAL_SECONDS="0.2")
 
     served.wait_for("built the demo election")
+    officers = served.wait_for("demo officers")
+    assert "demo-commission" in officers["logins"], "the demo can be worked through the officer forms"
     served.wait_for("in-process")
     serving = served.wait_for("serving on")
     assert serving["server"] == server
