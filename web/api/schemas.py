@@ -1,0 +1,157 @@
+"""What the API sends back, described for the OpenAPI document.
+
+Request bodies are registrar's own schemas (:mod:`registrar.schemas`), the same every way in
+validates with; these describe the wire of the answers. Instants are ISO 8601 with their offset.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from registrar.machines import STATES, TRIGGERS
+
+
+class ApiErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "stable: malformed, unauthenticated, forbidden, "
+                         "not_found, not_allowed, stale_version, precondition_required, invalid, unmet_conditions"})  # fmt: skip
+    message = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "per field: the messages (invalid)"})
+    unmet = fields.List(fields.Dict(), metadata={"description": "unmet_conditions: each with its rule id and reason"})
+    rules = fields.List(fields.String(), metadata={"description": "unmet_conditions: the rule ids"})
+    state = fields.String(metadata={"description": "not_allowed: the candidacy's state"})
+    trigger = fields.String(metadata={"description": "not_allowed: the action asked for"})
+    current_version = fields.Integer(metadata={"description": "stale_version: the version to reload and send"})
+
+
+class ElectionSummarySchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    kind = fields.String(required=True)
+    announced_on = fields.Date(required=True)
+    election_day = fields.Date(required=True)
+    phase = fields.String(required=True, metadata={"description": "the election's phase now, from its calendar"})
+
+
+class MilestoneSchema(Schema):
+    name = fields.String(required=True)
+    rule = fields.String(required=True)
+    at = fields.AwareDateTime(required=True, metadata={"description": "the instant, UTC"})
+    local = fields.AwareDateTime(required=True, metadata={"description": "the same instant in local time (T1)"})
+    is_date = fields.Boolean(required=True)
+    starts_phase = fields.String(allow_none=True)
+    past = fields.Boolean(required=True)
+    resolution = fields.String(allow_none=True, metadata={"description": "V1: the CEC resolution that set it"})
+    resolution_adopted_on = fields.Date(allow_none=True)
+
+
+class TimelineSchema(Schema):
+    milestones = fields.List(fields.Nested(MilestoneSchema), required=True)
+    now = fields.AwareDateTime(required=True)
+    now_local = fields.AwareDateTime(required=True)
+    now_index = fields.Integer(required=True, metadata={"description": "'now' falls before milestones[now_index]"})
+    phase = fields.String(required=True)
+
+
+class ElectionSchema(Schema):
+    election = fields.Nested(ElectionSummarySchema, required=True)
+    timeline = fields.Nested(TimelineSchema, required=True)
+    zone = fields.String(required=True)
+
+
+class PublishedCandidateSchema(Schema):
+    """G2: exactly what the CEC publishes of a registered candidate."""
+
+    full_name = fields.String(required=True)
+    birth_year = fields.Integer(required=True)
+    position = fields.String(required=True)
+    place_of_work = fields.String(required=True)
+    place_of_residence = fields.String(required=True)
+
+
+class PublishedListSchema(Schema):
+    election = fields.String(required=True)
+    candidates = fields.List(fields.Nested(PublishedCandidateSchema), required=True)
+
+
+class CandidacyLineSchema(Schema):
+    id = fields.Integer(required=True)
+    full_name = fields.String(required=True)
+    state = fields.String(required=True, metadata={"enum": list(STATES)})
+    state_since = fields.AwareDateTime(required=True)
+
+
+class OutcomeSchema(Schema):
+    candidacy_id = fields.Integer(required=True)
+    state = fields.String(required=True)
+    previous_state = fields.String(required=True)
+    version = fields.Integer(required=True)
+    event = fields.Integer(required=True, metadata={"description": "the audit event's number"})
+    allowed = fields.List(fields.String(), required=True, metadata={"description": "what the machine allows next"})
+    deadlines = fields.List(fields.Dict(), required=True)
+
+
+class CandidacySchema(Schema):
+    """An official sees the file (state, version, allowed actions for the caller, documents, deadlines,
+    history); the public sees the public status (state, since when, public decisions)."""
+
+    id = fields.Integer(required=True)
+    state = fields.String(required=True, metadata={"enum": list(STATES)})
+    version = fields.Integer(metadata={"description": "officials: send it back in If-Match"})
+    allowed = fields.List(
+        fields.String(metadata={"enum": list(TRIGGERS)}),
+        metadata={"description": "officials: what the machine allows now AND the caller's role may do"},
+    )
+    state_since = fields.String()
+    election = fields.String()
+    election_id = fields.String()
+    election_title = fields.String()
+    person = fields.String()
+    association = fields.String()
+    candidate = fields.Nested(PublishedCandidateSchema)
+    phase = fields.String()
+    documents = fields.Dict()
+    certificate = fields.String(allow_none=True)
+    deadlines = fields.List(fields.Dict())
+    lapsed = fields.List(fields.Dict())
+    history = fields.List(fields.Dict())
+    timeline = fields.List(fields.Dict(), metadata={"description": "public: the public decisions"})
+    final = fields.Boolean()
+    state_since_local = fields.String()
+
+
+class DeadlineSchema(Schema):
+    id = fields.Integer(required=True)
+    subject_type = fields.String(required=True)
+    subject_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    rule = fields.String(required=True)
+    due_at = fields.AwareDateTime(required=True)
+    due_local = fields.String(required=True)
+    overdue = fields.Boolean(required=True)
+
+
+class AppealLineSchema(Schema):
+    id = fields.Integer(required=True)
+    candidacy_id = fields.Integer(required=True)
+    election_id = fields.String(required=True)
+    full_name = fields.String(required=True)
+    against = fields.String(required=True)
+    case_number = fields.String(required=True)
+    filed_at = fields.AwareDateTime(required=True)
+    outcome = fields.String(allow_none=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    court_due_at = fields.AwareDateTime(allow_none=True, metadata={"description": "G6: the court's 10 days end"})
+
+
+class AssociationLineSchema(Schema):
+    id = fields.Integer(required=True)
+    registration_number = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    registered_on = fields.Date(required=True)
+
+
+class DeadlinesQuerySchema(Schema):
+    election = fields.String(metadata={"description": "only this election's deadlines and its candidacies'"})
+    overdue = fields.Boolean(metadata={"description": "only those past due (true) or not yet due (false)"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))

@@ -1,0 +1,229 @@
+"""The API's endpoints: read, or call the one registrar action that does the change.
+
+Reads are public unless they show an official's file; every change needs a token whose
+account's role may take the action (registrar.roles), and a change to a candidacy needs the
+version it was read at, in If-Match (optimistic locking: a stale version is a 409, never a
+silent overwrite).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request, url_for
+from flask_smorest import Blueprint
+from marshmallow import Schema
+
+from registrar import actions, public, roles, schemas
+from registrar.errors import RegistrarError
+from registrar.machines import TRIGGERS
+from web import auth, database
+from web.api import errors, reads
+from web.api.schemas import (
+    ApiErrorSchema,
+    AppealLineSchema,
+    AssociationLineSchema,
+    CandidacyLineSchema,
+    CandidacySchema,
+    DeadlineSchema,
+    DeadlinesQuerySchema,
+    ElectionSchema,
+    ElectionSummarySchema,
+    OutcomeSchema,
+    PublishedListSchema,
+)
+
+blp = Blueprint("api", __name__, description="Elections, candidacies and their actions")
+blp.register_error_handler(RegistrarError, errors.registrar_error)
+
+TOKEN: list[dict[str, list[str]]] = [{"bearer": []}]
+OFFICIALS = roles.ACCOUNT_ROLES
+
+
+def _body(schema: type[Schema] | dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI requestBody made from registrar's own schema (validated by the action, not here)."""
+    spec = schema if isinstance(schema, dict) else {"$ref": f"#/components/schemas/{_name(schema)}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": spec}}}}
+
+
+# registrar's schemas that are request bodies; registered as components of the OpenAPI document.
+BODIES: tuple[type[Schema], ...] = tuple(
+    dict.fromkeys([schemas.AnnounceElectionSchema, schemas.NominateSchema, schemas.AssociationSchema,
+                   *schemas.TRIGGER_SCHEMAS.values()])
+)  # fmt: skip
+
+
+def _name(schema: type[Schema]) -> str:
+    return schema.__name__.removesuffix("Schema") or schema.__name__
+
+
+def _errors(*statuses: int) -> Any:
+    def decorate(view: Any) -> Any:
+        for status in statuses:
+            view = blp.alt_response(status, schema=ApiErrorSchema, description=errors.HTTP_CODES.get(status, "error"))(view)
+        return view
+
+    return decorate
+
+
+def payload() -> dict[str, Any]:
+    """The JSON body (an empty body is an empty object: some actions take nothing); malformed JSON is a 400."""
+    if not request.get_data():
+        return {}
+    data = request.get_json(force=True, silent=True)
+    if data is None:
+        abort(errors.json_error(400, "malformed", "the body is not valid JSON"))
+    return data if isinstance(data, dict) else {"_": data}  # the action's schema names a non-object
+
+
+def authorise(action: str) -> None:
+    """401 without a login or token, 403 if the role may not take ``action``."""
+    auth.require_action(action)
+
+
+def expected_version() -> int:
+    """The version the client read, from If-Match ("3", W/"3" or 3); without it a change is refused (412)."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        abort(
+            errors.json_error(412, "precondition_required", "send If-Match with the version you read (the ETag of the candidacy)")
+        )
+    tag = raw.removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        abort(errors.json_error(400, "malformed", f"If-Match must carry the candidacy's version (a number), not {raw!r}"))
+    return int(tag)
+
+
+# --- Elections --------------------------------------------------------------------------------
+
+
+@blp.route("/elections", methods=["GET"])
+@blp.response(200, ElectionSummarySchema(many=True))
+def elections() -> Any:
+    return public.elections(database())
+
+
+@blp.route("/elections", methods=["POST"])
+@blp.doc(**_body(schemas.AnnounceElectionSchema), security=TOKEN)
+@blp.response(201, ElectionSchema)
+@_errors(400, 401, 403, 422)
+def announce_election() -> Any:
+    authorise("announce_election")
+    election_id = actions.announce_election(database(), payload(), actor=auth.actor())
+    return public.election(database(), election_id), 201, {"Location": url_for("api.election", election_id=election_id)}
+
+
+@blp.route("/elections/<election_id>", methods=["GET"])
+@blp.response(200, ElectionSchema)
+@_errors(404)
+def election(election_id: str) -> Any:
+    return public.election(database(), election_id)
+
+
+@blp.route("/elections/<election_id>/candidates", methods=["GET"])
+@blp.response(200, PublishedListSchema)
+@_errors(404)
+def candidates(election_id: str) -> Any:
+    """G2: the published list of registered candidates."""
+    listed = public.published_list(database(), election_id)
+    return {"election": election_id, "candidates": [item.candidate for item in listed]}
+
+
+@blp.route("/elections/<election_id>/candidacies", methods=["GET"])
+@blp.response(200, CandidacyLineSchema(many=True))
+@_errors(404)
+def candidacies(election_id: str) -> Any:
+    public.election(database(), election_id)  # 404 for an unknown election
+    return reads.candidacies(database(), election_id)
+
+
+@blp.route("/elections/<election_id>/candidacies", methods=["POST"])
+@blp.doc(**_body(schemas.NominateSchema), security=TOKEN)
+@blp.response(201, OutcomeSchema)
+@_errors(400, 401, 403, 404, 422)
+def nominate(election_id: str) -> Any:
+    authorise("nominate")
+    outcome = actions.nominate(database(), election_id, payload(), actor=auth.actor())
+    return outcome.as_dict(), 201, _tag(outcome.candidacy_id, outcome.version)
+
+
+# --- Candidacies ------------------------------------------------------------------------------
+
+
+def _tag(candidacy_id: int, version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"', "Location": url_for("api.candidacy", candidacy_id=candidacy_id)}
+
+
+@blp.route("/candidacies/<int:candidacy_id>", methods=["GET"])
+@blp.response(200, CandidacySchema)
+@_errors(404)
+def candidacy(candidacy_id: int) -> Any:
+    """An official gets the file, with the actions both the machine and the official's role allow now
+    and an ETag carrying the version; the public gets the public status."""
+    account = auth.current_account()
+    if account is None:
+        return public.as_json(public.candidacy_status(database(), candidacy_id))
+    shown = actions.show_candidacy(database(), candidacy_id)
+    shown["allowed"] = [trigger for trigger in shown["allowed"] if roles.may(account.role, trigger)]
+    return shown, 200, {"ETag": f'"{shown["version"]}"'}
+
+
+@blp.route("/candidacies/<int:candidacy_id>/actions/<trigger>", methods=["POST"])
+@blp.doc(
+    **_body({"oneOf": [{"$ref": f"#/components/schemas/{_name(s)}"} for s in dict.fromkeys(schemas.TRIGGER_SCHEMAS.values())]}),
+    security=TOKEN,
+    parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                 "description": "the candidacy's version, as its ETag gave it"},
+                {"in": "path", "name": "trigger", "required": True, "schema": {"type": "string", "enum": list(TRIGGERS)}}],
+)  # fmt: skip
+@blp.response(200, OutcomeSchema)
+@_errors(400, 401, 403, 404, 409, 412, 422)
+def act(candidacy_id: int, trigger: str) -> Any:
+    if auth.current_account() is None:
+        authorise(trigger)  # 401, whatever the trigger
+    if trigger not in TRIGGERS:
+        abort(errors.json_error(404, "not_found", f"{trigger!r} is not an action on a candidacy"))
+    authorise(trigger)
+    version = expected_version()
+    outcome = actions.perform(database(), candidacy_id, trigger, payload(), actor=auth.actor(), expected_version=version)
+    return outcome.as_dict(), 200, _tag(candidacy_id, outcome.version)
+
+
+# --- Deadlines, appeals, associations -----------------------------------------------------------
+
+
+@blp.route("/deadlines", methods=["GET"])
+@auth.roles_required(*OFFICIALS)
+@blp.arguments(DeadlinesQuerySchema, location="query", as_kwargs=True)
+@blp.doc(security=TOKEN)
+@blp.response(200, DeadlineSchema(many=True))
+@_errors(401, 403)
+def deadlines(**query: Any) -> Any:
+    """Pending deadlines, soonest first (officials)."""
+    return reads.deadlines(database(), **query)
+
+
+@blp.route("/appeals", methods=["GET"])
+@auth.roles_required(*OFFICIALS)
+@blp.doc(security=TOKEN)
+@blp.response(200, AppealLineSchema(many=True))
+@_errors(401, 403)
+def appeals() -> Any:
+    """G6: every appeal, with the end of the court's 10 days while it runs (officials)."""
+    return reads.appeals(database())
+
+
+@blp.route("/associations", methods=["GET"])
+@blp.response(200, AssociationLineSchema(many=True))
+def associations() -> Any:
+    return reads.associations(database())
+
+
+@blp.route("/associations", methods=["POST"])
+@blp.doc(**_body(schemas.AssociationSchema), security=TOKEN)
+@blp.response(201, AssociationLineSchema)
+@_errors(400, 401, 403, 422)
+def register_association() -> Any:
+    authorise("register_association")
+    association_id = actions.register_association(database(), payload(), actor=auth.actor())
+    return next(a for a in reads.associations(database()) if a["id"] == association_id), 201
