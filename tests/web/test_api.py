@@ -259,8 +259,9 @@ def test_a_candidacy_through_the_api(fresh: Api) -> None:
     assert (invalid.status_code, invalid.get_json()["code"]) == (422, "invalid")
     assert "declarations" in invalid.get_json()["errors"]
 
+    valued_as_of = next(m["local"][:10] for m in election["timeline"]["milestones"] if m["name"] == "declarations_as_of")
     declared = {"declarations": [
-        {"filer": filer, "valued_as_of": today.replace(day=1).isoformat(), "filed_on": today.isoformat(),
+        {"filer": filer, "valued_as_of": valued_as_of, "filed_on": today.isoformat(),
          "revenue_office": "SRC", "receipt_number": f"R-{filer}"} for filer in ("candidate", "spouse")]}  # fmt: skip
     done = fresh.post(f"/candidacies/{candidacy}/actions/file_declarations", declared, "clerk", **{"If-Match": str(version)})
     assert done.status_code == 200, done.get_json()
