@@ -1,17 +1,283 @@
-"""The officers' pages (being written)."""
+"""The officers' pages: the dashboard, a candidacy with a form for each action the machine and the
+officer's role allow now, the nomination and election forms, appeals, the inbox, the certificate,
+the deadlines as an iCalendar feed, and the audit log.
+
+Every form posts to a view that builds the payload from the form, calls the same
+:mod:`registrar.actions` function as the CLI and the API, and on an error shows the form again
+with the values typed, a summary at the top and the message beside each field. The role is
+checked on every POST (:func:`web.auth.require_action`), not only by hiding buttons.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
-from web.auth import roles_required
+import icalendar
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as BaseResponse
+
+import web
+from registrar import accounts, actions, audit, officer_views, roles, schemas
+from registrar.errors import NotAllowed, NotFound, RegistrarError, StaleVersion
+from registrar.officer_views import FormField
+from registrar.rules import for_kind
+from web.auth import current_account, require_action, roles_required
+from web.forms import DEADLINE_NAMES, STATE_NAMES, TRIGGER_TITLES, errors_of, labels_for, payload_from, values_of
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
-OFFICERS = ("clerk", "commission", "revenue", "court", "auditor", "admin")
+OFFICERS = roles.ACCOUNT_ROLES
+Page = str | tuple[str, int] | BaseResponse
+
+
+@bp.app_context_processor
+def _words() -> dict[str, Any]:
+    return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES}
+
+
+def _role() -> str:
+    account = current_account()
+    return account.role if account else "public"
+
+
+def _status(err: RegistrarError) -> int:
+    return 409 if isinstance(err, StaleVersion | NotAllowed) else 422
+
+
+# --- The dashboard -------------------------------------------------------------------------------
 
 
 @bp.get("/")
 @roles_required(*OFFICERS)
-def dashboard() -> str:
-    return "dashboard"
+def dashboard() -> Page:
+    args, at = request.args, actions.now()
+    mine = args.get("scope", "mine") == "mine"
+    chosen = {"kind": args.get("kind") or None, "election": args.get("election") or None}
+    db = web.database()
+    due = officer_views.open_deadlines(db, _role(), at=at, mine=mine, kind=chosen["kind"], election=chosen["election"])
+    waiting = officer_views.candidacies_for(web.database(), _role(), election=chosen["election"])
+    return render_template("officer/dashboard.html", deadlines=due, candidacies=waiting, chosen=chosen, mine=mine,
+                           kinds=officer_views.deadline_kinds(), elections=officer_views.elections(web.database()))  # fmt: skip
+
+
+# --- A candidacy and its actions -----------------------------------------------------------------
+
+
+def _action_fields(trigger: str, kind: str, records: dict[str, Any]) -> list[FormField]:
+    fields = officer_views.trigger_fields(trigger, kind)
+    return officer_views.with_choices(fields, officer_views.choices_for_records(trigger, records))
+
+
+def _candidacy_page(candidacy_id: int, failed: str | None = None, values: dict[str, Any] | None = None,
+                    errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:  # fmt: skip
+    try:
+        view = actions.show_candidacy(web.database(), candidacy_id)
+        records = officer_views.candidacy_records(web.database(), candidacy_id)
+    except NotFound:
+        abort(404)
+    mine = roles.triggers_for(_role())
+    forms = [{"trigger": t, "fields": (fields := _action_fields(t, records["kind"], records)), "labels": labels_for(fields)}
+             for t in view["allowed"] if t in mine]  # fmt: skip
+    return render_template("officer/candidacy.html", view=view, records=records, forms=forms, failed=failed,
+                           values=values or {}, errors=errors or {}, now=actions.now()), status  # fmt: skip
+
+
+@bp.get("/candidacies/<int:candidacy_id>")
+@roles_required(*OFFICERS)
+def candidacy(candidacy_id: int) -> Page:
+    return _candidacy_page(candidacy_id)
+
+
+def _version() -> int:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else -1  # no version: the change cannot be checked, so it is refused as stale
+
+
+@bp.post("/candidacies/<int:candidacy_id>/actions/<trigger>")
+@roles_required(*OFFICERS)
+def act(candidacy_id: int, trigger: str) -> Page:
+    require_action(trigger)
+    try:
+        records = officer_views.candidacy_records(web.database(), candidacy_id)
+        payload = payload_from(request.form, _action_fields(trigger, records["kind"], records))
+        outcome = actions.perform(web.database(), candidacy_id, trigger, payload, actor=web.auth.actor(),
+                                  expected_version=_version())  # fmt: skip
+    except NotFound:
+        abort(404)
+    except RegistrarError as err:
+        return _candidacy_page(candidacy_id, trigger, values_of(request.form), errors_of(err), _status(err))
+    flash(_("Done: %(action)s. The candidacy is now %(state)s.", action=TRIGGER_TITLES[trigger],
+            state=STATE_NAMES.get(outcome.state, outcome.state)), "success")  # fmt: skip
+    return redirect(url_for(".candidacy", candidacy_id=candidacy_id))
+
+
+@bp.get("/candidacies/<int:candidacy_id>/certificate")
+@roles_required(*OFFICERS)
+def certificate(candidacy_id: int) -> Page:
+    try:
+        found = officer_views.certificate(web.database(), candidacy_id)
+    except NotFound:
+        abort(404)
+    verify = url_for("public.candidacy", candidacy_id=candidacy_id, _external=True)
+    return render_template("officer/certificate.html", certificate=found, verify=verify)
+
+
+# --- Nomination and elections --------------------------------------------------------------------
+
+
+def _form_page(template: str, fields: list[FormField], status: int = 200, **context: Any) -> Page:
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return render_template(template, fields=fields, labels=labels_for(fields), **context), status
+
+
+def _nomination_fields() -> list[FormField]:
+    fields = officer_views.form_fields(schemas.NominateSchema, for_kind("presidential"))
+    choices = tuple((str(i), name) for i, name in officer_views.associations(web.database()))
+    return officer_views.with_choices(fields, {"association_id": choices})
+
+
+@bp.route("/elections/<election_id>/nominate", methods=["GET", "POST"])
+@roles_required(*OFFICERS)
+def nominate(election_id: str) -> Page:
+    require_action("nominate")
+    fields = _nomination_fields()
+    if request.method == "GET":
+        return _form_page("officer/nominate.html", fields, election_id=election_id)
+    try:
+        outcome = actions.nominate(web.database(), election_id, payload_from(request.form, fields), actor=web.auth.actor())
+    except NotFound:
+        abort(404)
+    except RegistrarError as err:
+        return _form_page("officer/nominate.html", fields, _status(err), election_id=election_id,
+                          values=values_of(request.form), errors=errors_of(err))  # fmt: skip
+    flash(_("The nomination is recorded."), "success")
+    return redirect(url_for(".candidacy", candidacy_id=outcome.candidacy_id))
+
+
+@bp.route("/elections/new", methods=["GET", "POST"])
+@roles_required(*OFFICERS)
+def new_election() -> Page:
+    require_action("announce_election")
+    fields = officer_views.form_fields(schemas.AnnounceElectionSchema, for_kind("presidential"))
+    if request.method == "GET":
+        return _form_page("officer/new_election.html", fields, values={"kind": "presidential"})
+    payload, values = payload_from(request.form, fields), values_of(request.form)
+    try:
+        if "preview" in request.form:
+            preview = officer_views.preview_calendar(payload)
+            return _form_page("officer/new_election.html", fields, values=values, preview=preview)
+        election_id = actions.announce_election(web.database(), payload, actor=web.auth.actor())
+    except RegistrarError as err:
+        return _form_page("officer/new_election.html", fields, _status(err), values=values, errors=errors_of(err))
+    flash(_("The election is announced."), "success")
+    return redirect(url_for(".election", election_id=election_id))
+
+
+# The election's own actions (V1, N7, D4): the schema of its payload and the registrar function.
+ELECTION_ACTIONS: dict[str, tuple[type[Any], Callable[..., Any]]] = {
+    "set_milestone": (schemas.ResolutionSchema, actions.set_milestone),
+    "extend_nomination": (schemas.ExtendNominationSchema, actions.extend_nomination),
+    "record_voter_count": (schemas.VoterCountSchema, actions.record_voter_count),
+}
+
+
+def _election_page(election_id: str, failed: str | None = None, values: dict[str, Any] | None = None,
+                   errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:  # fmt: skip
+    try:
+        calendar = officer_views.election_calendar(web.database(), election_id)
+    except NotFound:
+        abort(404)
+    rules = for_kind("presidential")
+    forms = [{"action": a, "fields": (f := officer_views.form_fields(schema, rules)), "labels": labels_for(f)}
+             for a, (schema, _fn) in ELECTION_ACTIONS.items() if web.auth.may(a)]  # fmt: skip
+    return render_template("officer/election.html", election_id=election_id, calendar=calendar, forms=forms,
+                           failed=failed, values=values or {}, errors=errors or {}), status  # fmt: skip
+
+
+@bp.get("/elections/<election_id>")
+@roles_required(*OFFICERS)
+def election(election_id: str) -> Page:
+    return _election_page(election_id)
+
+
+@bp.post("/elections/<election_id>/actions/<action>")
+@roles_required(*OFFICERS)
+def election_act(election_id: str, action: str) -> Page:
+    if action not in ELECTION_ACTIONS:
+        abort(404)
+    require_action(action)
+    schema, perform = ELECTION_ACTIONS[action]
+    try:
+        payload = payload_from(request.form, officer_views.form_fields(schema, for_kind("presidential")))
+        perform(web.database(), election_id, payload, actor=web.auth.actor())
+    except NotFound:
+        abort(404)
+    except RegistrarError as err:
+        return _election_page(election_id, action, values_of(request.form), errors_of(err), _status(err))
+    flash(_("Recorded."), "success")
+    return redirect(url_for(".election", election_id=election_id))
+
+
+# --- Appeals, inbox, audit -----------------------------------------------------------------------
+
+
+@bp.get("/appeals")
+@roles_required(*OFFICERS)
+def appeals() -> Page:
+    return render_template("officer/appeals.html", appeals=officer_views.appeals(web.database(), at=actions.now()))
+
+
+@bp.get("/inbox")
+@roles_required(*OFFICERS)
+def inbox() -> Page:
+    return render_template("officer/inbox.html", messages=officer_views.inbox(web.database(), _role()))
+
+
+@bp.get("/audit")
+@roles_required(*OFFICERS)
+def audit_log() -> Page:
+    require_action("read_audit")
+    before = request.args.get("before", type=int)
+    with web.database().reading() as session:
+        events = officer_views.audit_page(session, before=before)
+        verdict = audit.verify(session) if request.args.get("verify") else None
+    return render_template("officer/audit.html", events=events, verdict=verdict)
+
+
+# --- The deadlines in the officer's own calendar -------------------------------------------------
+
+
+@bp.post("/feed-token")
+@roles_required(*OFFICERS)
+def feed_token() -> Page:
+    account = current_account()
+    assert account is not None
+    secret = accounts.issue_token(web.database(), account.login, "calendar", scope="feed", actor=web.auth.actor())
+    return render_template("officer/feed.html", url=url_for(".deadlines_ics", token=secret, _external=True))
+
+
+@bp.get("/deadlines.ics")
+def deadlines_ics() -> Response:
+    # Calendar applications cannot log in: the feed token in the address stands for the account, for this feed only.
+    account = accounts.account_for_token(web.database(), request.args.get("token", ""), scope="feed")
+    if account is None:
+        abort(Response(_("Unknown or revoked calendar token."), 403, mimetype="text/plain"))
+    due = officer_views.open_deadlines(web.database(), account.role, at=actions.now(), horizon=None, limit=1000)
+    feed = icalendar.Calendar()
+    feed.add("prodid", "-//Registrar//officer deadlines//EN")
+    feed.add("version", "2.0")
+    feed.add("x-wr-calname", _("Registrar: my deadlines"))
+    for row in due:
+        event = icalendar.Event()
+        event.add("uid", f"deadline-{row['id']}@registrar")
+        event.add("dtstamp", actions.now())
+        event.add("dtstart", row["due_at"])
+        event.add("dtend", row["due_at"] + dt.timedelta(minutes=30))
+        event.add("summary", f"{DEADLINE_NAMES.get(row['kind'], row['kind'])} ({row['rule']}): {row['subject']}")
+        event.add("description", row["computed_from"])
+        feed.add_component(event)
+    return Response(feed.to_ical(), mimetype="text/calendar")

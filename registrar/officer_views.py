@@ -1,0 +1,382 @@
+"""What the officers' pages read: the dashboard, a candidacy's records, the appeals, the inbox,
+a certificate, and the fields of each action's form (taken from the payload schemas).
+
+Nothing here changes anything; the pages change things through :mod:`registrar.actions`.
+Every list is bounded, so a page costs the same with a thousand candidacies or a hundred thousand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import String, cast, or_, select
+
+from registrar import deadlines, machines, roles, schemas
+from registrar.actions import calendar_of
+from registrar.calendar import CalendarError, ElectionCalendar, compute
+from registrar.db import Database
+from registrar.errors import InvalidPayload, NotFound
+from registrar.models import (
+    Appeal,
+    Association,
+    AuditEvent,
+    Candidacy,
+    Certificate,
+    Deadline,
+    Declaration,
+    Election,
+    InformationRequest,
+    OutboxMessage,
+    Person,
+)
+from registrar.rules import Rules, for_kind
+
+LIMIT = 100
+SOON = dt.timedelta(days=3)
+
+# Who acts when a deadline falls due (the dashboard shows an officer the ones of their role).
+DEADLINE_ROLES: dict[str, frozenset[str]] = {
+    "information_request_answer": frozenset({"clerk"}),
+    "documents_check": roles.roles_for("register"),
+    "declaration_verification": roles.roles_for("record_declaration_verification"),
+    "appeal_window": roles.roles_for("appeal"),
+    "court_review": roles.roles_for("uphold_appeal"),
+    "nomination_closes": roles.roles_for("nominate") | roles.roles_for("extend_nomination"),
+    "registration_closes": roles.roles_for("register") | roles.roles_for("submit_documents"),
+    "voting_opens": roles.roles_for("set_milestone"),
+}
+# Roles that see every deadline and every candidacy (they read; they have no queue of their own).
+SEE_ALL = frozenset({"auditor", "admin"})
+
+
+# --- The dashboard ---------------------------------------------------------------------------
+
+
+def deadline_kinds() -> list[str]:
+    return [*deadlines.KINDS, *deadlines.ELECTION_MILESTONES]
+
+
+def _kinds_for(role: str) -> list[str]:
+    return [k for k in deadline_kinds() if role in SEE_ALL or role in DEADLINE_ROLES.get(k, frozenset())]
+
+
+def open_deadlines(
+    db: Database, role: str, *, at: dt.datetime, kind: str | None = None, election: str | None = None,
+    horizon: dt.timedelta | None = SOON, mine: bool = True, limit: int = LIMIT,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Pending deadlines, the overdue first, then those due within ``horizon`` (None: all).
+
+    ``mine``: only the kinds the role acts on. Each row has ``remaining`` (negative: overdue).
+    """
+    query = select(Deadline).where(Deadline.status == "pending")
+    if horizon is not None:
+        query = query.where(Deadline.due_at <= at + horizon)
+    if mine:
+        query = query.where(Deadline.kind.in_(_kinds_for(role)))
+    if kind:
+        query = query.where(Deadline.kind == kind)
+    with db.reading() as session:
+        if election:
+            ids = select(cast(Candidacy.id, String(64))).where(Candidacy.election_id == election)
+            query = query.where(
+                or_(
+                    (Deadline.subject_type == "election") & (Deadline.subject_id == election),
+                    (Deadline.subject_type == "candidacy") & Deadline.subject_id.in_(ids),
+                )
+            )
+        rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id).limit(limit)))
+        people = _names(session, [int(r.subject_id) for r in rows if r.subject_type == "candidacy"])
+    return [
+        {"id": r.id, "kind": r.kind, "rule": r.rule, "subject_type": r.subject_type, "subject_id": r.subject_id,
+         "subject": people.get(r.subject_id, r.subject_id), "due_at": r.due_at, "due_local": r.due_local,
+         "computed_from": r.computed_from, "remaining": r.due_at - at, "overdue": r.due_at <= at}
+        for r in rows
+    ]  # fmt: skip
+
+
+def _names(session: Any, candidacy_ids: list[int]) -> dict[str, str]:
+    if not candidacy_ids:
+        return {}
+    found = session.execute(
+        select(Candidacy.id, Person.full_name)
+        .join(Person, Candidacy.person_id == Person.id)
+        .where(Candidacy.id.in_(candidacy_ids))
+    )
+    return {str(cid): name for cid, name in found}
+
+
+def states_for(role: str) -> list[str]:
+    """The states in which the role has something to do (a trigger it may fire applies there)."""
+    if role in SEE_ALL:
+        return [s for s in machines.STATES if s not in machines.FINAL]
+    mine = roles.triggers_for(role)
+    return [s for s in machines.STATES if any(step.trigger in mine for step in machines.steps_from(s))]
+
+
+def candidacies_for(db: Database, role: str, *, election: str | None = None, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """Candidacies waiting for the role, the longest waiting first."""
+    states = states_for(role)
+    query = (
+        select(Candidacy.id, Candidacy.election_id, Candidacy.state, Candidacy.state_since, Person.full_name)
+        .join(Person, Candidacy.person_id == Person.id)
+        .where(Candidacy.state.in_(states))
+    )
+    if election:
+        query = query.where(Candidacy.election_id == election)
+    with db.reading() as session:
+        rows = session.execute(query.order_by(Candidacy.state_since, Candidacy.id).limit(limit)).all()
+    return [{"id": r[0], "election": r[1], "state": r[2], "state_since": r[3], "person": r[4]} for r in rows]
+
+
+def elections(db: Database) -> list[dict[str, Any]]:
+    with db.reading() as session:
+        return [{"id": e.id, "title": e.title, "kind": e.kind, "election_day": e.election_day, "phase": e.phase}
+                for e in session.scalars(select(Election).order_by(Election.election_day.desc()).limit(LIMIT))]  # fmt: skip
+
+
+def associations(db: Database) -> list[tuple[int, str]]:
+    """Associations that may nominate (N1: national, not liquidated), by name."""
+    with db.reading() as session:
+        found = session.scalars(select(Association).where(Association.kind == "national", Association.liquidated_on.is_(None)))
+        return sorted(((a.id, a.name) for a in found), key=lambda pair: pair[1])
+
+
+# --- A candidacy -----------------------------------------------------------------------------
+
+
+def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
+    """What the action forms choose from: the information requests, declarations and appeals."""
+    with db.reading() as session:
+        candidacy = session.get(Candidacy, candidacy_id)
+        if candidacy is None:
+            raise NotFound(f"no candidacy {candidacy_id}")
+        requests = session.scalars(select(InformationRequest).where(InformationRequest.candidacy_id == candidacy_id))
+        declarations = session.scalars(select(Declaration).where(Declaration.candidacy_id == candidacy_id))
+        appeals = session.scalars(select(Appeal).where(Appeal.candidacy_id == candidacy_id).order_by(Appeal.id))
+        return {
+            "kind": candidacy.election.kind,
+            "title": candidacy.election.title,
+            "information_requests": [
+                {
+                    "id": r.id,
+                    "organisation": r.organisation,
+                    "subject": r.subject,
+                    "sent_at": r.sent_at,
+                    "answered_at": r.answered_at,
+                    "answer": r.answer,
+                }
+                for r in requests
+            ],  # fmt: skip
+            "declarations": [
+                {"filer": d.filer, "verification": d.verification, "verified_on": d.verified_on} for d in declarations
+            ],
+            "appeals": [
+                {
+                    "case_number": a.case_number,
+                    "against": a.against,
+                    "filed_at": a.filed_at,
+                    "outcome": a.outcome,
+                    "decided_at": a.decided_at,
+                }
+                for a in appeals
+            ],  # fmt: skip
+        }
+
+
+def certificate(db: Database, candidacy_id: int) -> dict[str, Any]:
+    """G2: the registration certificate in force (or the last one, marked revoked)."""
+    with db.reading() as session:
+        row = session.scalar(select(Certificate).where(Certificate.candidacy_id == candidacy_id).order_by(Certificate.id.desc()))
+        candidacy = session.get(Candidacy, candidacy_id)
+        if row is None or candidacy is None:
+            raise NotFound(f"candidacy {candidacy_id} has no registration certificate")
+        return {"number": row.number, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
+                "candidacy": candidacy.id, "person": candidacy.person.full_name, "birth_date": candidacy.person.birth_date,
+                "association": candidacy.association.name, "election": candidacy.election.title,
+                "election_id": candidacy.election_id, "election_day": candidacy.election.election_day}  # fmt: skip
+
+
+# --- Appeals and the inbox -------------------------------------------------------------------
+
+
+def appeals(db: Database, *, at: dt.datetime, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """G6: every candidacy refused, cancelled or appealed, with its appeals and its open windows
+    (the filing window, then the court's review); final ones after the open ones."""
+    states = ("refused", "registration_cancelled", "appealed", "refused_final", "cancelled_final")
+    with db.reading() as session:
+        rows = session.execute(
+            select(Candidacy.id, Candidacy.state, Candidacy.election_id, Person.full_name)
+            .join(Person, Candidacy.person_id == Person.id)
+            .where(Candidacy.state.in_(states))
+            .order_by(Candidacy.state.in_(("refused_final", "cancelled_final")), Candidacy.state_since.desc())
+            .limit(limit)
+        ).all()
+        ids = [r[0] for r in rows]
+        filed: dict[int, list[Appeal]] = {}
+        for appeal in session.scalars(select(Appeal).where(Appeal.candidacy_id.in_(ids)).order_by(Appeal.id)):
+            filed.setdefault(appeal.candidacy_id, []).append(appeal)
+        windows: dict[str, list[Deadline]] = {}
+        for row in session.scalars(
+            select(Deadline).where(Deadline.subject_type == "candidacy", Deadline.subject_id.in_([str(i) for i in ids]),
+                                   Deadline.kind.in_(("appeal_window", "court_review")))
+            .order_by(Deadline.due_at)
+        ):  # fmt: skip
+            windows.setdefault(row.subject_id, []).append(row)
+    return [
+        {"id": cid, "state": state, "election": election, "person": name,
+         "appeals": [{"case_number": a.case_number, "against": a.against, "filed_at": a.filed_at, "outcome": a.outcome,
+                      "decided_at": a.decided_at} for a in filed.get(cid, [])],
+         "windows": [{"kind": d.kind, "rule": d.rule, "due_at": d.due_at, "status": d.status, "remaining": d.due_at - at,
+                      "outcome": d.outcome} for d in windows.get(str(cid), [])]}
+        for cid, state, election, name in rows
+    ]  # fmt: skip
+
+
+def recipients_for(role: str) -> list[str]:
+    """Whose notifications an officer reads: the CEC's (for the CEC's roles), and the role's own."""
+    cec = {"clerk", "commission", "auditor", "admin"}
+    return ["cec", f"role:{role}"] if role in cec else [f"role:{role}"]
+
+
+def inbox(db: Database, role: str, *, limit: int = LIMIT) -> list[dict[str, Any]]:
+    with db.reading() as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.recipient.in_(recipients_for(role)))
+            .order_by(OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return [{"id": m.id, "topic": m.topic, "recipient": m.recipient, "payload": m.payload, "status": m.status,
+                 "created_at": m.created_at} for m in rows]  # fmt: skip
+
+
+# --- The election form's preview -----------------------------------------------------------------
+
+
+def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
+    """The calendar an announcement would have, without announcing it (V1: every CEC-set milestone
+    applied); raises :class:`InvalidPayload` as :func:`registrar.actions.announce_election` would."""
+    from registrar.actions import _parse_resolution, _rules_for_payload
+
+    rules = _rules_for_payload(payload)
+    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
+    resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
+    try:
+        return compute(data["announced_on"], data["election_day"], rules, resolutions)
+    except CalendarError as err:
+        raise InvalidPayload({"election_day": [str(err)]}) from None
+
+
+def election_calendar(db: Database, election_id: str) -> ElectionCalendar:
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        if election is None:
+            raise NotFound(f"no election {election_id!r}")
+        return calendar_of(election)
+
+
+# --- Forms, from the payload schemas ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form: ``name`` is its dotted path in the payload ("person.full_name",
+    "declarations.0.filer"); ``kind`` is text, textarea, date, number, bool, select or checkboxes."""
+
+    name: str
+    kind: str
+    required: bool
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+# How many rows a list of records gets in a form (empty rows are left out of the payload).
+LIST_ROWS = {"declarations": lambda rules: len(rules.D1.filers), "resolutions": lambda rules: 3}
+
+
+def _pool(rules: Rules) -> list[tuple[str, str]]:
+    """Every value a rules-checked field may take somewhere: the schema's own validator picks its own."""
+    values = [(f, f) for f in rules.D1.filers] + [(r["code"], r["name"]) for r in rules.D4.regions]
+    values += [(d, d) for d in rules.D6.documents]
+    values += [(g, g) for rid in ("G3", "G4", "G5") if rid in rules for g in getattr(rules, rid).grounds]
+    return list(dict.fromkeys(values))
+
+
+def _accepted(field: fields.Field, rules: Rules) -> tuple[tuple[str, str], ...]:
+    token = schemas.current_rules.set(rules)
+    try:
+        chosen = []
+        for value, text in _pool(rules):
+            try:
+                for check in field.validators:
+                    check(value)
+            except ValidationError:
+                continue
+            chosen.append((value, text))
+        return tuple(chosen)
+    finally:
+        schemas.current_rules.reset(token)
+
+
+def _input(name: str, field: fields.Field, rules: Rules) -> FormField:
+    required = bool(field.required)
+    one_of = next((v for v in field.validators if isinstance(v, validate.OneOf)), None)
+    if one_of is not None:
+        return FormField(name, "select", required, tuple((str(c), str(c)) for c in one_of.choices))
+    if isinstance(field, fields.Boolean):
+        return FormField(name, "bool", required)
+    if isinstance(field, fields.Integer):
+        return FormField(name, "number", required)
+    if isinstance(field, fields.Date):
+        return FormField(name, "date", required)
+    if isinstance(field, fields.List):
+        return FormField(name, "checkboxes", required, _accepted(field.inner, rules))
+    if field.validators and not any(isinstance(v, validate.Length | validate.Regexp) for v in field.validators):
+        return FormField(name, "select", required, _accepted(field, rules))
+    longest = max((v.max or 0 for v in field.validators if isinstance(v, validate.Length)), default=0)
+    return FormField(name, "textarea" if longest > 300 else "text", required)
+
+
+def form_fields(schema: type[Schema], rules: Rules, prefix: str = "") -> list[FormField]:
+    """The inputs of a form for ``schema``: nested schemas flattened, lists of records as numbered rows."""
+    out: list[FormField] = []
+    for key, field in schema().fields.items():
+        name = f"{prefix}{key}"
+        if isinstance(field, fields.Nested):
+            out += form_fields(type(field.schema), rules, f"{name}.")
+        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+            for row in range(LIST_ROWS.get(key, lambda r: 1)(rules)):
+                out += form_fields(type(field.inner.schema), rules, f"{name}.{row}.")
+        else:
+            out.append(_input(name, field, rules))
+    return out
+
+
+def trigger_fields(trigger: str, kind: str = "presidential") -> list[FormField]:
+    return form_fields(schemas.TRIGGER_SCHEMAS[trigger], for_kind(kind))
+
+
+def choices_for_records(trigger: str, records: dict[str, Any]) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Fields whose choices are this candidacy's own records (the request to answer, the declaration verified)."""
+    if trigger == "answer_information_request":
+        return {"request_id": tuple((str(r["id"]), f"#{r['id']} {r['organisation']}")
+                                    for r in records["information_requests"] if r["answered_at"] is None)}  # fmt: skip
+    if trigger == "record_declaration_verification":
+        return {"filer": tuple((d["filer"], d["filer"]) for d in records["declarations"])}
+    return {}
+
+
+def with_choices(form: list[FormField], choices: dict[str, tuple[tuple[str, str], ...]]) -> list[FormField]:
+    return [FormField(f.name, "select", f.required, choices[f.name]) if f.name in choices else f for f in form]
+
+
+def audit_page(session: Any, *, before: int | None = None, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The audit log, newest first, a page at a time (``before``: the last sequence number seen)."""
+    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEvent.seq < before)
+    return [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject_type": e.subject_type,
+             "subject_id": e.subject_id, "from": e.from_state, "to": e.to_state, "hash": e.hash}
+            for e in session.scalars(query)]  # fmt: skip

@@ -1,0 +1,187 @@
+"""Between an HTML form and a payload: the typed values into the payload the schemas check, the
+registrar's errors back onto the fields that caused them, and the words the forms show.
+
+The form's input names are the payload's dotted paths ("person.full_name", "declarations.0.filer");
+the fields come from the schemas (:func:`registrar.officer_views.form_fields`), so a form cannot
+drift from what the CLI and the API accept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
+
+from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, RegistrarError, StaleVersion
+from registrar.officer_views import FormField
+
+INTEGER = re.compile(r"^-?\d+$")
+
+
+def payload_from(form: MultiDict[str, str], fields: list[FormField]) -> dict[str, Any]:
+    """The payload the form's values make; empty inputs are left out (the schema then names a missing
+    required field, or uses its default), rows of a list left wholly empty are dropped."""
+    out: dict[str, Any] = {}
+    for field in fields:
+        if field.kind == "checkboxes":
+            chosen = [v for v in form.getlist(field.name) if v]
+            if chosen:
+                _put(out, field.name.split("."), chosen)
+            continue
+        raw = form.get(field.name, "").strip()
+        if raw:
+            _put(out, field.name.split("."), _typed(field.kind, raw))
+    return _lists(out)
+
+
+def _typed(kind: str, raw: str) -> Any:
+    # What cannot be read as the type goes on as typed, so the schema names the field and the reason.
+    if kind == "number" and INTEGER.match(raw):
+        return int(raw)
+    if kind == "bool" and raw in ("true", "false"):
+        return raw == "true"
+    return raw
+
+
+def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    target[path[-1]] = value
+
+
+def _lists(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node
+    if node and all(key.isdigit() for key in node):
+        return [_lists(node[key]) for key in sorted(node, key=int)]
+    return {key: _lists(value) for key, value in node.items()}
+
+
+def flat(errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as {dotted field name: [messages]}."""
+    out: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flat(value, f"{name}."))
+        elif isinstance(value, list | tuple):
+            texts = [str(v) for v in value if not isinstance(v, Mapping)]
+            for nested in (v for v in value if isinstance(v, Mapping)):
+                out.update(flat(nested, f"{name}."))
+            if texts:
+                out.setdefault(name, []).extend(texts)
+        else:
+            out.setdefault(name, []).append(str(value))
+    return out
+
+
+def errors_of(err: RegistrarError) -> dict[str, list[str]]:
+    """A registrar error as form errors: per field, or on the whole form ("_schema") with the rule ids."""
+    if isinstance(err, InvalidPayload):
+        return flat(err.errors)
+    if isinstance(err, GuardFailed):
+        return {"_schema": [f"{u.rule}: {u.reason}" for u in err.unmet]}
+    if isinstance(err, StaleVersion):
+        return {
+            "_schema": [str(_l("Someone changed this candidacy since you opened the page. Reload it, check, and decide again."))]
+        }
+    if isinstance(err, NotAllowed):
+        return {"_schema": [str(_l("This action is not possible now: %(why)s", why=str(err)))]}
+    return {"_schema": [str(err)]}
+
+
+def values_of(form: MultiDict[str, str]) -> dict[str, Any]:
+    """What was typed, to show again: lists for repeated names (checkboxes)."""
+    return {key: (values if len(values) > 1 else values[0]) for key, values in form.lists()}
+
+
+def label(name: str) -> str:
+    """The words for a field, by its full name or its last part ("declarations.0.filer" -> "Filer")."""
+    if name in LABELS:
+        return str(LABELS[name])
+    parts = [p for p in name.split(".") if not p.isdigit()]
+    return str(LABELS.get(parts[-1], parts[-1].replace("_", " ").capitalize()))
+
+
+def labels_for(fields: list[FormField]) -> dict[str, str]:
+    out = {f.name: label(f.name) for f in fields}
+    for f in fields:
+        parts = f.name.split(".")
+        for i in range(1, len(parts)):
+            out.setdefault(".".join(parts[:i]), label(".".join(parts[:i])))
+    return out
+
+
+LABELS: dict[str, Any] = {
+    # Elections
+    "id": _l("Identifier (for addresses, e.g. kz-2029)"), "title": _l("Title"), "kind": _l("Kind"),
+    "announced_on": _l("Announced on"), "election_day": _l("Election day"), "registered_voters": _l("Registered voters"),
+    "voters_counted_on": _l("Voters counted on"), "resolutions": _l("CEC resolutions setting milestones"),
+    "milestone": _l("Milestone"), "value": _l("New date and time (local), e.g. 2029-09-25T18:00"),
+    "adopted_on": _l("Adopted on"), "days": _l("Days"),
+    # Nomination
+    "association_id": _l("Nominating association"), "person": _l("The nominee"), "decision": _l("The nomination decision"),
+    "full_name": _l("Full name"), "birth_date": _l("Date of birth"), "citizen_by_birth": _l("Citizen by birth"),
+    "resident_since": _l("Resident in Kazakhstan since"), "education_level": _l("Education (e.g. higher)"),
+    "public_service_months": _l("Months in public service or elected office"),
+    "legally_incompetent": _l("Declared legally incompetent by a court"),
+    "detained_by_court_order": _l("Held in detention by court order"),
+    "unexpunged_criminal_record": _l("Unexpunged criminal record"),
+    "presidential_terms_served": _l("Presidential terms served"), "married": _l("Married"),
+    "position": _l("Position"), "place_of_work": _l("Place of work"), "place_of_residence": _l("Place of residence"),
+    "body": _l("Supreme body"), "meeting_on": _l("Meeting on"), "members": _l("Members"), "present": _l("Present"),
+    "votes_for": _l("Votes for"), "minutes_number": _l("Minutes number"),
+    # Candidacy actions
+    "declarations": _l("Declarations"), "filer": _l("Filer"), "valued_as_of": _l("Valued as of"),
+    "filed_on": _l("Filed on"), "revenue_office": _l("Revenue office"), "receipt_number": _l("Receipt number"),
+    "organisation": _l("Organisation"), "subject": _l("What is asked"), "request_id": _l("Request"),
+    "answer": _l("Answer"), "institution": _l("Medical institution"), "number": _l("Number"),
+    "issued_on": _l("Issued on"), "fit": _l("Fit for office"), "decided_on": _l("Decided on"),
+    "linguists": _l("Linguists on the commission"), "fluent": _l("Fluent in the state language"),
+    "region": _l("Region"), "commission": _l("Territorial commission"), "signed_on": _l("Signed on"),
+    "submitted": _l("Signatures submitted"), "valid": _l("Valid signatures"), "amount": _l("Amount (tenge)"),
+    "paid_on": _l("Paid on"), "received_on": _l("Received on"), "reference": _l("Reference"),
+    "reason": _l("Reason"), "grounds": _l("Grounds"), "result": _l("Result"), "verified_on": _l("Verified on"),
+    "case_number": _l("Case number"), "_schema": _l("The form"),
+}  # fmt: skip
+
+TRIGGER_TITLES: dict[str, Any] = {
+    "file_declarations": _l("Record the declarations (D1)"),
+    "send_information_request": _l("Send an information request (D2)"),
+    "answer_information_request": _l("Record an organisation's answer (D2)"),
+    "start_medical_check": _l("Refer for the medical examination (D3)"),
+    "record_medical_conclusion": _l("Record the medical conclusion (D3)"),
+    "record_language_conclusion": _l("Record the language commission's conclusion (E3)"),
+    "record_signature_protocol": _l("Record a signature protocol (D4)"),
+    "record_contribution": _l("Record the election contribution (D5)"),
+    "record_document": _l("Record a registration document (D6)"),
+    "submit_documents": _l("The documents are complete (D6)"),
+    "register": _l("Register the candidate (G2)"),
+    "refuse": _l("Refuse registration (G3)"),
+    "refuse_incomplete": _l("Refuse: documents incomplete at the close (G1, G3)"),
+    "record_declaration_verification": _l("Record a declaration's verification (G4)"),
+    "cancel_registration": _l("Cancel the registration (G3)"),
+    "appeal": _l("Record an appeal to the Supreme Court (G6)"),
+    "uphold_appeal": _l("The court upholds the appeal (G6)"),
+    "dismiss_appeal": _l("The court dismisses the appeal (G6)"),
+    "close_appeal_window": _l("Close the appeal window (G6)"),
+    "withdraw": _l("The candidate withdraws (G7)"),
+    "revoke_nomination": _l("The association revokes the nomination (G7)"),
+}
+
+STATE_NAMES: dict[str, Any] = {
+    "nominated": _l("nominated"), "declarations_filed": _l("declarations filed"), "medical_check": _l("medical check"),
+    "documents_submitted": _l("documents submitted"), "registered": _l("registered"), "refused": _l("refused"),
+    "registration_cancelled": _l("registration cancelled"), "appealed": _l("appealed"), "withdrawn": _l("withdrawn"),
+    "revoked": _l("nomination revoked"), "refused_final": _l("refused (final)"), "cancelled_final": _l("cancelled (final)"),
+}  # fmt: skip
+
+DEADLINE_NAMES: dict[str, Any] = {
+    "information_request_answer": _l("answer to an information request"), "documents_check": _l("check of the documents"),
+    "declaration_verification": _l("verification of the declarations"), "appeal_window": _l("appeal window"),
+    "court_review": _l("the court's review"), "nomination_closes": _l("nomination closes"),
+    "registration_closes": _l("registration closes"), "voting_opens": _l("voting opens"),
+}  # fmt: skip
