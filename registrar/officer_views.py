@@ -108,11 +108,16 @@ def _names(session: Any, candidacy_ids: list[int]) -> dict[str, str]:
     return {str(cid): name for cid, name in found}
 
 
+# Steps that may come at any time but that nobody waits for: they do not put a candidacy in a queue.
+UNASKED = frozenset({"refuse", "refuse_incomplete", "cancel_registration", "withdraw", "revoke_nomination",
+                     "send_information_request", "answer_information_request", "close_appeal_window"})  # fmt: skip
+
+
 def states_for(role: str) -> list[str]:
-    """The states in which the role has something to do (a trigger it may fire applies there)."""
+    """The states in which a candidacy waits for the role (a step it takes next applies there)."""
     if role in SEE_ALL:
         return [s for s in machines.STATES if s not in machines.FINAL]
-    mine = roles.triggers_for(role)
+    mine = roles.triggers_for(role) - UNASKED
     return [s for s in machines.STATES if any(step.trigger in mine for step in machines.steps_from(s))]
 
 

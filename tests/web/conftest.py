@@ -67,8 +67,11 @@ class WebWorld:
         self._numbers = itertools.count(1)
         self._clients: dict[str, Client] = {}
 
-    def client(self) -> Client:
-        return self.app.test_client()  # type: ignore[return-value]
+    def client(self, language: str = "en") -> Client:
+        """A new client whose browser asks for ``language`` (the tests read the English source words)."""
+        client: Client = self.app.test_client()  # type: ignore[assignment]
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+        return client
 
     def new_account(self, role: str) -> str:
         login = f"{role}{next(self._numbers)}"
