@@ -170,7 +170,7 @@ def candidacy(candidacy_id: int) -> Any:
 
 @blp.route("/candidacies/<int:candidacy_id>/actions/<trigger>", methods=["POST"])
 @blp.doc(
-    **_body({"oneOf": [{"$ref": f"#/components/schemas/{_name(s)}"} for s in dict.fromkeys(schemas.TRIGGER_SCHEMAS.values())]}),
+    **_body({"anyOf": [{"$ref": f"#/components/schemas/{_name(s)}"} for s in dict.fromkeys(schemas.TRIGGER_SCHEMAS.values())]}),
     security=TOKEN,
     parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
                  "description": "the candidacy's version, as its ETag gave it"},
