@@ -1,13 +1,16 @@
-"""``python -m bench transitions ...`` or ``python -m bench deadlines ...``; ``--help`` after the name tells more."""
+"""``python -m bench transitions ...``, ``python -m bench deadlines ...`` or ``python -m bench web ...``.
+
+``--help`` after the name tells more.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bench import deadlines, transitions
+from bench import deadlines, transitions, web
 
-BENCHMARKS = {"transitions": transitions, "deadlines": deadlines}
+BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web}
 
 
 def main(argv: list[str] | None = None) -> int:
