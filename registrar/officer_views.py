@@ -295,6 +295,7 @@ class FormField:
     kind: str
     required: bool
     choices: tuple[tuple[str, str], ...] = ()
+    integer: bool = False  # the payload wants a whole number, whatever the input looks like
 
 
 # How many rows a list of records gets in a form (empty rows are left out of the payload).
@@ -333,7 +334,7 @@ def _input(name: str, field: fields.Field, rules: Rules) -> FormField:
     if isinstance(field, fields.Boolean):
         return FormField(name, "bool", required)
     if isinstance(field, fields.Integer):
-        return FormField(name, "number", required)
+        return FormField(name, "number", required, integer=True)
     if isinstance(field, fields.Date):
         return FormField(name, "date", required)
     if isinstance(field, fields.List):
@@ -374,7 +375,7 @@ def choices_for_records(trigger: str, records: dict[str, Any]) -> dict[str, tupl
 
 
 def with_choices(form: list[FormField], choices: dict[str, tuple[tuple[str, str], ...]]) -> list[FormField]:
-    return [FormField(f.name, "select", f.required, choices[f.name]) if f.name in choices else f for f in form]
+    return [FormField(f.name, "select", f.required, choices[f.name], f.integer) if f.name in choices else f for f in form]
 
 
 def audit_page(session: Any, *, before: int | None = None, limit: int = LIMIT) -> list[dict[str, Any]]:

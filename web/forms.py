@@ -33,7 +33,7 @@ def payload_from(form: MultiDict[str, str], fields: list[FormField]) -> dict[str
             continue
         raw = form.get(field.name, "").strip()
         if raw:
-            _put(out, field.name.split("."), _typed(field.kind, raw))
+            _put(out, field.name.split("."), _typed("number" if field.integer else field.kind, raw))
     return _lists(out)
 
 
