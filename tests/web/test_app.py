@@ -7,7 +7,11 @@ import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from web import _installation_secret
+import pytest
+
+from registrar.db import Database
+from registrar.settings import Settings
+from web import _installation_secret, create_app
 
 
 def test_the_secret_is_made_once_and_read_back_after_a_restart(tmp_path: Path) -> None:
@@ -23,3 +27,12 @@ def test_workers_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
     with ThreadPoolExecutor(8) as pool:
         secrets = set(pool.map(lambda _: _installation_secret(path), range(8)))
     assert len(secrets) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/candidacies/9223372036854775808", "/candidacies/2147483648", "/candidacies/0"])
+def test_an_id_no_record_can_have_is_a_404_not_a_server_error(path: str, tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'registrar.sqlite3'}")
+    database.upgrade()
+    app = create_app(Settings(), database, TESTING=True, SECRET_KEY="test")
+    assert app.test_client().get(path).status_code == 404
+    database.dispose()
