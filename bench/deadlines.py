@@ -113,7 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--database-url", default=DEFAULT_ADMIN_URL,
         help=f"PostgreSQL server on which registrar_bench_<random> is created and dropped ({DEFAULT_ADMIN_URL})",
     )  # fmt: skip
-    parser.add_argument("--batch", type=int, default=5000, help="sweep batch: rows claimed per transaction (5000, the default setting)")
+    parser.add_argument("--batch", type=int, default=5000, help="sweep batch: rows per transaction (5000)")
     parser.add_argument("--fault-n", type=int, default=None, help="deadlines in each fault scenario (--n / 2, at most 10000)")
     parser.add_argument("--eta-full", action="store_true", help="also hold 10 x --n ETA tasks in the worker (slow, GBs)")
     parser.add_argument("--eta-memory-mib", type=float, default=None,

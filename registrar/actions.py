@@ -127,13 +127,7 @@ def _store_resolution(election: Election, resolution: Resolution, at: dt.datetim
 def announce_election(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> str:
     """The election is called: its calendar is computed (or refused, V1) and its cut-offs recorded."""
     at = at or now()
-    rules = _rules_for_payload(payload)
-    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
-    resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
-    try:
-        calendar = compute(data["announced_on"], data["election_day"], rules, resolutions)
-    except CalendarError as err:
-        raise InvalidPayload({"election_day": [str(err)]}) from None
+    data, resolutions, calendar = _planned(payload)
     with db.transaction() as session:
         if session.get(Election, data["id"]) is not None:
             raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
@@ -155,6 +149,22 @@ def announce_election(db: Database, payload: dict[str, Any], *, actor: str, at: 
                      subject_id=election.id, payload=data | {"calendar": calendar.to_json()},
                      to_state=election.phase)  # fmt: skip
         return election.id
+
+
+def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
+    """The calendar an announcement would have, without announcing it (V1: every CEC-set milestone
+    applied); raises :class:`InvalidPayload` exactly as :func:`announce_election` would."""
+    return _planned(payload)[2]
+
+
+def _planned(payload: dict[str, Any]) -> tuple[dict[str, Any], list[Resolution], ElectionCalendar]:
+    rules = _rules_for_payload(payload)
+    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
+    resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
+    try:
+        return data, resolutions, compute(data["announced_on"], data["election_day"], rules, resolutions)
+    except CalendarError as err:
+        raise InvalidPayload({"election_day": [str(err)]}) from None
 
 
 def _rules_for_payload(payload: Any) -> Rules:
@@ -683,6 +693,7 @@ __all__ = [
     "nominate",
     "perform",
     "perform_in",
+    "preview_calendar",
     "record_voter_count",
     "register_association",
     "rename_association",

@@ -16,9 +16,9 @@ from sqlalchemy import String, cast, or_, select
 
 from registrar import deadlines, machines, roles, schemas
 from registrar.actions import calendar_of
-from registrar.calendar import CalendarError, ElectionCalendar, compute
+from registrar.calendar import ElectionCalendar
 from registrar.db import Database
-from registrar.errors import InvalidPayload, NotFound
+from registrar.errors import NotFound
 from registrar.models import (
     Appeal,
     Association,
@@ -259,20 +259,6 @@ def inbox(db: Database, role: str, *, limit: int = LIMIT) -> list[dict[str, Any]
 
 
 # --- The election form's preview -----------------------------------------------------------------
-
-
-def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
-    """The calendar an announcement would have, without announcing it (V1: every CEC-set milestone
-    applied); raises :class:`InvalidPayload` as :func:`registrar.actions.announce_election` would."""
-    from registrar.actions import _parse_resolution, _rules_for_payload
-
-    rules = _rules_for_payload(payload)
-    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
-    resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
-    try:
-        return compute(data["announced_on"], data["election_day"], rules, resolutions)
-    except CalendarError as err:
-        raise InvalidPayload({"election_day": [str(err)]}) from None
 
 
 def election_calendar(db: Database, election_id: str) -> ElectionCalendar:

@@ -168,7 +168,7 @@ def new_election() -> Page:
     payload, values = payload_from(request.form, fields), values_of(request.form)
     try:
         if "preview" in request.form:
-            preview = officer_views.preview_calendar(payload)
+            preview = actions.preview_calendar(payload)
             return _form_page("officer/new_election.html", fields, values=values, preview=preview)
         election_id = actions.announce_election(web.database(), payload, actor=web.auth.actor())
     except RegistrarError as err:
