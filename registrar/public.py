@@ -26,7 +26,7 @@ from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import NotFound
-from registrar.models import Candidacy, Election, Person
+from registrar.models import AuditHead, Candidacy, Election, Person
 
 # --- Elections and calendars ----------------------------------------------------------------
 
@@ -89,6 +89,16 @@ _PHASE_STARTS = {step.starts_at: step.dest for step in machines.PHASE_STEPS}
 def _summary(election: Election, calendar: ElectionCalendar, at: dt.datetime) -> ElectionSummary:
     return ElectionSummary(election.id, election.title, election.kind, election.announced_on, election.election_day,
                            machines.phase_at(calendar, at))  # fmt: skip
+
+
+def revision(db: Database) -> int:
+    """A number that moves on whenever anything the public may see could have changed.
+
+    Every change is an event of the audit trail (actions, the sweep's effects, accounts ...),
+    so its last sequence number serves; reading it is one primary-key lookup.
+    """
+    with db.engine.connect() as connection:
+        return int(connection.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0)
 
 
 def elections(db: Database, *, at: dt.datetime | None = None) -> list[ElectionSummary]:

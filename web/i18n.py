@@ -76,12 +76,12 @@ def local_time(moment: dt.datetime | str | None, style: str = "d MMMM y, HH:mm")
     return f"{format_datetime(local, style, tzinfo=zone(), locale=str(get_locale()))} (UTC{offset[:3]}:{offset[3:]})"
 
 
-@bp.post("/language")
-def set_language() -> ResponseReturnValue:
-    language = request.form.get("language", "")
+@bp.get("/language/<language>")
+def set_language(language: str) -> ResponseReturnValue:
+    # A GET that only keeps a preference in the visitor's own session: nothing to forge.
     if language in LANGUAGES:
         session["language"] = language
-    return redirect(_same_site(request.form.get("next") or request.referrer or "/"))
+    return redirect(_same_site(request.args.get("next") or request.referrer or "/"))
 
 
 def _same_site(target: str) -> str:

@@ -19,34 +19,40 @@ from icalendar import Calendar, Event
 from registrar import public
 from registrar.errors import NotFound
 from web import database
+from web.cache import cached
 
 bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
+@cached
 def elections() -> str:
     return render_template("public/elections.html", elections=public.elections(database()))
 
 
 @bp.get("/elections/<election_id>")
+@cached
 def election(election_id: str) -> str:
     view = public.election(database(), election_id)
     return render_template("public/election.html", view=view, listed=public.published_list(database(), election_id))
 
 
 @bp.get("/elections/<election_id>/candidates")
+@cached
 def candidates(election_id: str) -> str:
     view = public.election(database(), election_id)
     return render_template("public/candidates.html", view=view, listed=public.published_list(database(), election_id))
 
 
 @bp.get("/elections/<election_id>/candidates.json")
+@cached
 def candidates_json(election_id: str) -> Response:
     listed = public.published_list(database(), election_id)
     return jsonify({"election": election_id, "candidates": [public.as_json(item.candidate) for item in listed]})
 
 
 @bp.get("/elections/<election_id>/candidates.csv")
+@cached
 def candidates_csv(election_id: str) -> Response:
     listed = public.published_list(database(), election_id)
     out = io.StringIO()
@@ -58,6 +64,7 @@ def candidates_csv(election_id: str) -> Response:
 
 
 @bp.get("/candidacies/<int:candidacy_id>")
+@cached
 def candidacy(candidacy_id: int) -> str:
     return render_template("public/candidacy.html", status=public.candidacy_status(database(), candidacy_id))
 

@@ -1,0 +1,106 @@
+"""Kazakh, Russian and English; local times with the zone shown (rule T1)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask import Flask
+
+from registrar.db import Database
+from registrar.settings import Settings
+from web import create_app
+from web.i18n import LANGUAGES, local_time
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "web" / "translations"
+
+
+@pytest.fixture
+def app(db: Database) -> Flask:
+    return create_app(Settings(), db, TESTING=True, SECRET_KEY="test", WTF_CSRF_ENABLED=False)
+
+
+def _lang(html: str) -> str:
+    return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def test_the_browser_language_is_used_when_nothing_was_chosen(app: Flask) -> None:
+    client = app.test_client()
+    assert _lang(client.get("/", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)) == "ru"
+    assert _lang(client.get("/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)) == "en"
+
+
+def test_kazakh_is_the_language_when_the_browser_asks_for_none_we_have(app: Flask) -> None:
+    html = app.test_client().get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert _lang(html) == "kk"
+
+
+def test_the_switcher_keeps_the_choice_and_returns_to_the_page(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/language/ru", query_string={"next": "/elections/kz-2029?x=1"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/elections/kz-2029?x=1"
+    html = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert _lang(html) == "ru", "the choice outranks the browser"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "relative"])
+def test_the_switcher_never_redirects_off_the_site(app: Flask, target: str) -> None:
+    response = app.test_client().get("/language/kk", query_string={"next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_not_kept(app: Flask) -> None:
+    client = app.test_client()
+    client.get("/language/xx", query_string={"next": "/"})
+    assert _lang(client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)) == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "30 August 2029, 18:00 (UTC+05:00)"),
+        ("ru", "30 августа 2029, 18:00 (UTC+05:00)"),
+        ("kk", "30 тамыз 2029, 18:00 (UTC+05:00)"),
+    ],
+)
+def test_local_time_is_the_capitals_wall_clock_with_its_offset(app: Flask, language: str, expected: str) -> None:
+    """T1: local time is Asia/Almaty's; an 18:00 cut-off is 13:00 UTC since 1 March 2024."""
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["language"] = language
+        assert local_time(dt.datetime(2029, 8, 30, 13, 0, tzinfo=dt.UTC)) == expected
+
+
+def test_local_time_before_march_2024_is_utc_plus_6(app: Flask) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert local_time("2023-11-20T12:00:00+00:00") == "20 November 2023, 18:00 (UTC+06:00)"
+        assert local_time(None) == ""
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_each_catalog_is_compiled_from_its_source_and_translates_every_message(language: str) -> None:
+    """The .mo served is the .po reviewed: no message left untranslated or fuzzy, none stale."""
+    folder = TRANSLATIONS / language / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as source:
+        po = read_po(source)
+    with (folder / "messages.mo").open("rb") as compiled:
+        mo = read_mo(compiled)
+    untranslated = [m.id for m in po if m.id and (not m.string or m.fuzzy)]
+    assert not untranslated, f"{language}: {len(untranslated)} untranslated, e.g. {untranslated[:5]}"
+    assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}
+
+
+def test_every_message_in_the_templates_and_views_is_in_the_catalogs() -> None:
+    from babel.messages.extract import extract_from_dir
+
+    web = Path(__file__).resolve().parents[2] / "web"
+    method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+    found = {message for _, _, message, *_ in extract_from_dir(str(web), method_map) if isinstance(message, str)}
+    with (TRANSLATIONS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = {m.id for m in read_po(source) if m.id}
+    assert not found - catalog, f"not in the catalogs: {sorted(found - catalog)[:10]}"
