@@ -169,6 +169,8 @@ class Candidacy(Base):
     __table_args__ = (
         Index("ix_candidacy_election_state", "election_id", "state"),
         Index("ix_candidacy_election_association", "election_id", "association_id"),
+        # The officers' queue: the longest waiting in each state first (officer_views.candidacies_for).
+        Index("ix_candidacy_state_waiting", "state", "state_since", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
