@@ -266,7 +266,10 @@ def login() -> BaseResponse | tuple[str, int]:
     if account is None:
         errors = {"login": [_("The login or the password is wrong.")]}
         return render_template("auth/login.html", values=values, errors=errors), 422
+    language = session.get("language")  # the visitor's choice outlives the new session
     session.clear()  # a new session for the new login (no fixation)
+    if language:
+        session["language"] = language
     login_user(User(account))
     return redirect(_safe_next(values["next"]))
 
@@ -274,7 +277,10 @@ def login() -> BaseResponse | tuple[str, int]:
 @bp.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
     logout_user()
+    language = session.get("language")
     session.clear()
+    if language:
+        session["language"] = language
     return redirect(url_for("public.elections") if "public.elections" in current_app.view_functions else "/")
 
 
