@@ -98,7 +98,10 @@ def revision(db: Database) -> int:
     so its last sequence number serves; reading it is one primary-key lookup.
     """
     with db.engine.connect() as connection:
-        return int(connection.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0)
+        return int(connection.scalar(_REVISION) or 0)
+
+
+_REVISION = select(AuditHead.last_seq).where(AuditHead.id == 1)  # built once: it is read on every public request
 
 
 def elections(db: Database, *, at: dt.datetime | None = None) -> list[ElectionSummary]:

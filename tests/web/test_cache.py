@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from sqlalchemy import select, update
 
 from registrar import actions, demo, public
@@ -21,6 +24,11 @@ def _rename_behind_the_back(web_world: WebWorld, candidacy_id: int, name: str) -
     with web_world.db.transaction() as session:
         person_id = select(Candidacy.person_id).where(Candidacy.id == candidacy_id).scalar_subquery()
         session.execute(update(Person).where(Person.id == person_id).values(full_name=name))
+
+
+@pytest.fixture(autouse=True)
+def _revision_read_on_every_request(web_world: WebWorld) -> None:
+    web_world.app.config["REGISTRAR_PUBLIC_REVISION_SECONDS"] = 0
 
 
 def test_the_list_is_served_from_the_cache_until_an_action_changes_the_trail(web_world: WebWorld) -> None:
@@ -69,3 +77,16 @@ def test_a_missing_page_is_not_kept(web_world: WebWorld) -> None:
     demo.build(web_world.db, DEMO_TODAY)
     assert web_world.client().get("/elections/nowhere/candidates").status_code == 404
     assert _listed_page(web_world)[0] == 200
+
+
+def test_a_change_reaches_the_public_within_the_time_the_revision_is_trusted(web_world: WebWorld) -> None:
+    web_world.app.config["REGISTRAR_PUBLIC_REVISION_SECONDS"] = 0.5
+    demo.build(web_world.db, DEMO_TODAY)
+    first = public.published_list(web_world.db, demo.DEMO_ID)[0]
+    _listed_page(web_world)
+    _rename_behind_the_back(web_world, first.candidacy_id, "Renamed Later")
+    actions.perform(web_world.db, 2, "send_information_request", {"organisation": "Bank", "subject": "accounts"},
+                    actor="test")  # fmt: skip
+    assert "Renamed Later" not in _listed_page(web_world)[1], "the revision read half a second ago is still trusted"
+    time.sleep(0.6)
+    assert "Renamed Later" in _listed_page(web_world)[1]
