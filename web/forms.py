@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -185,3 +186,35 @@ DEADLINE_NAMES: dict[str, Any] = {
     "court_review": _l("the court's review"), "nomination_closes": _l("nomination closes"),
     "registration_closes": _l("registration closes"), "voting_opens": _l("voting opens"),
 }  # fmt: skip
+
+# The registration documents (N6, D6) by their rules-file names.
+DOCUMENT_NAMES: dict[str, Any] = {
+    "consent": _l("consent to stand"), "minutes_extract": _l("extract from the minutes of the nominating congress"),
+    "contribution_receipt": _l("receipt of the election contribution"), "signature_protocols": _l("signature protocols"),
+    "biography": _l("biography"), "declaration_certificates": _l("certificates of the declarations filed"),
+    "medical_conclusion": _l("medical conclusion"), "language_conclusion": _l("conclusion on the state language"),
+}  # fmt: skip
+
+# Events of the audit log that are not a candidacy's step.
+EVENT_NAMES: dict[str, Any] = {
+    "nominate": _l("Nomination recorded"), "announce_election": _l("Election announced"),
+    "set_milestone": _l("Milestone set by the CEC"), "extend_nomination": _l("Nomination extended (N7)"),
+    "record_voter_count": _l("Voter count recorded"), "register_association": _l("Association registered"),
+    "rename_association": _l("Association renamed"), "create_account": _l("Account created"),
+    "disable_account": _l("Account disabled"), "set_password": _l("Password changed"),
+    "issue_token": _l("API token issued"), "revoke_token": _l("API token revoked"),
+    "deactivate_contact": _l("Contact deactivated"), "deadline.reminder": _l("Reminder sent"),
+    "election.extension_possible": _l("The CEC may extend nomination (N7)"),
+}  # fmt: skip
+
+
+def event_label(action: str) -> str:
+    """An audit event's action in words: a step's title, another event's name, or a deadline that fell due."""
+    if action in TRIGGER_TITLES:
+        return str(TRIGGER_TITLES[action])
+    if action in EVENT_NAMES:
+        return str(EVENT_NAMES[action])
+    kind = action.removeprefix("deadline.")
+    if kind in DEADLINE_NAMES:
+        return _("Deadline fell due: %(deadline)s", deadline=DEADLINE_NAMES[kind])
+    return action

@@ -25,7 +25,17 @@ from registrar.errors import NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.officer_views import FormField
 from registrar.rules import for_kind
 from web.auth import current_account, require_action, roles_required
-from web.forms import DEADLINE_NAMES, STATE_NAMES, TRIGGER_TITLES, errors_of, labels_for, payload_from, values_of
+from web.forms import (
+    DEADLINE_NAMES,
+    DOCUMENT_NAMES,
+    STATE_NAMES,
+    TRIGGER_TITLES,
+    errors_of,
+    event_label,
+    labels_for,
+    payload_from,
+    values_of,
+)
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
 
@@ -35,7 +45,8 @@ Page = str | tuple[str, int] | BaseResponse
 
 @bp.app_context_processor
 def _words() -> dict[str, Any]:
-    return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES}
+    return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES,
+            "DOCUMENT_NAMES": DOCUMENT_NAMES, "event_label": event_label}  # fmt: skip
 
 
 def _role() -> str:

@@ -119,3 +119,19 @@ def test_the_chosen_language_outlives_logging_in_and_out(db: Database) -> None:
     assert _lang(client.get("/officer/", headers={"Accept-Language": "en"}).get_data(as_text=True)) == "ru"
     client.submit("/logout")  # type: ignore[attr-defined]
     assert _lang(client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)) == "ru"
+
+
+def test_an_officers_candidacy_page_reads_in_russian_without_codes(db: Database) -> None:
+    """The documents, the phase and the history are words of the language, not the rules file's names."""
+    from registrar import accounts, demo
+    from tests.web.conftest import DEMO_TODAY, make_app
+
+    demo.build(db, DEMO_TODAY)
+    accounts.create_user(db, "clerk1", "clerk", "a long test password")
+    client = make_app(db).test_client()
+    client.get("/language/ru")
+    client.submit("/login", {"login": "clerk1", "password": "a long test password"})  # type: ignore[attr-defined]
+    page = client.get("/officer/candidacies/4").get_data(as_text=True)
+    assert "согласие баллотироваться" in page and "Выдвижение внесено" in page
+    for code in ("minutes_extract", "contribution_receipt", ": registration)", ">nominate<"):
+        assert code not in page
