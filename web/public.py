@@ -172,6 +172,16 @@ FIELDS = {
     "place_of_residence": _l("Place of residence"),
 }
 
+# The grounds of a refusal or cancellation (G3, G4, G5), by their rules-file names.
+GROUNDS = {
+    "nomination_rules_broken": _l("the nomination procedure was violated"),
+    "documents_missing": _l("required documents were not submitted"),
+    "requirements_not_met": _l("the candidate does not meet the requirements of the law"),
+    "false_declaration": _l("false information in the declarations"),
+    "campaign_before_registration": _l("campaigning before registration"),
+    "official_position_used": _l("use of an official position"),
+}
+
 
 def _label(table: dict[str, Any]) -> Any:
     return lambda name: table.get(name, (name or "").replace("_", " "))
@@ -186,6 +196,7 @@ def words() -> dict[str, Any]:
         "action_label": _label(ACTIONS),
         "by_label": _label(BY),
         "field_label": _label(FIELDS),
+        "ground_label": _label(GROUNDS),
         # base.html links only to the pages the app has (an app may be built without some blueprints).
         "view_functions": current_app.view_functions,
     }

@@ -9,6 +9,7 @@ import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask import Flask
+from sqlalchemy import select
 
 from registrar.db import Database
 from registrar.settings import Settings
@@ -135,3 +136,17 @@ def test_an_officers_candidacy_page_reads_in_russian_without_codes(db: Database)
     assert "согласие баллотироваться" in page and "Выдвижение внесено" in page
     for code in ("minutes_extract", "contribution_receipt", ": registration)", ">nominate<"):
         assert code not in page
+
+
+def test_a_refusals_grounds_read_as_words_on_the_public_page(db: Database) -> None:
+    from registrar import demo
+    from registrar.models import Candidacy
+    from tests.web.conftest import DEMO_TODAY, make_app
+
+    demo.build(db, DEMO_TODAY)
+    with db.reading() as session:
+        refused = session.scalar(select(Candidacy.id).where(Candidacy.state == "refused"))
+    client = make_app(db).test_client()
+    client.get("/language/ru")
+    page = client.get(f"/candidacies/{refused}").get_data(as_text=True)
+    assert "не представлены необходимые документы" in page and "documents_missing" not in page
