@@ -43,6 +43,15 @@ OFFICERS = roles.ACCOUNT_ROLES
 Page = str | tuple[str, int] | BaseResponse
 
 
+@bp.app_template_global()
+def choice_label(option: Any, text: str) -> str:
+    """A choice in words: a ground of refusal or a document by its name in the reader's language, else as given."""
+    from web.public import GROUNDS
+
+    named = GROUNDS.get(str(option)) or DOCUMENT_NAMES.get(str(option))
+    return str(named) if named is not None else text
+
+
 @bp.app_context_processor
 def _words() -> dict[str, Any]:
     return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES,

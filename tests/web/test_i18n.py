@@ -150,3 +150,16 @@ def test_a_refusals_grounds_read_as_words_on_the_public_page(db: Database) -> No
     client.get("/language/ru")
     page = client.get(f"/candidacies/{refused}").get_data(as_text=True)
     assert "не представлены необходимые документы" in page and "documents_missing" not in page
+
+
+def test_the_commissions_refusal_form_offers_the_grounds_in_words(db: Database) -> None:
+    from registrar import accounts, demo
+    from tests.web.conftest import DEMO_TODAY, make_app
+
+    demo.build(db, DEMO_TODAY)
+    accounts.create_user(db, "commission1", "commission", "a long test password")
+    client = make_app(db).test_client()
+    client.get("/language/ru")
+    client.submit("/login", {"login": "commission1", "password": "a long test password"})  # type: ignore[attr-defined]
+    page = client.get("/officer/candidacies/4").get_data(as_text=True)
+    assert 'value="documents_missing"> не представлены необходимые документы' in page
