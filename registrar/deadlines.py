@@ -12,11 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, String, cast, or_, select, update
 from sqlalchemy.orm import Session
 
 from registrar.calendar import ElectionCalendar, period_end
-from registrar.models import Deadline
+from registrar.models import Candidacy, Deadline
 from registrar.rules import Rules
 
 STANDING = frozenset({"nominated", "declarations_filed", "medical_check", "documents_submitted", "registered"})
@@ -177,6 +177,13 @@ def schedule_election(session: Session, election_id: str, calendar: ElectionCale
                 created_at=now,
             ),
         )
+
+
+def of_election(election_id: str) -> ColumnElement[bool]:
+    """The deadlines of an election: its own cut-offs and those of its candidacies (subject_id is text)."""
+    candidacies = select(cast(Candidacy.id, String(64))).where(Candidacy.election_id == election_id)
+    return or_((Deadline.subject_type == "election") & (Deadline.subject_id == election_id),
+               (Deadline.subject_type == "candidacy") & Deadline.subject_id.in_(candidacies))  # fmt: skip
 
 
 def pending_for(session: Session, subject_type: str, subject_id: str | int) -> list[Deadline]:

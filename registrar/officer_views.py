@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import String, cast, or_, select, union_all
+from sqlalchemy import select, union_all
 
 from registrar import deadlines, machines, roles, schemas
 from registrar.actions import calendar_of
@@ -80,13 +80,7 @@ def open_deadlines(
         query = query.where(Deadline.kind == kind)
     with db.reading() as session:
         if election:
-            ids = select(cast(Candidacy.id, String(64))).where(Candidacy.election_id == election)
-            query = query.where(
-                or_(
-                    (Deadline.subject_type == "election") & (Deadline.subject_id == election),
-                    (Deadline.subject_type == "candidacy") & Deadline.subject_id.in_(ids),
-                )
-            )
+            query = query.where(deadlines.of_election(election))
         rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id).limit(limit)))
         people = _names(session, [int(r.subject_id) for r in rows if r.subject_type == "candidacy"])
     return [

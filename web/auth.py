@@ -286,7 +286,7 @@ def logout() -> BaseResponse:
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"current_account": current_account, "may": may, "view_functions": current_app.view_functions}
+    return {"current_account": current_account, "may": may}
 
 
 __all__ = ["actor", "current_account", "init_app", "may", "require_action", "roles_required"]

@@ -11,7 +11,7 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event
@@ -197,6 +197,4 @@ def words() -> dict[str, Any]:
         "by_label": _label(BY),
         "field_label": _label(FIELDS),
         "ground_label": _label(GROUNDS),
-        # base.html links only to the pages the app has (an app may be built without some blueprints).
-        "view_functions": current_app.view_functions,
     }

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import select
 
 from registrar.actions import now
 from registrar.db import Database
+from registrar.deadlines import of_election
 from registrar.models import Appeal, Association, Candidacy, Deadline, Person
 
 
@@ -23,10 +24,7 @@ def deadlines(
     at = now()
     query = select(Deadline).where(Deadline.status == "pending").order_by(Deadline.due_at, Deadline.id).limit(limit)
     if election is not None:
-        # subject_id is text: a candidacy's id is compared as its decimal string.
-        ids = select(cast(Candidacy.id, String)).where(Candidacy.election_id == election)
-        own = (Deadline.subject_type == "election") & (Deadline.subject_id == election)
-        query = query.where(or_(own, (Deadline.subject_type == "candidacy") & Deadline.subject_id.in_(ids)))
+        query = query.where(of_election(election))
     if overdue is not None:
         query = query.where(Deadline.due_at <= at if overdue else Deadline.due_at > at)
     with db.reading() as session:
