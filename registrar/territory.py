@@ -1,0 +1,148 @@
+"""The territorial units of an election: per region, its commission and its voters (``config/territory.toml``).
+
+Why a file of its own: the regions are law (D4 lists them in the rules file, with their
+names), but the number of voters on a reference date and the make-up of each territorial
+commission are facts of one election, published by the CEC and revised between elections.
+So the names stay in the rules, once, and this file adds per region code what D4 (1% of the
+voters), V3 (one protocol per territorial commission, signed by its members) and V7 (a
+quarter of the units) count. Loading checks that the two files speak of the same regions:
+a unit the rules do not know, or a region without a unit, would silently change D4's total.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from registrar.rules import Rules, _flatten, for_kind
+
+TERRITORY_FILE = Path(__file__).resolve().parent.parent / "config" / "territory.toml"
+ENVIRONMENT_VARIABLE = "REGISTRAR_TERRITORY"
+
+
+class TerritoryError(ValueError):
+    """A territory file that cannot be used, with the file, the key and the reason."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One region (D4) with its territorial election commission (V3) and its voters on the reference date."""
+
+    code: str
+    name: str
+    commission: str
+    members: int
+    voters: int
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Every unit of the election, in the order of the D4 regions."""
+
+    reference_date: dt.date
+    units: tuple[Unit, ...]
+
+    def unit(self, code: str) -> Unit:
+        for unit in self.units:
+            if unit.code == code:
+                return unit
+        raise KeyError(f"no territorial unit with the code {code!r} (known: {', '.join(self.codes)})")
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(unit.code for unit in self.units)
+
+    @property
+    def voters(self) -> int:
+        """The voters of all units on the reference date: D4's 1% is taken of this sum."""
+        return sum(unit.voters for unit in self.units)
+
+
+def _count() -> fields.Integer:
+    # strict: a count written as "7" or 7.0 or true is a typo, not a number to coerce.
+    return fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class _UnitSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,5}$"))
+    commission = fields.String(required=True, validate=validate.Length(min=1))
+    members = _count()
+    voters = _count()
+
+
+class _TerritorySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reference_date = fields.Date(required=True)
+    units = fields.List(fields.Nested(_UnitSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
+        codes = [unit["code"] for unit in data.get("units", [])]
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise ValidationError(f"codes repeat: {', '.join(repeated)}", "units")
+
+
+def parse(document: dict[str, Any], path: Path, rules: Rules) -> Territory:
+    """Validate a parsed territory document against its schema and the D4 regions of ``rules``."""
+    try:
+        loaded = _TerritorySchema().load(document)
+    except ValidationError as err:
+        raise TerritoryError(f"{path}: " + "; ".join(_flatten(err.messages))) from None
+    names = {region["code"]: region["name"] for region in rules.D4.regions}
+    by_code = {unit["code"]: unit for unit in loaded["units"]}
+    unknown = [code for code in by_code if code not in names]
+    missing = [code for code in names if code not in by_code]
+    if unknown or missing:
+        reasons = []
+        if unknown:
+            reasons.append(f"codes not among the D4 regions: {', '.join(unknown)}")
+        if missing:
+            reasons.append(f"D4 regions without a unit: {', '.join(missing)}")
+        raise TerritoryError(f"{path}: units: {'; '.join(reasons)}")
+    units = tuple(
+        Unit(
+            code=code,
+            name=name,
+            commission=by_code[code]["commission"],
+            members=by_code[code]["members"],
+            voters=by_code[code]["voters"],
+        )
+        for code, name in names.items()
+    )
+    return Territory(reference_date=loaded["reference_date"], units=units)
+
+
+def load(path: Path = TERRITORY_FILE, rules: Rules | None = None) -> Territory:
+    """Load a territory file; a missing, malformed or invalid one raises :class:`TerritoryError`.
+
+    ``rules`` gives the D4 regions the units must match (by default the presidential rules).
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise TerritoryError(f"{path}: no such territory file") from None
+    except tomllib.TOMLDecodeError as err:
+        raise TerritoryError(f"{path}: not valid TOML: {err}") from None
+    return parse(document, path, rules if rules is not None else for_kind("presidential"))
+
+
+@functools.cache
+def current() -> Territory:
+    """The territory in force: ``config/territory.toml``, or the file REGISTRAR_TERRITORY names (cached)."""
+    named = os.environ.get(ENVIRONMENT_VARIABLE)
+    return load(Path(named) if named else TERRITORY_FILE)

@@ -1,0 +1,199 @@
+"""The territorial units (config/territory.toml, registrar/territory.py): one per D4 region,
+with its territorial commission (V3) and its voters on the reference date (D4's 1% is taken
+of their sum). A broken file is refused naming the file, the key and the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registrar import territory
+from registrar.rules import CONFIG_DIR, for_kind, parse
+from registrar.territory import TERRITORY_FILE, Territory, TerritoryError, Unit, current, load
+
+D4 = for_kind("presidential").D4
+D4_CODES = tuple(region["code"] for region in D4.regions)
+
+
+def default_document() -> dict[str, Any]:
+    with TERRITORY_FILE.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def toml(value: Any) -> str:
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(value)
+
+
+def write(tmp_path: Path, document: dict[str, Any]) -> Path:
+    """A territory file from a document of scalars and a list of unit tables."""
+    lines = [f"{key} = {toml(value)}" for key, value in document.items() if key != "units"]
+    for unit in document.get("units", []):
+        lines += ["", "[[units]]"] + [f"{key} = {toml(value)}" for key, value in unit.items()]
+    path = tmp_path / "territory.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def refused(tmp_path: Path, document: dict[str, Any]) -> str:
+    with pytest.raises(TerritoryError) as caught:
+        load(write(tmp_path, document))
+    return str(caught.value)
+
+
+@pytest.fixture
+def fresh_current() -> Iterator[None]:
+    current.cache_clear()
+    yield
+    current.cache_clear()
+
+
+# --- the default file ------------------------------------------------------------------------
+
+
+def test_d4_the_default_file_has_one_unit_per_d4_region_in_their_order() -> None:
+    loaded = load()
+    assert len(loaded.units) == 20
+    assert loaded.codes == D4_CODES
+    assert [unit.name for unit in loaded.units] == [region["name"] for region in D4.regions]
+    assert loaded.reference_date == dt.date(2022, 10, 21)
+    assert all(unit.members == 7 for unit in loaded.units)
+    assert all(unit.commission.endswith("territorial election commission") for unit in loaded.units)
+
+
+def test_d4_the_voters_add_up_to_about_twelve_million() -> None:
+    loaded = load()
+    assert loaded.voters == sum(unit["voters"] for unit in default_document()["units"])
+    assert loaded.voters == sum(unit.voters for unit in loaded.units)
+    # the CEC's figure for 2022 was about 11.95 million
+    assert 11_500_000 <= loaded.voters <= 12_500_000
+
+
+def test_d4_the_names_are_not_repeated_in_the_territory_file() -> None:
+    assert all(set(unit) == {"code", "commission", "members", "voters"} for unit in default_document()["units"])
+
+
+def test_d4_a_unit_by_its_code() -> None:
+    astana = load().unit("AST")
+    assert astana == Unit(
+        code="AST",
+        name="Astana (the capital)",
+        commission="Astana city territorial election commission",
+        members=7,
+        voters=astana.voters,
+    )
+    with pytest.raises(KeyError, match="no territorial unit with the code 'XXX'"):
+        load().unit("XXX")
+
+
+def test_d4_current_is_the_default_file_or_the_one_the_environment_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_current: None
+) -> None:
+    monkeypatch.delenv(territory.ENVIRONMENT_VARIABLE, raising=False)
+    assert current() == load()
+    assert current() is current()  # cached
+
+    document = default_document()
+    document["reference_date"] = dt.date(2029, 10, 1)
+    document["units"][0]["voters"] = 1
+    monkeypatch.setenv("REGISTRAR_TERRITORY", str(write(tmp_path, document)))
+    current.cache_clear()
+    assert current().reference_date == dt.date(2029, 10, 1)
+    assert current().unit("ABA").voters == 1
+
+
+def test_d4_units_follow_the_d4_order_whatever_the_file_order(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"].reverse()
+    assert load(write(tmp_path, document)).codes == D4_CODES
+
+
+def test_d4_the_units_must_match_the_rules_given(tmp_path: Path) -> None:
+    presidential = CONFIG_DIR / "presidential.toml"
+    with presidential.open("rb") as handle:
+        rules_document = tomllib.load(handle)
+    rules_document["D4"]["regions"] = rules_document["D4"]["regions"][:2]
+    two_regions = parse(rules_document, presidential)
+    document = default_document()
+    document["units"] = document["units"][:2]
+    loaded = load(write(tmp_path, document), rules=two_regions)
+    assert isinstance(loaded, Territory)
+    assert loaded.codes == ("ABA", "AKM")
+    with pytest.raises(TerritoryError, match="units: codes not among the D4 regions: AKT, ALM, "):
+        load(TERRITORY_FILE, rules=two_regions)
+
+
+# --- a broken file is refused, naming the file, the key and the reason --------------------------
+
+
+def test_d4_a_count_below_one_is_refused(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"][3]["voters"] = 0
+    message = refused(tmp_path, document)
+    assert message == f"{tmp_path / 'territory.toml'}: units.3.voters: Must be greater than or equal to 1."
+
+
+@pytest.mark.parametrize("value", ["7", True])
+def test_d4_a_count_must_be_an_integer(tmp_path: Path, value: Any) -> None:
+    document = default_document()
+    document["units"][0]["members"] = value
+    assert "territory.toml: units.0.members: Not a valid integer." in refused(tmp_path, document)
+
+
+def test_d4_a_repeated_code_is_refused(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"][1]["code"] = "ABA"
+    assert refused(tmp_path, document).endswith("territory.toml: units: codes repeat: ABA")
+
+
+def test_d4_a_code_unknown_to_d4_is_refused(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"][0]["code"] = "XXX"
+    assert refused(tmp_path, document).endswith(
+        "territory.toml: units: codes not among the D4 regions: XXX; D4 regions without a unit: ABA"
+    )
+
+
+def test_d4_a_region_without_a_unit_is_refused(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"] = [unit for unit in document["units"] if unit["code"] != "SHY"]
+    assert refused(tmp_path, document).endswith("territory.toml: units: D4 regions without a unit: SHY")
+
+
+def test_d4_unknown_and_missing_keys_are_refused(tmp_path: Path) -> None:
+    document = default_document()
+    document["units"][2]["mayor"] = "someone"
+    del document["units"][4]["commission"]
+    document["population"] = 20_000_000
+    message = refused(tmp_path, document)
+    assert "units.2.mayor: Unknown field." in message
+    assert "units.4.commission: Missing data for required field." in message
+    assert "population: Unknown field." in message
+
+
+def test_d4_a_file_without_a_reference_date_or_units_is_refused(tmp_path: Path) -> None:
+    message = refused(tmp_path, {})
+    assert "reference_date: Missing data for required field." in message
+    assert "units: Missing data for required field." in message
+
+
+def test_d4_a_missing_or_malformed_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(TerritoryError, match="no such territory file"):
+        load(tmp_path / "nowhere.toml")
+    broken = tmp_path / "territory.toml"
+    broken.write_text("[[units]\ncode = ", encoding="utf-8")
+    with pytest.raises(TerritoryError, match=r"territory\.toml: not valid TOML"):
+        load(broken)
