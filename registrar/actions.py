@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from registrar import audit, conditions, deadlines, machines, schemas
+from registrar import audit, conditions, deadlines, machines, schemas, territory
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
 from registrar.db import Database
@@ -127,28 +127,46 @@ def _store_resolution(election: Election, resolution: Resolution, at: dt.datetim
 def announce_election(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> str:
     """The election is called: its calendar is computed (or refused, V1) and its cut-offs recorded."""
     at = at or now()
-    data, resolutions, calendar = _planned(payload)
     with db.transaction() as session:
-        if session.get(Election, data["id"]) is not None:
-            raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
-        election = Election(
-            id=data["id"],
-            title=data["title"],
-            kind=data["kind"],
-            announced_on=data["announced_on"],
-            election_day=data["election_day"],
-            phase=machines.phase_at(calendar, at),
-            registered_voters=data.get("registered_voters"),
-            voters_counted_on=data.get("voters_counted_on"),
-        )
-        session.add(election)
-        for resolution in resolutions:
-            _store_resolution(election, resolution, at)
-        deadlines.schedule_election(session, election.id, calendar, now=at)
-        audit.append(session, at=at, actor=actor, action="announce_election", subject_type="election",
-                     subject_id=election.id, payload=data | {"calendar": calendar.to_json()},
-                     to_state=election.phase)  # fmt: skip
-        return election.id
+        return announce_in(session, payload, actor=actor, at=at)
+
+
+def announce_in(
+    session: Session, payload: dict[str, Any], *, actor: str, at: dt.datetime, rerun_of: Election | None = None
+) -> str:
+    """:func:`announce_election` in the caller's transaction; a re-run (V6) names the election it repeats,
+    and keeps its voter registers (the voter count on their reference date)."""
+    data, resolutions, calendar = _planned(payload)
+    if session.get(Election, data["id"]) is not None:
+        raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
+    voters, counted_on = data.get("registered_voters"), data.get("voters_counted_on")
+    if rerun_of is not None:
+        voters, counted_on = rerun_of.registered_voters, rerun_of.voters_counted_on
+    elif voters is None:
+        # D4: the registers' count on the reference date, from the territorial units' configuration.
+        units = territory.current()
+        voters, counted_on = units.voters, units.reference_date
+    election = Election(
+        id=data["id"],
+        title=data["title"],
+        kind=data["kind"],
+        announced_on=data["announced_on"],
+        election_day=data["election_day"],
+        phase=machines.phase_at(calendar, at),
+        registered_voters=voters,
+        voters_counted_on=counted_on,
+        rerun_of=rerun_of.id if rerun_of is not None else None,
+    )
+    session.add(election)
+    for resolution in resolutions:
+        _store_resolution(election, resolution, at)
+    session.flush()
+    deadlines.schedule_election(session, election.id, calendar, now=at, rules=for_kind(election.kind))
+    audit.append(session, at=at, actor=actor, action="announce_election", subject_type="election",
+                 subject_id=election.id, payload=data | {"calendar": calendar.to_json(), "rerun_of": election.rerun_of,
+                                                         "registered_voters": voters, "voters_counted_on": counted_on},
+                 to_state=election.phase)  # fmt: skip
+    return election.id
 
 
 def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
@@ -202,6 +220,8 @@ def _adopt(
 ) -> ElectionCalendar:  # fmt: skip
     """V1: CEC resolutions take effect if the whole calendar still holds together (else the
     error is the payload's ``field``); the cut-off deadlines and the phase follow."""
+    if election.phase in machines.AFTER_COUNT:
+        raise InvalidPayload({field: [f"the vote is over (the election is {election.phase}): its calendar is closed"]})
     try:
         calendar = compute(election.announced_on, election.election_day, rules,
                            [*calendar_of(election).resolutions, *resolutions])  # fmt: skip
@@ -209,7 +229,7 @@ def _adopt(
         raise InvalidPayload({field: [str(err)]}) from None
     for resolution in resolutions:
         _store_resolution(election, resolution, at)
-    deadlines.schedule_election(session, election.id, calendar, now=at)
+    deadlines.schedule_election(session, election.id, calendar, now=at, rules=rules)
     election.phase = machines.phase_at(calendar, at)
     audit.append(session, at=at, actor=actor, action=action, subject_type="election", subject_id=election.id,
                  payload=data | {"calendar": calendar.to_json()})  # fmt: skip
@@ -510,6 +530,7 @@ RECORDERS: dict[str, Recorder] = {
     "dismiss_appeal": _court("dismissed"),
     "withdraw": _decision("candidate"),
     "revoke_nomination": _decision("association"),
+    "record_death": _decision("CEC"),
 }
 
 # What entering a state does besides the deadlines: the certificate follows registration.
@@ -518,6 +539,7 @@ ON_ENTER: dict[str, Callable[[Context], None]] = {
     "registration_cancelled": _revoke_certificate,
     "withdrawn": _revoke_certificate,
     "revoked": _revoke_certificate,
+    "deceased": _revoke_certificate,
 }
 
 

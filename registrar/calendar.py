@@ -41,7 +41,9 @@ __all__ = [
     "Resolution",
     "compute",
     "local_date",
+    "months_after",
     "period_end",
+    "voting_hours",
 ]
 
 # declarations_as_of is a valuation date (D1); every other milestone is an instant.
@@ -258,6 +260,16 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     next_month_first = dt.date(year + (month == 12), month % 12 + 1, 1)
     last_day = (next_month_first - dt.timedelta(days=1)).day
     return dt.date(year, month, min(day.day, last_day))
+
+
+def voting_hours(day: dt.date, rules: Rules) -> tuple[dt.datetime, dt.datetime]:
+    """V2: when voting opens and closes on ``day``, local time (a second round's, V5)."""
+    return _at(day, str(rules.V2.opens_at), rules.zone), _at(day, str(rules.V2.closes_at), rules.zone)
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months later, clamped to the end of a shorter month (V5, V6)."""
+    return _months_before(day, -months)
 
 
 def _declarations_as_of(nomination_opens: dt.datetime) -> dt.date:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registrar.calendar import ElectionCalendar, local_date
+from registrar.calendar import ElectionCalendar, local_date, months_after
 from registrar.eligibility import Unmet, unmet_requirements
 from registrar.models import (
     Association,
@@ -269,4 +269,123 @@ def appeal_window_lapsed(ctx: Context) -> list[Unmet]:
     window = _appeal_window(ctx)
     if window is not None and ctx.at < window.due_at:
         return [Unmet("G6", f"the appeal window is open until {ctx.local(window.due_at)}")]
+    return []
+
+
+# --- The election after the vote (V3-V7) ---------------------------------------------------
+
+
+@dataclass
+class ElectionContext:
+    """What an election-level condition may look at: the election, its round's figures, the payload.
+
+    ``verdict`` is what the protocols decide (registrar.tally.Verdict), computed before the
+    CEC establishes the results; ``violated`` is V7's share of units void or violated.
+    """
+
+    session: Session
+    rules: Rules
+    calendar: ElectionCalendar
+    election: Election
+    at: dt.datetime
+    phase: str
+    trigger: str
+    data: dict[str, Any] = field(default_factory=dict)
+    counted: Any = None  # registrar.tally.Tally
+    verdict: Any = None
+    missing_units: tuple[str, ...] = ()
+    violated: Any = None  # fractions.Fraction
+    unmet: list[Unmet] = field(default_factory=list)
+
+    def local(self, moment: dt.datetime) -> str:
+        return self.calendar.local(moment).strftime("%Y-%m-%d %H:%M %z")
+
+
+ElectionCondition = Callable[[ElectionContext], list[Unmet]]
+
+
+def protocols_complete(ctx: ElectionContext) -> list[Unmet]:
+    """V3/V4: the CEC establishes the results on the protocols of every territorial commission."""
+    if ctx.missing_units:
+        return [Unmet("V3", f"no protocol yet from {len(ctx.missing_units)} territorial commissions: "
+                            f"{', '.join(ctx.missing_units)}")]  # fmt: skip
+    return []
+
+
+def results_decided(ctx: ElectionContext) -> list[Unmet]:
+    """V5: the protocols must name the two leaders; a tie at the second place is not decided by the law."""
+    if ctx.verdict is not None and ctx.verdict.outcome == "undecided":
+        return [Unmet("V5", ctx.verdict.reason)]
+    return []
+
+
+def within_months(start: dt.date, months: int) -> dt.date:
+    """The last day of a period of ``months`` calendar months from ``start`` (clamped to a shorter month's end)."""
+    return months_after(start, months)
+
+
+def second_round_in_time(ctx: ElectionContext) -> list[Unmet]:
+    """V5: the second round is held within two months of the first, on a day still ahead."""
+    day: dt.date = ctx.data["voting_day"]
+    months = int(ctx.rules.V5.second_round_within_months)
+    latest = within_months(ctx.election.election_day, months)
+    today = local_date(ctx.at, ctx.rules)
+    unmet = []
+    if day > latest:
+        unmet.append(Unmet("V5", f"the second round must be held by {latest.isoformat()}, "
+                                 f"{months} months after the first ({ctx.election.election_day.isoformat()})"))  # fmt: skip
+    if day <= today:
+        unmet.append(Unmet("V5", f"the second round's day must be after today ({today.isoformat()})"))
+    return unmet
+
+
+def quarter_of_units_violated(ctx: ElectionContext) -> list[Unmet]:
+    """V7: the CEC may refuse to register the president-elect only where the election was void or
+    violated in at least the configured share (a quarter) of the territorial units."""
+    numerator, denominator = ctx.rules.V7.refusal_share
+    share = ctx.violated
+    if share is None or share * denominator < numerator:
+        shown = f"{share.numerator}/{share.denominator}" if share is not None else "0"
+        return [Unmet("V7", f"the election was void or violated in {shown} of the units; "
+                            f"a refusal needs at least {numerator}/{denominator}")]  # fmt: skip
+    return []
+
+
+def _election_window(ctx: ElectionContext, kind: str) -> Deadline | None:
+    return ctx.session.scalar(
+        select(Deadline).where(
+            Deadline.subject_type == "election",
+            Deadline.subject_id == ctx.election.id,
+            Deadline.kind == kind,
+            Deadline.status == "pending",
+        )
+    )
+
+
+def president_appeal_open(ctx: ElectionContext) -> list[Unmet]:
+    """V7: the refusal to register the president-elect may be appealed within 10 days."""
+    window = _election_window(ctx, "president_appeal_window")
+    if window is None:
+        return [Unmet("V7", "no appeal window is open for this refusal")]
+    if ctx.at >= window.due_at:
+        return [Unmet("V7", f"the appeal window closed at {ctx.local(window.due_at)}")]
+    return []
+
+
+def president_appeal_lapsed(ctx: ElectionContext) -> list[Unmet]:
+    """V7: the refusal becomes final only once its appeal window has passed."""
+    window = _election_window(ctx, "president_appeal_window")
+    if window is not None and ctx.at < window.due_at:
+        return [Unmet("V7", f"the appeal window is open until {ctx.local(window.due_at)}")]
+    return []
+
+
+def rerun_in_time(ctx: ElectionContext) -> list[Unmet]:
+    """V6: the re-run is held within two months of the decision that calls for it."""
+    day: dt.date = ctx.data["election_day"]
+    months = int(ctx.rules.V6.rerun_within_months)
+    since = local_date(ctx.at, ctx.rules)
+    latest = within_months(since, months)
+    if day > latest:
+        return [Unmet("V6", f"the re-run must be held by {latest.isoformat()}, {months} months from {since.isoformat()}")]
     return []

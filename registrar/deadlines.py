@@ -61,6 +61,42 @@ KINDS: dict[str, DeadlineKind] = {
 # The election's own cut-offs, taken from its calendar.
 ELECTION_MILESTONES = {"nomination_closes": "N2", "registration_closes": "G1", "voting_opens": "V2"}
 
+_BEFORE_COUNT = frozenset({"announced", "nomination", "registration", "campaign", "voting", "counting"})
+_SECOND_ROUND = frozenset({"second_round", "second_round_voting", "second_round_counting"})
+
+
+@dataclass(frozen=True)
+class AfterVote:
+    """An election deadline after the vote (V3-V7): pending only while the election is in ``open_in``."""
+
+    name: str
+    rule: str
+    open_in: frozenset[str]
+    says: str
+
+
+AFTER_VOTE: dict[str, AfterVote] = {
+    kind.name: kind
+    for kind in (
+        AfterVote("protocols_due", "V3", _BEFORE_COUNT | _SECOND_ROUND,
+                  "the territorial commissions submit their protocols within 2 days"),
+        AfterVote("results_due", "V4", _BEFORE_COUNT | _SECOND_ROUND, "the CEC establishes the results within 7 days"),
+        AfterVote("second_round_due", "V5", frozenset({"second_round_due"}),
+                  "the second round is held within two months of the first"),
+        AfterVote("second_round_voting_opens", "V2", frozenset({"second_round"}), "voting opens in the second round"),
+        AfterVote("second_round_voting_closes", "V2", frozenset({"second_round", "second_round_voting"}),
+                  "voting closes in the second round"),
+        AfterVote("president_registration_due", "V7", frozenset({"elected"}),
+                  "the CEC registers the elected President within 7 days"),
+        AfterVote("president_appeal_window", "V7", frozenset({"president_refused"}),
+                  "the refusal may be appealed to the Supreme Court within 10 days"),
+        AfterVote("president_court_review", "V7", frozenset({"president_appealed"}),
+                  "the Supreme Court decides the appeal"),
+        AfterVote("rerun_due", "V6", frozenset({"void", "no_winner", "refusal_final"}),
+                  "the re-run is held within two months"),
+    )
+}  # fmt: skip
+
 
 def _local(moment: dt.datetime, calendar: ElectionCalendar) -> str:
     return calendar.local(moment).isoformat()
@@ -146,8 +182,55 @@ def follow_state(
             open_deadline(session, kind.name, candidacy_id, started_at=at, rules=rules, calendar=calendar, now=at)
 
 
-def schedule_election(session: Session, election_id: str, calendar: ElectionCalendar, *, now: dt.datetime) -> None:
-    """Record the election's cut-offs; a milestone the CEC moved replaces its pending row."""
+def open_election_deadline(
+    session: Session, election_id: str, kind_name: str, due: dt.datetime, *, calendar: ElectionCalendar,
+    computed_from: str, now: dt.datetime, round_: int | None = None,
+) -> Deadline:  # fmt: skip
+    """Record an election deadline after the vote (:data:`AFTER_VOTE`); the same one twice is a no-op.
+
+    A pending one of the same kind (and round) due at another moment is replaced: the CEC moved it."""
+    kind = AFTER_VOTE[kind_name]
+    prefix = f"election:{election_id}:{kind.name}:" + (f"r{round_}:" if round_ is not None else "")
+    key = f"{prefix}{due.astimezone(dt.UTC).isoformat()}"
+    cancel(session, Deadline.subject_type == "election", Deadline.subject_id == election_id,
+           Deadline.key.like(f"{prefix}%"), Deadline.key != key, now=now)  # fmt: skip
+    return _add(
+        session,
+        Deadline(key=key, subject_type="election", subject_id=election_id, kind=kind.name, rule=kind.rule, due_at=due,
+                 due_local=_local(due, calendar), computed_from=computed_from, created_at=now),
+    )  # fmt: skip
+
+
+def round_of(key: str) -> int:
+    """The round a V3/V4 deadline's key names (``election:<id>:<kind>:r<round>:<due>``)."""
+    return int(key.split(":")[3].removeprefix("r"))
+
+
+def count_deadlines(
+    session: Session, election_id: str, voting_closes: dt.datetime, round_: int, *,
+    rules: Rules, calendar: ElectionCalendar, now: dt.datetime,
+) -> None:  # fmt: skip
+    """V3/V4: the protocols within 2 days and the results within 7, counted from the close of voting (T2)."""
+    shown = _local(voting_closes, calendar)
+    for kind, days in (("protocols_due", int(rules.V3.protocol_days)), ("results_due", int(rules.V4.results_days))):
+        rule = AFTER_VOTE[kind].rule
+        open_election_deadline(session, election_id, kind, period_end(voting_closes, days, rules), calendar=calendar,
+                               computed_from=f"{days} days ({rule}) from the close of voting at {shown}", now=now,
+                               round_=round_)  # fmt: skip
+
+
+def follow_phase(session: Session, election_id: str, new_phase: str, *, now: dt.datetime) -> None:
+    """Cancel the election's deadlines after the vote that the new phase closes."""
+    closed = [k.name for k in AFTER_VOTE.values() if new_phase not in k.open_in]
+    cancel(session, Deadline.subject_type == "election", Deadline.subject_id == election_id,
+           Deadline.kind.in_(closed), now=now)  # fmt: skip
+
+
+def schedule_election(
+    session: Session, election_id: str, calendar: ElectionCalendar, *, now: dt.datetime, rules: Rules | None = None
+) -> None:
+    """Record the election's cut-offs (with ``rules``, also the first round's V3/V4 deadlines);
+    a milestone the CEC moved replaces its pending row."""
     milestones = calendar.milestones()
     for name, rule in ELECTION_MILESTONES.items():
         due = milestones[name]
@@ -177,6 +260,8 @@ def schedule_election(session: Session, election_id: str, calendar: ElectionCale
                 created_at=now,
             ),
         )
+    if rules is not None and "V3" in rules and "V4" in rules:
+        count_deadlines(session, election_id, calendar.voting_closes, 1, rules=rules, calendar=calendar, now=now)
 
 
 def of_election(election_id: str) -> ColumnElement[bool]:

@@ -42,10 +42,11 @@ ASSOCIATIONS = [
     ("0011-YO", "Zhas Otan Youth Wing", "national", "2008-02-02", []),
     ("0012-FA", "Farmers' Union of Kazakhstan", "national", "1997-10-10", []),
     ("0013-EN", "Engineers' Association of Kazakhstan", "national", "2001-04-04", []),
+    ("0015-PH", "Association of Physicians of Kazakhstan", "national", "1996-11-11", []),
     ("0014-KA", "Karaganda Miners' Association", "regional", "2003-08-08", []),
 ]
 
-# (person, state): twelve people, one for each state the machine has.
+# (person, state): one person for each state the machine has.
 PEOPLE = [
     ("Aigerim Sarsenbayeva", "nominated"),
     ("Bolat Zhaksylykov", "declarations_filed"),
@@ -60,6 +61,7 @@ PEOPLE = [
     ("Zhanna Iskakova", "revoked"),
     ("Kairat Zhunusov", "refused_final"),
     ("Aliya Serikbayeva", "cancelled_final"),
+    ("Yerzhan Abdrakhmanov", "deceased"),
 ]
 
 
@@ -131,6 +133,7 @@ ROUTES["withdrawn"] = [*ROUTES["medical_check"], "withdraw"]
 ROUTES["revoked"] = ["revoke_nomination"]
 ROUTES["refused_final"] = [*ROUTES["refused"], "close_appeal_window"]
 ROUTES["cancelled_final"] = [*ROUTES["registration_cancelled"], "close_appeal_window"]
+ROUTES["deceased"] = [*ROUTES["registered"], "record_death"]
 assert set(ROUTES) == set(STATES)
 
 

@@ -20,13 +20,30 @@ from transitions.extensions import GraphMachine
 
 from registrar import conditions as law
 from registrar.calendar import ElectionCalendar
-from registrar.conditions import Context
+from registrar.conditions import Context, ElectionContext
 from registrar.eligibility import Unmet
 from registrar.errors import GuardFailed, NotAllowed
 
 # --- The election's phases --------------------------------------------------------------
 
-PHASES = ("announced", "nomination", "registration", "campaign", "voting", "counting", "results")
+# After the first round is counted, the election moves by the CEC's and the court's decisions
+# (ELECTION_STEPS below), and by the hours of a second round the CEC calls.
+AFTER_COUNT = (
+    "elected",                # V4/V5: results established with a winner; V7's 7 days run
+    "second_round_due",       # V5: no majority; the CEC must call a second round
+    "second_round",           # V5: called; its campaign
+    "second_round_voting",    # V2 on the second round's day
+    "second_round_counting",
+    "president_registered",   # V7
+    "president_refused",      # V7: the appeal window runs
+    "president_appealed",     # V7: before the Supreme Court
+    "void",                   # V6: the election declared void
+    "no_winner",              # V5/V6: the second round ended in a tie
+    "refusal_final",          # V7: the refusal stands
+    "rerun_called",           # V6: a re-run election is announced
+)  # fmt: skip
+PHASES = ("announced", "nomination", "registration", "campaign", "voting", "counting", *AFTER_COUNT)
+COUNTING = ("counting", "second_round_counting")
 
 
 @dataclass(frozen=True)
@@ -72,8 +89,6 @@ ELECTION_MACHINE = Machine(
     + [
         # N7: with fewer than two registered, the CEC reopens nomination (and so registration).
         {"trigger": "extend_nomination", "source": ["registration", "campaign"], "dest": "registration"},
-        # V4: the CEC establishes the results (next issues).
-        {"trigger": "establish_results", "source": "counting", "dest": "results"},
     ],
     auto_transitions=False,
     send_event=True,
@@ -88,6 +103,20 @@ def phase_at(calendar: ElectionCalendar, at: dt.datetime) -> str:
         if phase.state != step.source or not ELECTION_MACHINE.events[step.trigger].trigger(phase, calendar=calendar, at=at):
             break
     return phase.state
+
+
+def current_phase(election: Any, calendar: ElectionCalendar, at: dt.datetime) -> str:
+    """The phase at ``at``: the calendar's, until the vote is counted; then the decisions taken
+    since (the stored phase), with the second round's own hours applied (V2, V5)."""
+    timed = phase_at(calendar, at)
+    phase: str = election.phase
+    if timed != "counting" or phase not in AFTER_COUNT:
+        return timed
+    if phase == "second_round" and election.second_round_opens_at and at >= election.second_round_opens_at:
+        phase = "second_round_voting"
+    if phase == "second_round_voting" and election.second_round_closes_at and at >= election.second_round_closes_at:
+        phase = "second_round_counting"
+    return phase
 
 
 # --- The candidacy ----------------------------------------------------------------------
@@ -105,8 +134,9 @@ STATES = (
     "revoked",
     "refused_final",
     "cancelled_final",
+    "deceased",
 )
-FINAL = frozenset({"withdrawn", "revoked", "refused_final", "cancelled_final"})
+FINAL = frozenset({"withdrawn", "revoked", "refused_final", "cancelled_final", "deceased"})
 BEFORE_DECISION = ("nominated", "declarations_filed", "medical_check", "documents_submitted")
 STANDING = (*BEFORE_DECISION, "registered")
 # Once the documents are submitted the set is complete; only a corrected signature protocol
@@ -210,14 +240,26 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
          "the candidate withdraws", (), Window("G7", PHASES[:4], "voting_opens")),
     Step("revoke_nomination", STANDING, "revoked", "G7", "association",
          "the association revokes its nomination", (), Window("G7", PHASES[:4], "voting_opens")),
+    # V5: before the second round, a candidate may still withdraw; the next in the first round
+    # takes the place on its ballot.
+    Step("withdraw", ("registered",), "withdrawn", "V5", "candidate",
+         "a candidate withdraws before the second round; the next in the first round takes the place",
+         (), Window("V5", ("second_round_due", "second_round"))),
+    # D5: the contribution is refunded on a candidate's death; before a second round the next
+    # in the first round takes the place (V5).
+    Step("record_death", STANDING, "deceased", "D5", "clerk",
+         "the candidate's death is recorded; the election contribution is refunded"),
 )  # fmt: skip
 
 TRIGGERS = tuple(dict.fromkeys(step.trigger for step in CANDIDACY_STEPS))
 
 
-def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime) -> list[Unmet]:
-    """The phase gate: a step outside its phases, or after its closing milestone, is refused with the rule."""
-    phase = phase_at(calendar, at)
+def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime, phase: str | None = None) -> list[Unmet]:
+    """The phase gate: a step outside its phases, or after its closing milestone, is refused with the rule.
+
+    ``phase``: the election's :func:`current_phase`, where the caller has the election (after
+    the count the calendar alone does not know it)."""
+    phase = phase or phase_at(calendar, at)
     if phase not in window.phases:
         return [Unmet(window.rule, f"not open in the {phase} phase (open in: {', '.join(window.phases)})")]
     if window.until is not None:
@@ -250,7 +292,8 @@ def _condition(step: Step) -> Callable[[Any], bool]:
         if step.when is not None and not step.when(ctx):
             return False
         window = window_for(step, reinstated(ctx.candidacy))
-        unmet = window_unmet(window, ctx.calendar, ctx.at) if window else []
+        phase = current_phase(ctx.election, ctx.calendar, ctx.at)
+        unmet = window_unmet(window, ctx.calendar, ctx.at, phase) if window else []
         for condition in step.conditions:
             unmet += condition(ctx)
         ctx.unmet.extend(unmet)
@@ -300,10 +343,132 @@ def fire(ctx: Context, trigger: str) -> str:
     return ctx.candidacy.state
 
 
-def allowed_triggers(state: str, calendar: ElectionCalendar, at: dt.datetime, *, court_reinstated: bool = False) -> list[str]:
+def allowed_triggers(
+    state: str, calendar: ElectionCalendar, at: dt.datetime, *, court_reinstated: bool = False, phase: str | None = None
+) -> list[str]:
     """What may be attempted now: the state and the phase allow it (conditions are checked when fired)."""
     windows = ((s, window_for(s, court_reinstated)) for s in steps_from(state))
-    return list(dict.fromkeys(s.trigger for s, w in windows if w is None or not window_unmet(w, calendar, at)))
+    return list(dict.fromkeys(s.trigger for s, w in windows if w is None or not window_unmet(w, calendar, at, phase)))
+
+
+# --- The election after the vote (V3-V7) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElectionStep:
+    """One decision on the election as a whole, read like :class:`Step`."""
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str
+    rule: str
+    by: str
+    says: str
+    conditions: tuple[law.ElectionCondition, ...] = ()
+    when: Callable[[ElectionContext], bool] | None = None
+
+
+def _verdict(outcome: str) -> Callable[[ElectionContext], bool]:
+    return lambda ctx: ctx.verdict is not None and ctx.verdict.outcome == outcome
+
+
+ELECTION_STEPS: tuple[ElectionStep, ...] = (
+    # Results (Art. 64-65)
+    ElectionStep("establish_results", ("counting",), "elected", "V4", "commission",
+                 "the CEC establishes the results: a candidate with more than half of the valid votes is elected",
+                 (law.protocols_complete,), _verdict("elected")),
+    ElectionStep("establish_results", ("counting",), "second_round_due", "V5", "commission",
+                 "the CEC establishes the results: no candidate has a majority; the two leaders go to a second round",
+                 (law.protocols_complete, law.results_decided), _verdict("second_round")),
+    ElectionStep("establish_results", ("counting",), "second_round_due", "V5", "commission",
+                 "the CEC establishes the results: no candidate has a majority",
+                 (law.protocols_complete, law.results_decided), _verdict("undecided")),
+    ElectionStep("call_second_round", ("second_round_due",), "second_round", "V5", "commission",
+                 "the CEC calls the second round, within two months of the first"),
+    ElectionStep("establish_results", ("second_round_counting",), "elected", "V5", "commission",
+                 "the CEC establishes the second round's results: the candidate with more votes is elected",
+                 (law.protocols_complete,), _verdict("elected")),
+    ElectionStep("establish_results", ("second_round_counting",), "no_winner", "V5", "commission",
+                 "the CEC establishes the second round's results: equal votes, no winner (V6: a re-run follows)",
+                 (law.protocols_complete,), _verdict("no_winner")),
+    ElectionStep("declare_void", ("counting", "second_round_counting", "elected"), "void", "V6", "commission",
+                 "the CEC declares the election void; a re-run follows"),
+    # The president-elect (Art. 66)
+    ElectionStep("register_president", ("elected",), "president_registered", "V7", "commission",
+                 "the CEC registers the elected President, within 7 days of the results"),
+    ElectionStep("refuse_president", ("elected",), "president_refused", "V7", "commission",
+                 "the CEC refuses to register the President-elect: the election was void or violated "
+                 "in at least a quarter of the units", (law.quarter_of_units_violated,)),
+    ElectionStep("appeal_president_refusal", ("president_refused",), "president_appealed", "V7", "court",
+                 "the President-elect appeals the refusal to the Supreme Court within 10 days",
+                 (law.president_appeal_open,)),
+    ElectionStep("uphold_president_appeal", ("president_appealed",), "elected", "V7", "court",
+                 "the court annuls the refusal; the CEC registers the President-elect"),
+    ElectionStep("dismiss_president_appeal", ("president_appealed",), "refusal_final", "V7", "court",
+                 "the court dismisses the appeal; the refusal is final (V6: a re-run follows)"),
+    ElectionStep("close_president_appeal_window", ("president_refused",), "refusal_final", "V7", "system",
+                 "no appeal within the window: the refusal is final", (law.president_appeal_lapsed,)),
+    # A re-run (Art. 66)
+    ElectionStep("call_rerun", ("void", "no_winner", "refusal_final"), "rerun_called", "V6", "commission",
+                 "the CEC calls a re-run within two months, at the same polling stations, with the same voter "
+                 "registers, on timelines it shortens (V1)", (law.rerun_in_time,)),
+)  # fmt: skip
+
+ELECTION_TRIGGERS = tuple(dict.fromkeys(step.trigger for step in ELECTION_STEPS))
+
+
+def _election_condition(step: ElectionStep) -> Callable[[Any], bool]:
+    def holds(event: Any) -> bool:
+        ctx: ElectionContext = event.kwargs["ctx"]
+        if step.when is not None and not step.when(ctx):
+            return False
+        unmet = [u for condition in step.conditions for u in condition(ctx)]
+        ctx.unmet.extend(unmet)
+        return not unmet
+
+    return holds
+
+
+OUTCOME_MACHINE = Machine(
+    model=None,
+    states=list(PHASES),
+    initial="counting",
+    model_attribute="phase",
+    transitions=[
+        {"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [_election_condition(s)]}
+        for s in ELECTION_STEPS
+    ],
+    auto_transitions=False,
+    send_event=True,
+)
+
+
+def election_step_for(trigger: str, phase: str) -> ElectionStep:
+    """The row of :data:`ELECTION_STEPS` ``trigger`` would use in ``phase`` (the first, for routed triggers)."""
+    for step in ELECTION_STEPS:
+        if step.trigger == trigger and phase in step.source:
+            return step
+    if trigger not in ELECTION_TRIGGERS:
+        raise NotAllowed(trigger, phase, f"{trigger!r} is not an action on an election (known: {', '.join(ELECTION_TRIGGERS)})")
+    raise NotAllowed(trigger, phase, f"{trigger!r} is not allowed while the election is in the {phase!r} phase")
+
+
+def fire_election(ctx: ElectionContext, trigger: str) -> str:
+    """Fire ``trigger`` on the election (its phase is ``ctx.phase``); return the new phase or raise with every unmet rule."""
+    election_step_for(trigger, ctx.phase)
+    ctx.election.phase = ctx.phase
+    try:
+        moved = OUTCOME_MACHINE.events[trigger].trigger(ctx.election, ctx=ctx)
+    except MachineError:
+        raise NotAllowed(trigger, ctx.phase) from None
+    if not moved:
+        raise GuardFailed(trigger, ctx.unmet)
+    return str(ctx.election.phase)
+
+
+def election_triggers_in(phase: str) -> list[str]:
+    """What may be attempted on the election in ``phase`` (conditions are checked when fired)."""
+    return list(dict.fromkeys(s.trigger for s in ELECTION_STEPS if phase in s.source and s.by != "system"))
 
 
 @cache

@@ -76,6 +76,16 @@ class Election(Base):
     phase: Mapped[str] = mapped_column(String(40))
     registered_voters: Mapped[int | None] = mapped_column(BigInteger)
     voters_counted_on: Mapped[dt.date | None] = mapped_column(Date)
+    # V6: the election this one re-runs (same polling units and voter registers).
+    rerun_of: Mapped[str | None] = mapped_column(ForeignKey("election.id"))
+    # V3/V4: the candidacies on the first-round ballot, fixed when voting opens; the protocols
+    # count votes for exactly these, whatever happens to a candidacy afterwards.
+    ballot: Mapped[list[Any] | None]
+    # V5: the second round the CEC called: its day, its voting hours (V2) and its two candidates.
+    second_round_day: Mapped[dt.date | None] = mapped_column(Date)
+    second_round_opens_at: Mapped[dt.datetime | None]
+    second_round_closes_at: Mapped[dt.datetime | None]
+    second_round_ballot: Mapped[list[Any] | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     resolutions: Mapped[list[CalendarResolution]] = relationship(
@@ -351,6 +361,85 @@ class Certificate(Base):
     candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
     issued_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+
+
+# --- Election day and after (V3-V7) -------------------------------------------------------
+
+
+class Protocol(Base):
+    """V3: a territorial commission's protocol of the count, one row per version.
+
+    A protocol is submitted once; a correction is a new version with its reason, and the
+    earlier one stays (``superseded_at`` set), as both stay in the audit trail.
+    """
+
+    __tablename__ = "protocol"
+    __table_args__ = (
+        UniqueConstraint("election_id", "round", "unit", "version"),
+        Index("ix_protocol_current", "election_id", "round", "superseded_at"),
+        CheckConstraint("ballots_issued <= voters_on_list", name="issued_within_list"),
+        CheckConstraint("ballots_cast <= ballots_issued", name="cast_within_issued"),
+        CheckConstraint("invalid_ballots <= ballots_cast", name="invalid_within_cast"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    unit: Mapped[str] = mapped_column(String(8))  # a territorial unit's code (config/territory.toml)
+    version: Mapped[int] = mapped_column(Integer)
+    voters_on_list: Mapped[int] = mapped_column(BigInteger)
+    ballots_issued: Mapped[int] = mapped_column(BigInteger)
+    ballots_cast: Mapped[int] = mapped_column(BigInteger)
+    invalid_ballots: Mapped[int] = mapped_column(BigInteger)
+    votes: Mapped[dict[str, Any]]  # candidacy id (as text) -> votes
+    against_all: Mapped[int | None] = mapped_column(BigInteger)  # None: not on the ballot
+    chair: Mapped[str] = mapped_column(String(300))
+    members_signed: Mapped[int] = mapped_column(Integer)
+    members: Mapped[int] = mapped_column(Integer)  # the commission's size when it signed
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+    # V7: the unit's vote was declared void, or violations were found there.
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    violations: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why this version corrects the one before
+    submitted_at: Mapped[dt.datetime]
+    submitted_by: Mapped[str] = mapped_column(String(120))
+    superseded_at: Mapped[dt.datetime | None]
+
+
+class ElectionResult(Base):
+    """V4/V5: the results the CEC established for one round, with the figures they rest on."""
+
+    __tablename__ = "election_result"
+    __table_args__ = (UniqueConstraint("election_id", "round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # elected | second_round | no_winner
+    winner_id: Mapped[int | None] = mapped_column(ForeignKey("candidacy.id"))
+    leaders: Mapped[list[Any]] = mapped_column(default=list)
+    tally: Mapped[dict[str, Any]]  # registrar.tally.Tally.as_dict(): exact figures, percents as text
+    reason: Mapped[str] = mapped_column(Text, default="")
+    number: Mapped[str] = mapped_column(String(60))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    established_at: Mapped[dt.datetime]
+
+
+class ElectionDecision(Base):
+    """A decision on the election as a whole (V4-V7): who took it, its number, date and reasons."""
+
+    __tablename__ = "election_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("election.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # the trigger: establish_results, declare_void ...
+    body: Mapped[str] = mapped_column(String(40))  # CEC | Supreme Court
+    number: Mapped[str] = mapped_column(String(60))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    candidacy_id: Mapped[int | None] = mapped_column(ForeignKey("candidacy.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recorded_at: Mapped[dt.datetime]
 
 
 # --- Time, trail and messages -------------------------------------------------------------

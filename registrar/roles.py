@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from registrar.machines import TRIGGERS
+from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
 
 ROLES_FILE = Path(__file__).resolve().parent.parent / "config" / "roles.toml"
 
@@ -32,8 +32,10 @@ OTHER_ACTIONS: tuple[str, ...] = (
     "record_voter_count",
     "read_audit",
     "manage_accounts",
+    "submit_protocol",
+    "correct_protocol",
 )
-ACTIONS: tuple[str, ...] = (*TRIGGERS, *OTHER_ACTIONS)
+ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
 
 class RolesError(ValueError):

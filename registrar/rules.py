@@ -192,11 +192,22 @@ SCHEMAS: dict[str, type[RuleSchema]] = {
     "G7": _rule(until_milestone=fields.String(required=True, validate=validate.OneOf(MILESTONES))),
     "V1": _rule(settable_milestones=fields.List(fields.String(validate=validate.OneOf(MILESTONES)), required=True)),
     "V2": _rule(opens_at=Clock(), closes_at=Clock()),
-    "V3": _rule(protocol_days=Count(1)),
-    "V4": _rule(results_days=Count(1), majority_percent=Share(), against_all_is_valid=fields.Boolean(required=True)),
+    "V3": _rule(
+        protocol_days=Count(1),
+        signed_by_more_than=Fraction(),
+        signatures_status=fields.String(validate=validate.OneOf(["confirmed", "unconfirmed"])),
+    ),
+    "V4": _rule(
+        results_days=Count(1),
+        majority_percent=Share(),
+        against_all_is_valid=fields.Boolean(required=True),
+        against_all_on_ballot=fields.Boolean(required=True),
+    ),
     "V5": _rule(second_round_within_months=Count(1)),
     "V6": _rule(rerun_within_months=Count(1)),
-    "V7": _rule(registration_days=Count(1), refusal_share=Fraction(), appeal_days=Count(1)),
+    "V7": _rule(
+        registration_days=Count(1), refusal_share=Fraction(), appeal_days=Count(1), court_review_days=Count(1)
+    ),
 }
 
 

@@ -261,6 +261,76 @@ TRIGGER_SCHEMAS: dict[str, type[Schema]] = {
     "close_appeal_window": Empty,
     "withdraw": ResolutionRecordSchema,
     "revoke_nomination": ResolutionRecordSchema,
+    "record_death": ResolutionRecordSchema,
+}
+
+
+# --- Election day and after (V3-V7) ---------------------------------------------------------
+
+
+def _unit_code(value: str) -> None:
+    from registrar import territory
+
+    codes = territory.current().codes
+    if value not in codes:
+        raise ValidationError(f"not a territorial unit; one of: {', '.join(codes)}")
+
+
+class ProtocolSchema(Payload):
+    """V3: a territorial commission's protocol of the count. The sums are checked by registrar.tally."""
+
+    unit = fields.String(required=True, validate=_unit_code)
+    voters_on_list = Count()
+    ballots_issued = Count()
+    ballots_cast = Count()
+    invalid_ballots = Count()
+    votes = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$", error="a candidacy id")),
+        values=Count(),
+        required=True,
+        metadata={"description": "candidacy id -> votes, for every candidate on the ballot"},
+    )
+    against_all = fields.Integer(strict=True, validate=validate.Range(min=0), allow_none=True, load_default=None)
+    chair = Name()
+    members_signed = Count(1)
+    signed_on = Day()
+    void = fields.Boolean(load_default=False, metadata={"description": "the unit's vote was declared void (V7)"})
+    violations = fields.Boolean(load_default=False, metadata={"description": "violations were found in the unit (V7)"})
+
+
+class ProtocolCorrectionSchema(ProtocolSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class VoidSchema(ResolutionRecordSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class SecondRoundSchema(ResolutionRecordSchema):
+    voting_day = Day()
+
+
+class RerunSchema(ResolutionRecordSchema):
+    """V6: the re-run is a new election, announced by the CEC's resolution, on timelines it sets (V1)."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$",
+                       error="lower-case letters, digits and dashes, 2 to 63 characters"))  # fmt: skip
+    title = Name()
+    election_day = Day()
+    resolutions = fields.List(fields.Nested(ResolutionSchema), load_default=list)
+
+
+ELECTION_SCHEMAS: dict[str, type[Schema]] = {
+    "establish_results": ResolutionRecordSchema,
+    "call_second_round": SecondRoundSchema,
+    "declare_void": VoidSchema,
+    "register_president": ResolutionRecordSchema,
+    "refuse_president": VoidSchema,
+    "appeal_president_refusal": AppealSchema,
+    "uphold_president_appeal": ResolutionRecordSchema,
+    "dismiss_president_appeal": ResolutionRecordSchema,
+    "close_president_appeal_window": Empty,
+    "call_rerun": RerunSchema,
 }
 
 

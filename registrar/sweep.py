@@ -23,7 +23,16 @@ nomination_closes          N2  nomination closes; the phase moves on
 registration_closes        G1  incomplete candidacies are refused (G3) with the appeal
                                window opened; fewer than two registered: the CEC is
                                told it may extend nomination (N7)
-voting_opens               V2  voting opens; the phase moves on
+voting_opens               V2  voting opens; the phase moves on; the ballot is fixed
+protocols_due              V3  protocols missing: the CEC and those commissions are told
+results_due                V4  no results established in 7 days: escalated to the CEC
+second_round_due           V5  no second round called in time: escalated to the CEC
+second_round_voting_opens  V2  the second round's voting opens; its ballot is fixed
+second_round_voting_closes V2  the second round's voting closes; its count begins
+president_registration_due V7  the President-elect not registered in 7 days: escalated
+president_appeal_window    V7  no appeal: the refusal to register becomes final
+president_court_review     V7  the court's time passed without a ruling: flagged
+rerun_due                  V6  no re-run called in time: escalated to the CEC
 ======================== ===== ======================================================
 
 Notices are applied set-based, a whole run of them at once (one audit INSERT, one outbox
@@ -51,7 +60,7 @@ from sqlalchemy import ARRAY, Integer, Table, Text, any_, bindparam, func, selec
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from registrar import actions, audit, deadlines, machines
+from registrar import actions, audit, deadlines, machines, results
 from registrar.db import Database, insert_many
 from registrar.errors import RegistrarError
 from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
@@ -101,6 +110,14 @@ def _d2_recipients(row: DueRow, facts: dict[str, Any]) -> list[str]:
     return ["cec", *([f"organisation:{organisation}"] if organisation else [])]
 
 
+def _missing_commissions(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    return ["cec", *(f"commission:{code}" for code in facts["missing_protocols"].get(row.id, []))]
+
+
+def _cec(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    return ["cec"]
+
+
 def _cec_and_candidacy(row: DueRow, facts: dict[str, Any]) -> list[str]:
     association = facts["associations"].get(int(row.subject_id))
     return actions.candidacy_recipients(association, row.subject_id) if association is not None else ["cec"]
@@ -113,6 +130,13 @@ NOTICES: dict[str, Notice] = {
                                        _cec_and_candidacy),
     "court_review": Notice("G6: the Supreme Court's time to decide the appeal has passed without a recorded ruling",
                            _cec_and_candidacy),
+    "protocols_due": Notice("V3: protocols of territorial commissions are missing after 2 days", _missing_commissions),
+    "results_due": Notice("V4: the results were not established within 7 days: escalated to the CEC", _cec),
+    "second_round_due": Notice("V5: no second round was held within two months of the first: escalated to the CEC", _cec),
+    "president_registration_due": Notice("V7: the elected President was not registered within 7 days: escalated", _cec),
+    "president_court_review": Notice("V7: the Supreme Court's time to decide the appeal has passed without a ruling",
+                                     _cec),
+    "rerun_due": Notice("V6: no re-run was called within two months: escalated to the CEC", _cec),
 }  # fmt: skip
 
 
@@ -130,7 +154,9 @@ def _phase_moves_on(session: Session, row: DueRow, report: SweepReport) -> str:
     if election is None:
         return "skipped: no such election"
     before = election.phase
-    election.phase = machines.phase_at(actions.calendar_of(election), row.due_at)
+    election.phase = machines.current_phase(election, actions.calendar_of(election), row.due_at)
+    if election.phase in BALLOT_FIXED_AT:
+        results.fix_ballot(session, election, BALLOT_FIXED_AT[election.phase])
     facts = _cause(row) | {"rule": row.rule, "phase": [before, election.phase]}
     seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", "election", row.subject_id, facts)])
     _tell(session, actions.outbox_rows(seq[0], f"deadline.{row.kind}", ["cec"], _message(row), row.due_at))
@@ -176,12 +202,24 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
     return f"{outcome}; {refused} refused as incomplete"
 
 
+def _close_president_appeal_window(session: Session, row: DueRow, report: SweepReport) -> str:
+    outcome = results.perform_election_in(session, row.subject_id, "close_president_appeal_window", {}, actor=ACTOR,
+                                          at=row.due_at, cause=_cause(row))  # fmt: skip
+    return f"{outcome.previous_phase} -> {outcome.phase}"
+
+
+# V3: once voting opens, the ballot the protocols will count is fixed.
+BALLOT_FIXED_AT = {"voting": 1, "second_round_voting": 2}
+
 Action = Callable[[Session, DueRow, SweepReport], str]
 ACTIONS: dict[str, Action] = {
     "appeal_window": _close_appeal_window,
     "nomination_closes": _phase_moves_on,
     "registration_closes": _close_registration,
     "voting_opens": _phase_moves_on,
+    "second_round_voting_opens": _phase_moves_on,
+    "second_round_voting_closes": _phase_moves_on,
+    "president_appeal_window": _close_president_appeal_window,
 }
 
 EFFECTS = frozenset(NOTICES) | frozenset(ACTIONS)
@@ -232,7 +270,13 @@ def _facts(session: Session, rows: Sequence[DueRow]) -> dict[str, Any]:
     for where in _among(session, InformationRequest.id, requests):
         asked = select(InformationRequest.id, InformationRequest.organisation).where(where)
         organisations.update((row[0], row[1]) for row in session.execute(asked))
-    return {"associations": associations, "organisations": organisations, "asked_of": asked_of}
+    missing_protocols = {
+        r.id: results.missing_units(session, r.subject_id, deadlines.round_of(r.key))
+        for r in rows
+        if r.kind == "protocols_due"
+    }
+    return {"associations": associations, "organisations": organisations, "asked_of": asked_of,
+            "missing_protocols": missing_protocols}  # fmt: skip
 
 
 def _among(session: Session, column: Any, ids: Sequence[int]) -> Iterable[Any]:
@@ -414,6 +458,9 @@ EFFECT_SAYS = {kind: notice.says for kind, notice in NOTICES.items()} | {
     "nomination_closes": "N2: nomination closes",
     "registration_closes": "G1: registration closes; incomplete candidacies are refused (G3); N7 if fewer than two registered",
     "voting_opens": "V2: voting opens",
+    "second_round_voting_opens": "V2: voting opens in the second round; its ballot is fixed",
+    "second_round_voting_closes": "V2: voting closes in the second round",
+    "president_appeal_window": "V7: no appeal within the window: the refusal to register the President-elect is final",
 }
 
 
