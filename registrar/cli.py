@@ -325,11 +325,13 @@ def deadlines_sweep(ctx: click.Context, now: str | None, dry_run: bool, batch: i
 def demo(ctx: click.Context, today: dt.datetime | None) -> None:
     """Set up the database with a realistic demo election and print its state."""
     from registrar import demo as demo_world
+    from registrar import demo_results
 
     database = _db(ctx.find_root())
     database.upgrade()
     election_id = demo_world.build(database, today.date() if today else None)
     click.echo(demo_world.summary(database, election_id))
+    click.echo(demo_results.summary(database))
 
 
 from registrar.cli_notifications import contacts, notifications_group  # noqa: E402 - they use the helpers above

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from registrar import actions
+from registrar import actions, demo_results
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -207,6 +207,8 @@ def build(db: Database, today: dt.date | None = None) -> str:
             actor=OFFICER, at=at,
         )  # fmt: skip
         walk(db, outcome.candidacy_id, state, calendar.registration_opens + dt.timedelta(days=index % 4))
+    # The same tool after the vote: an earlier election carried through to the registered President.
+    demo_results.build_concluded(db, today, ids)
     return DEMO_ID
 
 

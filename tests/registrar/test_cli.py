@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 from sqlalchemy import inspect, select, text
 
-from registrar import demo
+from registrar import demo, demo_results
 from registrar.cli import main
 from registrar.db import Database, alembic_config
 from registrar.machines import STATES
@@ -281,12 +281,16 @@ def test_demo_on_a_fresh_file_shows_every_candidacy_state_and_twice_is_harmless(
     assert list(counts) == list(STATES)
     assert all(count >= 1 for count in counts.values()), counts
     assert "registered candidates (G2):" in first.stdout
+    # The concluded election, announcement to registered President (issue 5), follows the first one.
+    assert f"[{demo_results.CONCLUDED_ID}]: president registered" in first.stdout
+    assert "round 2 on " in first.stdout and "20/20 protocols" in first.stdout
+    assert "President: Serik Akhmetov (registered)" in first.stdout
     events = count_rows(url, "audit_event")
 
     second = run("demo", "--today", DEMO_TODAY, database=url)
     assert second.exit_code == 0, second.output
     assert by_state(second.stdout) == counts
-    assert count_rows(url, "candidacy") == sum(counts.values())
+    assert count_rows(url, "candidacy") == sum(counts.values()) + len(demo_results.CANDIDATES)
     assert count_rows(url, "audit_event") == events
     assert run("audit", "verify", database=url).stdout.strip() == f"audit chain intact: {events} events"
 
