@@ -235,6 +235,57 @@ def election_announce(ctx: click.Context, data: str, actor: str) -> None:
     click.echo(actions.announce_election(_db(ctx.find_root()), _json(data), actor=actor))
 
 
+@election.command("protocol")
+@click.argument("election_id")
+@click.option("--data", required=True, help="JSON: unit, voters_on_list, ballots_issued, ballots_cast, invalid_ballots, "
+                                            "votes {candidacy id: n}, against_all, chair, members_signed, signed_on ...")
+@click.option("--correction", is_flag=True, help="A corrected protocol: a new version; --data needs a reason.")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help="ISO-8601 with offset (default: now).")
+@click.pass_context
+@_fails_cleanly
+def election_protocol(ctx: click.Context, election_id: str, data: str, correction: bool, actor: str, at: str | None) -> None:
+    """Record a territorial commission's protocol of the count (V3)."""
+    from registrar import results
+
+    protocol = results.submit_protocol(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at),
+                                       correction=correction)  # fmt: skip
+    click.echo(json.dumps(protocol, indent=2))
+
+
+@election.command("decide")
+@click.argument("election_id")
+@click.argument("trigger")
+@click.option("--data", default="{}", help="The decision's payload as JSON (number, decided_on ...).")
+@click.option("--version", "expected_version", type=int, help="The election's version you read (optimistic lock).")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help="ISO-8601 with offset (default: now).")
+@click.pass_context
+@_fails_cleanly
+def election_decide(ctx: click.Context, election_id: str, trigger: str, data: str, expected_version: int | None,
+                    actor: str, at: str | None) -> None:  # fmt: skip
+    """Take TRIGGER on the election after the vote: establish_results, call_second_round, register_president ... (V4-V7)."""
+    from registrar import results
+
+    outcome = results.perform_election(_db(ctx.find_root()), election_id, trigger, _json(data), actor=actor,
+                                       expected_version=expected_version, at=_moment(at))  # fmt: skip
+    click.echo(json.dumps(outcome.as_dict(), indent=2))
+
+
+@election.command("results")
+@click.argument("election_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the public results).")
+@click.pass_context
+@_fails_cleanly
+def election_results(ctx: click.Context, election_id: str, as_json: bool) -> None:
+    """An election's results: each round's turnout and shares, the President-elect (V4, V5, V7)."""
+    from registrar import demo_results, results
+
+    database = _db(ctx.find_root())
+    click.echo(json.dumps(results.results(database, election_id), indent=2) if as_json
+               else demo_results.summary(database, election_id))  # fmt: skip
+
+
 @main.command()
 @click.argument("election_id")
 @click.option("--data", required=True, help="JSON: association_id, person {...}, decision {...}.")

@@ -119,7 +119,8 @@ def _protocol(unit: territory.Unit, ballot: list[int], shares: list[int], *, see
 
 
 def summary(db: Database, election_id: str = CONCLUDED_ID) -> str:
-    """The concluded election in a few lines: each round's turnout and shares, and the President."""
+    """An election's results in a few lines: each round's turnout and shares, and the President
+    (also ``registrar election results``)."""
     view = results.results(db, election_id)
     lines = [f"{view['title']} [{election_id}]: {view['phase'].replace('_', ' ')}"]
     for round_ in view["rounds"]:

@@ -457,3 +457,28 @@ def test_the_console_script_reads_registrar_database_url(demo_db: str) -> None:
     shown = console("candidacy", "show", str(candidacy), "--json", database=demo_db)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["state"] == "appealed"
+
+
+def test_election_results_prints_the_concluded_demo_election_rounds_and_president(demo_db: str) -> None:
+    """V4/V5/V7 from the command line: the text summary and the public JSON agree."""
+    text = run("election", "results", demo_results.CONCLUDED_ID, database=demo_db)
+    assert text.exit_code == 0, text.output
+    assert "round 1 on " in text.stdout and "round 2 on " in text.stdout
+    assert text.stdout.rstrip().endswith("President: Serik Akhmetov (registered)")
+    as_json = run("election", "results", demo_results.CONCLUDED_ID, "--json", database=demo_db)
+    view = json.loads(as_json.stdout)
+    assert view["phase"] == "president_registered"
+    first = view["rounds"][0]
+    assert first["protocols"] == {"received": 20, "expected": 20}
+    assert f"{first['candidates'][0]['full_name']:<22} {first['candidates'][0]['votes']:>10,}" in text.stdout
+
+
+def test_election_decisions_and_protocols_from_the_command_line_are_refused_out_of_their_phase(demo_db: str) -> None:
+    """V3: a protocol only while the votes are counted; V7: nothing to establish once the President is registered."""
+    late = run("election", "decide", demo_results.CONCLUDED_ID, "establish_results",
+               "--data", '{"number": "1", "decided_on": "2027-01-01"}', database=demo_db)  # fmt: skip
+    assert late.exit_code != 0
+    assert "not allowed while the election is in the 'president_registered' phase" in late.output
+    early = run("election", "protocol", demo.DEMO_ID, "--data", '{"unit": "AST"}', database=demo_db)
+    assert early.exit_code != 0
+    assert "protocols are received while the votes are counted (V3)" in early.output
