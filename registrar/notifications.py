@@ -75,7 +75,9 @@ from sqlalchemy.orm import Session
 
 from registrar import audit
 from registrar.db import Database
+from registrar.deadlines import AFTER_VOTE
 from registrar.errors import InvalidPayload, NotFound
+from registrar.machines import ELECTION_TRIGGERS
 from registrar.models import Candidacy, Contact, DeliveryAttempt, OutboxMessage
 from registrar.rules import for_kind
 from registrar.settings import Settings, Smtp
@@ -86,7 +88,9 @@ CHANNELS = ("email", "webhook")
 STATUSES = ("pending", "delivered", "failed", "no_contact")
 
 # Every topic the outbox carries that has its own words; "candidacy.*" serves every candidacy
-# action without a table of its own, "fallback" any topic none names.
+# action without a table of its own, "fallback" any topic none names. The decisions on an
+# election and its deadlines after the vote come from the domain's tables, so a new one cannot
+# go out in the fallback's words: the loader refuses a message file without it.
 TOPICS = (
     "candidacy.*",
     "candidacy.false_declaration",
@@ -100,23 +104,34 @@ TOPICS = (
     "election.extension_possible",
     "deadline.nomination_closes",
     "deadline.voting_opens",
+    "candidacy.record_death",
+    "election.submit_protocol",
+    "election.correct_protocol",
+    *(f"election.{trigger}" for trigger in ELECTION_TRIGGERS),
+    *(f"deadline.{kind}" for kind in AFTER_VOTE),
     "fallback",
 )
 # What a template may name: the payload's fields; the topic and the whole payload as text; and
 # {concerning}, the [phrases] line naming the candidacy or, for an election's deadline, the election.
 PAYLOAD_FIELDS = frozenset(
-    {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "registered", "max_extension_days"}
-)
+    {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "registered", "max_extension_days",
+     "round", "unit", "version"}
+)  # fmt: skip
 PLACEHOLDERS = PAYLOAD_FIELDS | {"topic", "details", "concerning"}
 PHRASES = ("concerning_candidacy", "concerning_election")
 MISSING = "—"
-# Values shown in the reader's words rather than as the code's identifiers.
+# Values shown in the reader's words rather than as the code's identifiers, and the table of
+# the message file that has the words.
 LOCALISED = {"from": "states", "to": "states", "trigger": "actions", "kind": "deadlines"}
+# An election's messages move the election between phases, not a candidacy between states.
+LOCALISED_BY_FAMILY = {"election": LOCALISED | {"from": "phases", "to": "phases"}}
+WORDS = ("states", "phases", "actions", "deadlines")
 
 
 # --- Contacts -------------------------------------------------------------------------------
 
-RECIPIENT = re.compile(r"^(cec|association:[1-9][0-9]*|candidate:[1-9][0-9]*|organisation:\S.{0,180})$")
+# commission:<code> is a territorial election commission (V3), by its unit's code in config/territory.toml.
+RECIPIENT = re.compile(r"^(cec|association:[1-9][0-9]*|candidate:[1-9][0-9]*|commission:[A-Z]{2,5}|organisation:\S.{0,180})$")
 
 
 class ContactSchema(Schema):
@@ -126,7 +141,8 @@ class ContactSchema(Schema):
     recipient = fields.String(
         required=True,
         validate=validate.Regexp(
-            RECIPIENT, error='"cec", "association:<id>", "candidate:<id>" or "organisation:<name>"'
+            RECIPIENT,
+            error='"cec", "association:<id>", "candidate:<id>", "commission:<unit code>" or "organisation:<name>"',
         ),
     )
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
@@ -247,7 +263,7 @@ class Text:
 class Catalogue:
     language: str
     topics: Mapping[str, Mapping[str, str]]
-    words: Mapping[str, Mapping[str, str]]  # states, actions, deadlines
+    words: Mapping[str, Mapping[str, str]]  # states, phases, actions, deadlines
     phrases: Mapping[str, str]
 
     def template(self, topic: str) -> Mapping[str, str]:
@@ -296,7 +312,7 @@ def load_catalogue(language: str, directory: Path | None = None) -> Catalogue:
         if not isinstance(phrases.get(name), str):
             raise MessagesError(f"{path}: phrases.{name}: expected a string")
         _check_placeholders(path, f"phrases.{name}", phrases[name], PAYLOAD_FIELDS)
-    words = {name: dict(raw.get(name, {})) for name in set(LOCALISED.values())}
+    words = {name: dict(raw.get(name, {})) for name in WORDS}
     return Catalogue(language, {t: {"subject": v["subject"].strip(), "body": v["body"].strip()} for t, v in topics.items()},
                      words, {name: phrases[name] for name in PHRASES})  # fmt: skip
 
@@ -306,11 +322,11 @@ def catalogue(language: str) -> Catalogue:
     return load_catalogue(language)
 
 
-def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]]) -> str:
+def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]], localised: Mapping[str, str]) -> str:
     if value is None or value == "":
         return MISSING
-    if name in LOCALISED:
-        return words[LOCALISED[name]].get(str(value), str(value).replace("_", " "))
+    if name in localised:
+        return words[localised[name]].get(str(value), str(value).replace("_", " "))
     if name in ("at", "due_local") and isinstance(value, str):
         try:
             moment = dt.datetime.fromisoformat(value)
@@ -338,7 +354,8 @@ class _Values(dict[str, str]):
 def render(topic: str, payload: Mapping[str, Any], language: str, *, catalogue_of: Catalogue | None = None) -> Text:
     """The message for ``topic`` in ``language``, its placeholders filled from ``payload``."""
     book = catalogue_of or catalogue(language if language in LANGUAGES else "kk")
-    values = _Values({name: _shown(name, payload.get(name), book.words) for name in PAYLOAD_FIELDS})
+    localised = LOCALISED_BY_FAMILY.get(topic.split(".", 1)[0], LOCALISED)
+    values = _Values({name: _shown(name, payload.get(name), book.words, localised) for name in PAYLOAD_FIELDS})
     about = "concerning_candidacy" if payload.get("candidacy") not in (None, "") else "concerning_election"
     values["concerning"] = book.phrases[about].format_map(values)
     values["topic"] = topic

@@ -227,7 +227,8 @@ def count(db: Database, model: Any) -> int:
 
 SAMPLE = {"candidacy": 12, "election": "kz-2029", "trigger": "register", "from": "documents_submitted",
           "to": "registered", "at": "2029-10-10T06:30:00+00:00", "kind": "documents_check", "rule": "D7",
-          "due_local": "2029-10-15T00:00:00+05:00", "registered": 1, "max_extension_days": 20}  # fmt: skip
+          "due_local": "2029-10-15T00:00:00+05:00", "registered": 1, "max_extension_days": 20, "round": 1,
+          "unit": "AST", "version": 2}  # fmt: skip
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -298,6 +299,8 @@ GOOD_WEBHOOK = {"recipient": "association:7", "channel": "webhook", "address": "
     [
         (GOOD_EMAIL | {"recipient": "mayor"}, {"recipient"}),
         (GOOD_EMAIL | {"recipient": "association:x"}, {"recipient"}),
+        (GOOD_EMAIL | {"recipient": "commission:ast"}, {"recipient"}),
+        (GOOD_EMAIL | {"recipient": "commission:ASTANA"}, {"recipient"}),
         (GOOD_EMAIL | {"channel": "sms"}, {"channel"}),
         (GOOD_EMAIL | {"address": "duty at cec"}, {"address"}),
         (GOOD_EMAIL | {"secret": SECRET}, {"secret"}),
@@ -308,8 +311,8 @@ GOOD_WEBHOOK = {"recipient": "association:7", "channel": "webhook", "address": "
         (GOOD_EMAIL | {"language": "de", "address": "nobody"}, {"language", "address"}),
         ({"channel": "email"}, {"recipient", "address"}),
     ],
-    ids=["recipient", "recipient-id", "channel", "email", "secret-on-email", "scheme", "url", "no-secret", "short-secret",
-         "two-at-once", "missing"],  # fmt: skip
+    ids=["recipient", "recipient-id", "commission-case", "commission-length", "channel", "email", "secret-on-email",
+         "scheme", "url", "no-secret", "short-secret", "two-at-once", "missing"],  # fmt: skip
 )
 def test_bad_contact_input_names_the_fields_and_stores_nothing(db: Database, payload: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(InvalidPayload) as caught:
