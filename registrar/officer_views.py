@@ -1,5 +1,6 @@
 """What the officers' pages read: the dashboard, a candidacy's records, the appeals, the inbox,
-a certificate, and the fields of each action's form (taken from the payload schemas).
+a certificate, an election after the vote (its protocols, decisions and refunds), and the fields
+of each action's form (taken from the payload schemas).
 
 Nothing here changes anything; the pages change things through :mod:`registrar.actions`.
 Every list is bounded, so a page costs the same with a thousand candidacies or a hundred thousand.
@@ -14,7 +15,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, union_all
 
-from registrar import deadlines, machines, roles, schemas
+from registrar import deadlines, machines, results, roles, schemas, tally, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -28,6 +29,7 @@ from registrar.models import (
     Deadline,
     Declaration,
     Election,
+    ElectionResult,
     InformationRequest,
     OutboxMessage,
     Person,
@@ -47,6 +49,16 @@ DEADLINE_ROLES: dict[str, frozenset[str]] = {
     "nomination_closes": roles.roles_for("nominate") | roles.roles_for("extend_nomination"),
     "registration_closes": roles.roles_for("register") | roles.roles_for("submit_documents"),
     "voting_opens": roles.roles_for("set_milestone"),
+    # After the vote (V3-V7): whoever takes the step the deadline waits for.
+    "protocols_due": roles.roles_for("submit_protocol"),
+    "results_due": roles.roles_for("establish_results"),
+    "second_round_due": roles.roles_for("call_second_round"),
+    "second_round_voting_opens": roles.roles_for("call_second_round"),
+    "second_round_voting_closes": roles.roles_for("call_second_round"),
+    "president_registration_due": roles.roles_for("register_president") | roles.roles_for("refuse_president"),
+    "president_appeal_window": roles.roles_for("appeal_president_refusal") | roles.roles_for("close_president_appeal_window"),
+    "president_court_review": roles.roles_for("uphold_president_appeal"),
+    "rerun_due": roles.roles_for("call_rerun"),
 }
 # Roles that see every deadline and every candidacy (they read; they have no queue of their own).
 SEE_ALL = frozenset({"auditor", "admin"})
@@ -56,7 +68,7 @@ SEE_ALL = frozenset({"auditor", "admin"})
 
 
 def deadline_kinds() -> list[str]:
-    return [*deadlines.KINDS, *deadlines.ELECTION_MILESTONES]
+    return [*deadlines.KINDS, *deadlines.ELECTION_MILESTONES, *deadlines.AFTER_VOTE]
 
 
 def _kinds_for(role: str) -> list[str]:
@@ -275,13 +287,166 @@ def election_calendar(db: Database, election_id: str) -> ElectionCalendar:
         return calendar_of(election)
 
 
+# --- An election after the vote (V3-V7, D5) -------------------------------------------------------
+
+# The phases from the close of the first round's voting on: protocols, results, decisions.
+AFTER_VOTE = frozenset({"counting", *machines.AFTER_COUNT})
+
+
+def _election_deadlines(session: Any, election_id: str, at: dt.datetime) -> list[dict[str, Any]]:
+    return [{"kind": d.kind, "rule": d.rule, "due_at": d.due_at, "computed_from": d.computed_from,
+             "remaining": d.due_at - at, "overdue": d.due_at <= at}
+            for d in deadlines.pending_for(session, "election", election_id)]  # fmt: skip
+
+
+def _people(session: Any, candidacy_ids: list[int]) -> dict[int, str]:
+    return {int(cid): name for cid, name in _names(session, candidacy_ids).items()}
+
+
+def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any]:
+    """V7: the units void or violated in the round that elected (else the first), against the share a refusal needs."""
+    latest = session.scalar(
+        select(ElectionResult).where(ElectionResult.election_id == election.id).order_by(ElectionResult.round.desc())
+    )
+    round_ = latest.round if latest is not None else 1
+    in_force = results.current_protocols(session, election.id, round_)
+    share = tally.violated_share(p.void or p.violations for p in in_force)
+    numerator, denominator = rules.V7.refusal_share
+    return {"round": round_, "units": sum(1 for p in in_force if p.void or p.violations), "of": len(in_force),
+            "share": f"{share.numerator}/{share.denominator}", "needed": f"{numerator}/{denominator}",
+            "enough": bool(in_force) and share * denominator >= numerator}  # fmt: skip
+
+
+def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, Any] | None:
+    """What an officer sees on an election once its voting has closed (None before): the phase and the
+    version a decision must send, the round being counted with each unit's protocol or its absence,
+    the pending deadlines, the rounds' figures and outcomes, the decisions so far, the refunds (D5)
+    and V7's share of units void or violated."""
+    shown = results.show_election(db, election_id, at=at)
+    if shown["phase"] not in AFTER_VOTE:
+        return None
+    read = results.results(db, election_id, at=at)
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        if election is None:
+            raise NotFound(f"no election {election_id!r}")
+        rules = for_kind(election.kind)
+        round_ = shown["counting_round"]
+        on_ballot = results.ballot(session, election, round_) if round_ is not None else []
+        names = _people(session, on_ballot)
+        due = _election_deadlines(session, election_id, at)
+        violated = _violated(session, election, rules)
+    units = territory.current().units
+    rounds = []
+    for counted in read["rounds"]:
+        received = {row["code"]: row for row in counted["units"]}
+        rounds.append(counted | {"units": [{"code": u.code, "name": u.name, "commission": u.commission,
+                                            "protocol": received.get(u.code)} for u in units]})  # fmt: skip
+    return {
+        "election": election_id, "title": read["title"], "kind": election.kind, "phase": shown["phase"],
+        "version": shown["version"], "allowed": shown["allowed"], "counting_round": round_,
+        "missing_units": [(code, territory.current().unit(code).name) for code in shown["missing_units"]],
+        "ballot": [(cid, names.get(cid, f"#{cid}")) for cid in on_ballot],
+        "second_round_day": shown["second_round_day"], "deadlines": due, "rounds": rounds,
+        "decisions": read["decisions"], "president": read["president"], "rerun": read["rerun"],
+        "rerun_of": read["rerun_of"], "refunds": results.refunds(db, election_id), "violated": violated,
+    }  # fmt: skip
+
+
+def elections_after_vote(db: Database, *, at: dt.datetime, limit: int = LIMIT) -> list[dict[str, Any]]:
+    """The dashboard's elections whose voting has closed: their phase, the protocols still missing in
+    the round being counted, and their pending deadlines (the soonest first)."""
+    units = len(territory.current().units)
+    out = []
+    with db.reading() as session:
+        # An election whose first day of voting is still ahead cannot be past it (local dates lag UTC by hours only).
+        held = select(Election).where(Election.election_day <= at.date() + dt.timedelta(days=1))
+        for election in session.scalars(held.order_by(Election.election_day.desc()).limit(limit)):
+            phase = machines.current_phase(election, calendar_of(election), at)
+            if phase not in AFTER_VOTE:
+                continue
+            round_ = results.ROUND_COUNTING.get(phase)
+            missing = results.missing_units(session, election.id, round_) if round_ is not None else []
+            out.append({"id": election.id, "title": election.title, "phase": phase, "counting_round": round_,
+                        "received": units - len(missing) if round_ is not None else None, "expected": units,
+                        "missing": missing, "deadlines": _election_deadlines(session, election.id, at)})  # fmt: skip
+    return out
+
+
+def protocol_versions(db: Database, election_id: str, round_: int, unit: str) -> list[dict[str, Any]]:
+    """V3: every version of a unit's protocol for a round, the first first (the last is in force),
+    each with ``names``: its candidates' names by candidacy id."""
+    if unit not in territory.current().codes:
+        raise NotFound(f"no territorial unit {unit!r}")
+    versions = [p for p in results.protocols(db, election_id, round_, history=True) if p["unit"] == unit]
+    with db.reading() as session:
+        names = _names(session, sorted({int(cid) for p in versions for cid in p["votes"]}))
+    return [p | {"names": {cid: names.get(cid, f"#{cid}") for cid in p["votes"]}} for p in versions]
+
+
+def protocol_values(protocol: dict[str, Any]) -> dict[str, str]:
+    """A protocol's figures as a form's values (the correction form starts from the version in force)."""
+    values = {key: str(protocol[key]) for key in ("voters_on_list", "ballots_issued", "ballots_cast", "invalid_ballots",
+                                                  "chair", "members_signed", "signed_on")}  # fmt: skip
+    values |= {f"votes.{cid}": str(n) for cid, n in protocol["votes"].items()}
+    values["against_all"] = "" if protocol["against_all"] is None else str(protocol["against_all"])
+    values |= {flag: "true" for flag in ("void", "violations") if protocol[flag]}
+    return values
+
+
+@dataclass(frozen=True)
+class ProtocolForm:
+    """The protocol form of the round being counted (``round`` None: no round is counted now).
+
+    ``fields`` are ProtocolSchema's inputs with ``votes`` as one input per candidate on the
+    round's ballot ("votes.<candidacy id>"), named in ``candidates``; ``unit`` offers the units
+    whose protocol has not reached the CEC (a correction's unit comes from its address)."""
+
+    round: int | None
+    fields: list[FormField]
+    candidates: dict[str, str]
+    units: tuple[tuple[str, str], ...]
+
+
+def protocol_form(db: Database, election_id: str, *, at: dt.datetime, correction: bool = False) -> ProtocolForm:
+    shown = results.show_election(db, election_id, at=at)
+    round_ = shown["counting_round"]
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        if election is None:
+            raise NotFound(f"no election {election_id!r}")
+        rules = for_kind(election.kind)
+        on_ballot = results.ballot(session, election, round_) if round_ is not None else []
+        names = _people(session, on_ballot)
+    schema = schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema
+    units = tuple((code, f"{territory.current().unit(code).name} ({code})") for code in shown["missing_units"])
+    out: list[FormField] = []
+    for f in form_fields(schema, rules):
+        if f.name == "unit":
+            if not correction:
+                out.append(FormField("unit", "select", True, units))
+        elif f.name == "votes":
+            out += [FormField(f"votes.{cid}", "number", True, integer=True) for cid in on_ballot]
+        elif f.kind == "bool":
+            out.append(FormField(f.name, "checkbox", False))
+        else:
+            out.append(f)
+    return ProtocolForm(round_, out, {f"votes.{cid}": names.get(cid, f"#{cid}") for cid in on_ballot}, units)
+
+
+def decision_fields(trigger: str, kind: str = "presidential") -> list[FormField]:
+    """The inputs of a decision on the election (V4-V7), from its payload schema."""
+    return form_fields(schemas.ELECTION_SCHEMAS[trigger], for_kind(kind))
+
+
 # --- Forms, from the payload schemas ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class FormField:
     """One input of a form: ``name`` is its dotted path in the payload ("person.full_name",
-    "declarations.0.filer"); ``kind`` is text, textarea, date, number, bool, select or checkboxes."""
+    "declarations.0.filer"); ``kind`` is text, textarea, date, number, bool, select, checkboxes, or
+    checkbox (a single box: true when ticked, false when not)."""
 
     name: str
     kind: str

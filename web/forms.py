@@ -9,7 +9,7 @@ drift from what the CLI and the API accept.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -22,11 +22,17 @@ from registrar.officer_views import FormField
 INTEGER = re.compile(r"^-?\d+$")
 
 
-def payload_from(form: MultiDict[str, str], fields: list[FormField]) -> dict[str, Any]:
+def payload_from(form: MultiDict[str, str], fields: list[FormField], mappings: Collection[str] = ()) -> dict[str, Any]:
     """The payload the form's values make; empty inputs are left out (the schema then names a missing
-    required field, or uses its default), rows of a list left wholly empty are dropped."""
+    required field, or uses its default), rows of a list left wholly empty are dropped.
+
+    Numbered parts make a list ("declarations.0.filer"), except under the names in ``mappings``,
+    whose numbers are keys ("votes.12": the votes for candidacy 12)."""
     out: dict[str, Any] = {}
     for field in fields:
+        if field.kind == "checkbox":
+            _put(out, field.name.split("."), form.get(field.name) == "true")
+            continue
         if field.kind == "checkboxes":
             chosen = [v for v in form.getlist(field.name) if v]
             if chosen:
@@ -35,7 +41,7 @@ def payload_from(form: MultiDict[str, str], fields: list[FormField]) -> dict[str
         raw = form.get(field.name, "").strip()
         if raw:
             _put(out, field.name.split("."), _typed("number" if field.integer else field.kind, raw))
-    return _lists(out)
+    return _lists(out, "", frozenset(mappings))
 
 
 def _typed(kind: str, raw: str) -> Any:
@@ -53,12 +59,12 @@ def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
     target[path[-1]] = value
 
 
-def _lists(node: Any) -> Any:
+def _lists(node: Any, path: str, mappings: frozenset[str]) -> Any:
     if not isinstance(node, dict):
         return node
-    if node and all(key.isdigit() for key in node):
-        return [_lists(node[key]) for key in sorted(node, key=int)]
-    return {key: _lists(value) for key, value in node.items()}
+    if node and path not in mappings and all(key.isdigit() for key in node):
+        return [_lists(node[key], f"{path}.{key}".lstrip("."), mappings) for key in sorted(node, key=int)]
+    return {key: _lists(value, f"{path}.{key}".lstrip("."), mappings) for key, value in node.items()}
 
 
 def flat(errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:
@@ -79,12 +85,18 @@ def flat(errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
-def errors_of(err: RegistrarError) -> dict[str, list[str]]:
-    """A registrar error as form errors: per field, or on the whole form ("_schema") with the rule ids."""
+def errors_of(err: RegistrarError, subject: str = "candidacy") -> dict[str, list[str]]:
+    """A registrar error as form errors: per field, or on the whole form ("_schema") with the rule ids.
+
+    ``subject`` is what a stale version was read from: "candidacy" or "election"."""
     if isinstance(err, InvalidPayload):
         return flat(err.errors)
     if isinstance(err, GuardFailed):
         return {"_schema": [f"{u.rule}: {u.reason}" for u in err.unmet]}
+    if isinstance(err, StaleVersion) and subject == "election":
+        return {
+            "_schema": [str(_l("Someone changed this election since you opened the page. Reload it, check, and decide again."))]
+        }
     if isinstance(err, StaleVersion):
         return {
             "_schema": [str(_l("Someone changed this candidacy since you opened the page. Reload it, check, and decide again."))]
@@ -92,6 +104,22 @@ def errors_of(err: RegistrarError) -> dict[str, list[str]]:
     if isinstance(err, NotAllowed):
         return {"_schema": [str(_l("This action is not possible now: %(why)s", why=str(err)))]}
     return {"_schema": [str(err)]}
+
+
+def onto(errors: dict[str, list[str]], fields: list[FormField]) -> dict[str, list[str]]:
+    """Each error on an input the form shows: a message about a part of an input ("votes.12.value")
+    on that input, one about a part no input stands for ("votes.99") on its group, the rest on the
+    whole form with the name they came with."""
+    shown = {f.name for f in fields} | {".".join(f.name.split(".")[:i]) for f in fields for i in range(1, f.name.count(".") + 1)}
+    out: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        parts = name.split(".")
+        target = next((".".join(parts[:i]) for i in range(len(parts), 0, -1) if ".".join(parts[:i]) in shown), None)
+        if target is None or name == "_schema":
+            out.setdefault("_schema", []).extend(messages if name == "_schema" else [f"{name}: {m}" for m in messages])
+        else:
+            out.setdefault(target, []).extend(messages)
+    return out
 
 
 def values_of(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -147,6 +175,13 @@ LABELS: dict[str, Any] = {
     "paid_on": _l("Paid on"), "received_on": _l("Received on"), "reference": _l("Reference"),
     "reason": _l("Reason"), "grounds": _l("Grounds"), "result": _l("Result"), "verified_on": _l("Verified on"),
     "case_number": _l("Case number"), "_schema": _l("The form"),
+    # Protocols (V3) and the decisions after the vote
+    "unit": _l("Territorial unit"), "voters_on_list": _l("Voters on the list"), "ballots_issued": _l("Ballots issued"),
+    "ballots_cast": _l("Ballots cast (found in the boxes)"), "invalid_ballots": _l("Invalid ballots"),
+    "votes": _l("Votes for each candidate"), "against_all": _l("Votes against all"),
+    "chair": _l("Chair of the commission"), "members_signed": _l("Members who signed"),
+    "void": _l("The vote in this unit was declared void (V7)"), "violations": _l("Violations were found in this unit (V7)"),
+    "voting_day": _l("Voting day"),
 }  # fmt: skip
 
 TRIGGER_TITLES: dict[str, Any] = {
@@ -171,13 +206,40 @@ TRIGGER_TITLES: dict[str, Any] = {
     "close_appeal_window": _l("Close the appeal window (G6)"),
     "withdraw": _l("The candidate withdraws (G7)"),
     "revoke_nomination": _l("The association revokes the nomination (G7)"),
+    "record_death": _l("Record the candidate's death (D5)"),
 }
+
+# The decisions on an election after the vote (registrar.machines.ELECTION_STEPS).
+ELECTION_TITLES: dict[str, Any] = {
+    "establish_results": _l("Establish the results (V4, V5)"),
+    "call_second_round": _l("Call the second round (V5)"),
+    "declare_void": _l("Declare the election void (V6)"),
+    "register_president": _l("Register the President-elect (V7)"),
+    "refuse_president": _l("Refuse to register the President-elect (V7)"),
+    "appeal_president_refusal": _l("Record the President-elect's appeal to the Supreme Court (V7)"),
+    "uphold_president_appeal": _l("The court upholds the appeal (V7)"),
+    "dismiss_president_appeal": _l("The court dismisses the appeal (V7)"),
+    "close_president_appeal_window": _l("Close the appeal window (V7)"),
+    "call_rerun": _l("Call a re-run election (V6)"),
+}
+
+# What the CEC established for a round (registrar.tally's verdicts).
+OUTCOME_NAMES: dict[str, Any] = {
+    "elected": _l("a candidate is elected"), "second_round": _l("a second round between the two leaders"),
+    "undecided": _l("no majority, and the second place is tied"), "no_winner": _l("no winner: the votes are equal"),
+}  # fmt: skip
+
+# Why an election contribution is refunded (D5).
+REFUND_REASONS: dict[str, Any] = {
+    "elected": _l("elected"), "vote_share": _l("the share of the valid votes D5 requires"), "death": _l("died"),
+}  # fmt: skip
 
 STATE_NAMES: dict[str, Any] = {
     "nominated": _l("nominated"), "declarations_filed": _l("declarations filed"), "medical_check": _l("medical check"),
     "documents_submitted": _l("documents submitted"), "registered": _l("registered"), "refused": _l("refused"),
     "registration_cancelled": _l("registration cancelled"), "appealed": _l("appealed"), "withdrawn": _l("withdrawn"),
     "revoked": _l("nomination revoked"), "refused_final": _l("refused (final)"), "cancelled_final": _l("cancelled (final)"),
+    "deceased": _l("deceased"),
 }  # fmt: skip
 
 DEADLINE_NAMES: dict[str, Any] = {
@@ -185,6 +247,12 @@ DEADLINE_NAMES: dict[str, Any] = {
     "declaration_verification": _l("verification of the declarations"), "appeal_window": _l("appeal window"),
     "court_review": _l("the court's review"), "nomination_closes": _l("nomination closes"),
     "registration_closes": _l("registration closes"), "voting_opens": _l("voting opens"),
+    "protocols_due": _l("protocols of the territorial commissions"), "results_due": _l("results established"),
+    "second_round_due": _l("second round held"), "second_round_voting_opens": _l("second round: voting opens"),
+    "second_round_voting_closes": _l("second round: voting closes"),
+    "president_registration_due": _l("registration of the President-elect"),
+    "president_appeal_window": _l("appeal against the refusal to register the President-elect"),
+    "president_court_review": _l("the court's review of the President-elect's appeal"), "rerun_due": _l("re-run held"),
 }  # fmt: skip
 
 # The registration documents (N6, D6) by their rules-file names.
@@ -205,15 +273,27 @@ EVENT_NAMES: dict[str, Any] = {
     "issue_token": _l("API token issued"), "revoke_token": _l("API token revoked"),
     "deactivate_contact": _l("Contact deactivated"), "deadline.reminder": _l("Reminder sent"),
     "election.extension_possible": _l("The CEC may extend nomination (N7)"),
+    "submit_protocol": _l("Protocol of a territorial commission recorded (V3)"),
+    "correct_protocol": _l("Protocol corrected: a new version (V3)"),
+    "establish_results": _l("Results established (V4, V5)"), "call_second_round": _l("Second round called (V5)"),
+    "declare_void": _l("Election declared void (V6)"), "register_president": _l("President registered (V7)"),
+    "refuse_president": _l("Registration of the President-elect refused (V7)"),
+    "appeal_president_refusal": _l("Appeal against the refusal filed (V7)"),
+    "uphold_president_appeal": _l("Appeal upheld by the Supreme Court (V7)"),
+    "dismiss_president_appeal": _l("Appeal dismissed by the Supreme Court (V7)"),
+    "close_president_appeal_window": _l("No appeal within the window: the refusal is final (V7)"),
+    "call_rerun": _l("Re-run election called (V6)"),
 }  # fmt: skip
 
 
 def event_label(action: str) -> str:
-    """An audit event's action in words: a step's title, another event's name, or a deadline that fell due."""
-    if action in TRIGGER_TITLES:
-        return str(TRIGGER_TITLES[action])
-    if action in EVENT_NAMES:
-        return str(EVENT_NAMES[action])
+    """An audit event's action (or a notification's topic) in words: a step's title, another event's name,
+    or a deadline that fell due."""
+    for name in (action, action.removeprefix("election.")):
+        if name in TRIGGER_TITLES:
+            return str(TRIGGER_TITLES[name])
+        if name in EVENT_NAMES:
+            return str(EVENT_NAMES[name])
     kind = action.removeprefix("deadline.")
     if kind in DEADLINE_NAMES:
         return _("Deadline fell due: %(deadline)s", deadline=DEADLINE_NAMES[kind])

@@ -1,9 +1,10 @@
 """The officers' pages: the dashboard, a candidacy with a form for each action the machine and the
-officer's role allow now, the nomination and election forms, appeals, the inbox, the certificate,
+officer's role allow now, the nomination and election forms, an election after the vote (its
+protocols, the CEC's and the court's decisions, the refunds), appeals, the inbox, the certificate,
 the deadlines as an iCalendar feed, and the audit log.
 
 Every form posts to a view that builds the payload from the form, calls the same
-:mod:`registrar.actions` function as the CLI and the API, and on an error shows the form again
+:mod:`registrar.actions` or :mod:`registrar.results` function as the CLI and the API, and on an error shows the form again
 with the values typed, a summary at the top and the message beside each field. The role is
 checked on every POST (:func:`web.auth.require_action`), not only by hiding buttons.
 """
@@ -20,19 +21,23 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 import web
-from registrar import accounts, actions, audit, officer_views, roles, schemas
-from registrar.errors import NotAllowed, NotFound, RegistrarError, StaleVersion
+from registrar import accounts, actions, audit, officer_views, results, roles, schemas, territory
+from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.officer_views import FormField
 from registrar.rules import for_kind
 from web.auth import current_account, require_action, roles_required
 from web.forms import (
     DEADLINE_NAMES,
     DOCUMENT_NAMES,
+    ELECTION_TITLES,
+    OUTCOME_NAMES,
+    REFUND_REASONS,
     STATE_NAMES,
     TRIGGER_TITLES,
     errors_of,
     event_label,
     labels_for,
+    onto,
     payload_from,
     values_of,
 )
@@ -55,7 +60,8 @@ def choice_label(option: Any, text: str) -> str:
 @bp.app_context_processor
 def _words() -> dict[str, Any]:
     return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES,
-            "DOCUMENT_NAMES": DOCUMENT_NAMES, "event_label": event_label}  # fmt: skip
+            "DOCUMENT_NAMES": DOCUMENT_NAMES, "ELECTION_TITLES": ELECTION_TITLES, "OUTCOME_NAMES": OUTCOME_NAMES,
+            "REFUND_REASONS": REFUND_REASONS, "event_label": event_label}  # fmt: skip
 
 
 def _role() -> str:
@@ -79,8 +85,10 @@ def dashboard() -> Page:
     db = web.database()
     due = officer_views.open_deadlines(db, _role(), at=at, mine=mine, kind=chosen["kind"], election=chosen["election"])
     waiting = officer_views.candidacies_for(web.database(), _role(), election=chosen["election"])
+    voted = officer_views.elections_after_vote(db, at=at)
     return render_template("officer/dashboard.html", deadlines=due, candidacies=waiting, chosen=chosen, mine=mine,
-                           kinds=officer_views.deadline_kinds(), elections=officer_views.elections(web.database()))  # fmt: skip
+                           kinds=officer_views.deadline_kinds(), elections=officer_views.elections(web.database()),
+                           voted=voted)  # fmt: skip
 
 
 # --- A candidacy and its actions -----------------------------------------------------------------
@@ -206,16 +214,21 @@ ELECTION_ACTIONS: dict[str, tuple[type[Any], Callable[..., Any]]] = {
 
 
 def _election_page(election_id: str, failed: str | None = None, values: dict[str, Any] | None = None,
-                   errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:  # fmt: skip
+                   errors: dict[str, list[str]] | None = None, status: int = 200, **context: Any) -> Page:  # fmt: skip
     try:
         calendar = officer_views.election_calendar(web.database(), election_id)
+        after = officer_views.after_vote(web.database(), election_id, at=actions.now())
     except NotFound:
         abort(404)
     rules = for_kind("presidential")
     forms = [{"action": a, "fields": (f := officer_views.form_fields(schema, rules)), "labels": labels_for(f)}
              for a, (schema, _fn) in ELECTION_ACTIONS.items() if web.auth.may(a)]  # fmt: skip
+    allowed, kind = (after["allowed"], after["kind"]) if after else ([], "presidential")
+    decisions = [{"trigger": t, "fields": (f := officer_views.decision_fields(t, kind)), "labels": labels_for(f)}
+                 for t in allowed if web.auth.may(t)]  # fmt: skip
     return render_template("officer/election.html", election_id=election_id, calendar=calendar, forms=forms,
-                           failed=failed, values=values or {}, errors=errors or {}), status  # fmt: skip
+                           after=after, decisions=decisions, failed=failed, values=values or {}, errors=errors or {},
+                           **context), status  # fmt: skip
 
 
 @bp.get("/elections/<election_id>")
@@ -240,6 +253,99 @@ def election_act(election_id: str, action: str) -> Page:
         return _election_page(election_id, action, values_of(request.form), errors_of(err), _status(err))
     flash(_("Recorded."), "success")
     return redirect(url_for(".election", election_id=election_id))
+
+
+# --- After the vote: the protocols (V3) and the decisions on the election (V4-V7) -------------------
+
+
+@bp.post("/elections/<election_id>/decisions/<trigger>")
+@roles_required(*OFFICERS)
+def decide(election_id: str, trigger: str) -> Page:
+    if trigger not in ELECTION_TITLES:
+        abort(404)
+    require_action(trigger)
+    values, fields = values_of(request.form), officer_views.decision_fields(trigger)
+    try:
+        payload = payload_from(request.form, fields)
+        if trigger == "call_rerun" and "preview" in request.form:
+            return _election_page(election_id, trigger, values, rerun_preview=_rerun_calendar(payload))
+        results.perform_election(web.database(), election_id, trigger, payload, actor=web.auth.actor(),
+                                 expected_version=_version())  # fmt: skip
+    except NotFound:
+        abort(404)
+    except RegistrarError as err:
+        return _election_page(election_id, trigger, values, onto(errors_of(err, "election"), fields), _status(err))
+    flash(_("Done: %(action)s.", action=ELECTION_TITLES[trigger]), "success")
+    return redirect(url_for(".election", election_id=election_id))
+
+
+def _rerun_calendar(payload: dict[str, Any]) -> Any:
+    """V6: the calendar the re-run would have, announced on the day of the resolution calling it."""
+    announcement: dict[str, Any] = {key: payload[key] for key in ("id", "title", "election_day", "resolutions") if key in payload}
+    announcement |= {"kind": "presidential", "announced_on": payload.get("decided_on", "")}
+    try:
+        return actions.preview_calendar(announcement)
+    except InvalidPayload as err:
+        raise InvalidPayload({("decided_on" if key == "announced_on" else key): v for key, v in err.errors.items()}) from None
+
+
+# The votes' inputs are named by candidacy id ("votes.12"): a mapping, not rows of a list.
+VOTES = ("votes",)
+
+
+def _protocol_labels(form: officer_views.ProtocolForm) -> dict[str, str]:
+    return labels_for(form.fields) | form.candidates
+
+
+@bp.route("/elections/<election_id>/protocols/new", methods=["GET", "POST"])
+@roles_required(*OFFICERS)
+def new_protocol(election_id: str) -> Page:
+    require_action("submit_protocol")
+    try:
+        form = officer_views.protocol_form(web.database(), election_id, at=actions.now())
+    except NotFound:
+        abort(404)
+    page = {"election_id": election_id, "form": form, "labels": _protocol_labels(form)}
+    if request.method == "GET":
+        return render_template("officer/protocol_new.html", values={}, errors={}, **page)
+    try:
+        saved = results.submit_protocol(web.database(), election_id, payload_from(request.form, form.fields, VOTES),
+                                        actor=web.auth.actor())  # fmt: skip
+    except RegistrarError as err:
+        errors = onto(errors_of(err), form.fields)
+        return render_template("officer/protocol_new.html", values=values_of(request.form), errors=errors, **page), _status(err)
+    flash(_("The protocol of %(unit)s is recorded.", unit=saved["unit"]), "success")
+    # The clerk enters the protocols one after another as they arrive; after the last, the election.
+    following = ".new_protocol" if len(form.units) > 1 else ".election"
+    return redirect(url_for(following, election_id=election_id))
+
+
+@bp.route("/elections/<election_id>/protocols/<int:round_>/<unit>", methods=["GET", "POST"])
+@roles_required(*OFFICERS)
+def protocol(election_id: str, round_: int, unit: str) -> Page:
+    """A unit's protocol of a round, every version; a correction (POST) is a new version with its reason."""
+    if request.method == "POST":
+        require_action("correct_protocol")
+    try:
+        versions = officer_views.protocol_versions(web.database(), election_id, round_, unit)
+        form = officer_views.protocol_form(web.database(), election_id, at=actions.now(), correction=True)
+    except NotFound:
+        abort(404)
+    page = {"election_id": election_id, "round": round_, "unit": territory.current().unit(unit), "versions": versions,
+            "form": form, "labels": _protocol_labels(form)}  # fmt: skip
+    if request.method == "GET":
+        values = officer_views.protocol_values(versions[-1]) if versions else {}
+        return render_template("officer/protocol.html", values=values, errors={}, **page)
+    try:
+        if form.round != round_:
+            raise NotAllowed("correct_protocol", "", _("Round %(round)s's protocols are not being counted now.", round=round_))
+        payload = payload_from(request.form, form.fields, VOTES) | {"unit": unit}
+        results.submit_protocol(web.database(), election_id, payload, actor=web.auth.actor(), correction=True)
+    except RegistrarError as err:
+        errors = onto(errors_of(err), form.fields)
+        return render_template("officer/protocol.html", values=values_of(request.form), errors=errors, **page), _status(err)
+    flash(_("The correction is recorded as a new version."), "success")
+    return redirect(url_for(".protocol", election_id=election_id, round_=round_, unit=unit))
 
 
 # --- Appeals, inbox, audit -----------------------------------------------------------------------

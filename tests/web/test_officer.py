@@ -8,7 +8,7 @@ import re
 import pytest
 
 from registrar import roles
-from registrar.machines import TRIGGERS
+from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
 
 from .conftest import WebWorld
 
@@ -36,6 +36,8 @@ PAGES = {
     "/officer/elections/new": roles.roles_for("announce_election"),
     f"/officer/elections/{ELECTION}/nominate": roles.roles_for("nominate"),
     "/officer/audit": roles.roles_for("read_audit"),
+    f"/officer/elections/{ELECTION}/protocols/new": roles.roles_for("submit_protocol"),
+    f"/officer/elections/{ELECTION}/protocols/1/ABA": OFFICERS,
 }
 
 
@@ -110,6 +112,10 @@ CHANGES = [(f"/officer/candidacies/{NOMINATED}/actions/{t}", t) for t in TRIGGER
     (f"/officer/elections/{ELECTION}/nominate", "nominate"),
     ("/officer/elections/new", "announce_election"),
     *[(f"/officer/elections/{ELECTION}/actions/{a}", a) for a in ("set_milestone", "extend_nomination", "record_voter_count")],
+    # After the vote (V3-V7): the demo is before it, so a role that may is refused by the domain.
+    (f"/officer/elections/{ELECTION}/protocols/new", "submit_protocol"),
+    (f"/officer/elections/{ELECTION}/protocols/1/ABA", "correct_protocol"),
+    *[(f"/officer/elections/{ELECTION}/decisions/{t}", t) for t in ELECTION_TRIGGERS],
 ]
 
 
