@@ -295,6 +295,7 @@ class ElectionContext:
     verdict: Any = None
     missing_units: tuple[str, ...] = ()
     violated: Any = None  # fractions.Fraction
+    president_elect: Any = None  # the elected Candidacy, for V7's registration
     unmet: list[Unmet] = field(default_factory=list)
 
     def local(self, moment: dt.datetime) -> str:
@@ -377,6 +378,16 @@ def president_appeal_lapsed(ctx: ElectionContext) -> list[Unmet]:
     window = _election_window(ctx, "president_appeal_window")
     if window is not None and ctx.at < window.due_at:
         return [Unmet("V7", f"the appeal window is open until {ctx.local(window.due_at)}")]
+    return []
+
+
+def president_elect_standing(ctx: ElectionContext) -> list[Unmet]:
+    """V7: the CEC registers the President-elect, who must still stand: one whose death was recorded
+    since the results cannot be (the CEC may declare the election void instead, V6)."""
+    elect = ctx.president_elect
+    if elect is not None and elect.state != "registered":
+        return [Unmet("V7", f"the President-elect (candidacy {elect.id}) is {elect.state.replace('_', ' ')} "
+                            "and cannot be registered")]  # fmt: skip
     return []
 
 

@@ -384,7 +384,7 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
                  "the CEC establishes the results: no candidate has a majority",
                  (law.protocols_complete, law.results_decided), _verdict("undecided")),
     ElectionStep("call_second_round", ("second_round_due",), "second_round", "V5", "commission",
-                 "the CEC calls the second round, within two months of the first"),
+                 "the CEC calls the second round, within two months of the first", (law.second_round_in_time,)),
     ElectionStep("establish_results", ("second_round_counting",), "elected", "V5", "commission",
                  "the CEC establishes the second round's results: the candidate with more votes is elected",
                  (law.protocols_complete,), _verdict("elected")),
@@ -395,7 +395,8 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
                  "the CEC declares the election void; a re-run follows"),
     # The president-elect (Art. 66)
     ElectionStep("register_president", ("elected",), "president_registered", "V7", "commission",
-                 "the CEC registers the elected President, within 7 days of the results"),
+                 "the CEC registers the elected President, within 7 days of the results",
+                 (law.president_elect_standing,)),
     ElectionStep("refuse_president", ("elected",), "president_refused", "V7", "commission",
                  "the CEC refuses to register the President-elect: the election was void or violated "
                  "in at least a quarter of the units", (law.quarter_of_units_violated,)),

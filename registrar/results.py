@@ -179,7 +179,10 @@ def _submit(
     if round_ is None:
         raise NotAllowed("submit_protocol", phase, f"protocols are received while the votes are counted (V3); "
                                                    f"the election is in the {phase!r} phase")  # fmt: skip
-    data = schemas.load(schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema, payload, rules)
+    try:
+        data = schemas.load(schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema, payload, rules)
+    except InvalidPayload as err:
+        raise InvalidPayload(_vote_fields(err.errors)) from None
     unit = territory.current().unit(data["unit"])
     previous = session.scalar(
         select(Protocol).where(Protocol.election_id == election.id, Protocol.round == round_, Protocol.unit == unit.code,
@@ -195,6 +198,8 @@ def _submit(
     on_ballot = fix_ballot(session, election, round_)
     errors = tally.protocol_errors(figures, ballot=on_ballot, against_all_on_ballot=bool(rules.V4.against_all_on_ballot))
     errors.update(_signature_errors(data["members_signed"], unit.members, rules))
+    voted_on = election.election_day if round_ == 1 else election.second_round_day
+    errors.update(_signing_day_errors(data["signed_on"], voted_on))
     if errors:
         raise InvalidPayload(errors)
     if previous is not None:
@@ -219,6 +224,26 @@ def _submit(
     session.execute(insert(OutboxMessage), outbox_rows(event.seq, f"election.{action}", ["cec", f"commission:{unit.code}"],
                                                        message, at))  # fmt: skip
     return protocol_view(protocol)
+
+
+def _vote_fields(errors: dict[str, Any]) -> dict[str, Any]:
+    """A candidate's votes are one field, ``votes.<id>``, whether the schema (a negative count) or the
+    sums (registrar.tally: not on the ballot) find the fault, so a form links every error the same way."""
+    nested = errors.get("votes")
+    if not isinstance(nested, dict):
+        return errors
+    flat = {key: messages for key, messages in errors.items() if key != "votes"}
+    for candidacy, faults in nested.items():
+        parts = faults.values() if isinstance(faults, dict) else [faults]  # marshmallow: {"key": [...], "value": [...]}
+        flat[f"votes.{candidacy}"] = [message for part in parts for message in part]
+    return flat
+
+
+def _signing_day_errors(signed_on: dt.date, voted_on: dt.date | None) -> dict[str, list[str]]:
+    """V3: the commission signs the protocol once the votes are counted, so never before its round's vote."""
+    if voted_on is not None and signed_on < voted_on:
+        return {"signed_on": [f"cannot be before the vote on {voted_on.isoformat()}"]}
+    return {}
 
 
 def _signature_errors(signed: int, members: int, rules: Rules) -> dict[str, list[str]]:
@@ -372,9 +397,16 @@ def _violations(ctx: ElectionContext) -> None:
     ctx.violated = tally.violated_share(p.void or p.violations for p in current_protocols(ctx.session, ctx.election.id, round_))
 
 
+def _president_elect(ctx: ElectionContext) -> None:
+    """V7: the candidacy the results elected, as it stands now."""
+    winner = _winner(ctx.session, ctx.election.id)
+    ctx.president_elect = ctx.session.get(Candidacy, winner) if winner is not None else None
+
+
 PREPARE: dict[str, Callable[[ElectionContext], None]] = {
     "establish_results": _count,
     "refuse_president": _violations,
+    "register_president": _president_elect,
 }
 
 
@@ -580,27 +612,40 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
             })  # fmt: skip
         rerun = session.scalar(select(Election.id).where(Election.rerun_of == election.id))
         winner = _winner(session, election.id)
+        decisions = list(session.scalars(select(ElectionDecision).where(ElectionDecision.election_id == election.id)
+                                         .order_by(ElectionDecision.id)))  # fmt: skip
+        status = _president_status(phase, [d.kind for d in decisions])
         return {
             "election": election.id,
             "title": election.title,
             "phase": phase,
             "rounds": rounds,
-            "president": ({"candidacy_id": winner, **names.get(winner, {}), "status": _president_status(phase)}
-                          if winner is not None else None),
+            "president": ({"candidacy_id": winner, **names.get(winner, {}), "status": status}
+                          if winner is not None and status is not None else None),
             "rerun": rerun,
             "rerun_of": election.rerun_of,
             "decisions": [
                 {"kind": d.kind, "body": d.body, "number": d.number, "decided_on": d.decided_on.isoformat(),
                  "reason": d.reason}
-                for d in session.scalars(select(ElectionDecision).where(ElectionDecision.election_id == election.id)
-                                         .order_by(ElectionDecision.id))
+                for d in decisions
             ],
         }  # fmt: skip
 
 
-def _president_status(phase: str) -> str:
-    return {"president_registered": "registered", "president_refused": "refused", "president_appealed": "appealed",
-            "refusal_final": "refused"}.get(phase, "elected")  # fmt: skip
+# What each decision makes of the President-elect, for the phases that no longer say it (a re-run called).
+_PRESIDENT_AFTER = {"establish_results": "elected", "refuse_president": "refused", "uphold_president_appeal": "elected",
+                    "dismiss_president_appeal": "refused", "declare_void": None}  # fmt: skip
+
+
+def _president_status(phase: str, decisions: Sequence[str]) -> str | None:
+    """What became of the President-elect; None once the election is declared void (V6: no one was elected),
+    also after the re-run it leads to is called, which, after a final refusal, still shows the refusal."""
+    by_phase = {"elected": "elected", "president_registered": "registered", "president_refused": "refused",
+                "president_appealed": "appealed", "refusal_final": "refused", "void": None}  # fmt: skip
+    if phase in by_phase:
+        return by_phase[phase]
+    last = next((kind for kind in reversed(decisions) if kind in _PRESIDENT_AFTER), None)
+    return _PRESIDENT_AFTER[last] if last is not None else "elected"
 
 
 def _totals(counted: tally.Tally) -> dict[str, Any]:
@@ -632,10 +677,10 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
     with db.reading() as session:
         election = _election(session, election_id)
         rules = for_kind(election.kind)
-        paid = dict(session.execute(
+        paid = {candidacy: amount for candidacy, amount in session.execute(
             select(Contribution.candidacy_id, Contribution.amount).join(Candidacy)
             .where(Candidacy.election_id == election.id)
-        ).tuples().all())  # fmt: skip
+        )}  # fmt: skip
         deceased = list(session.scalars(
             select(Candidacy.id).where(Candidacy.election_id == election.id, Candidacy.state == "deceased")
         ))  # fmt: skip
