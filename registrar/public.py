@@ -7,6 +7,10 @@ and place of residence, and nothing more; a status page adds the state and the p
 decisions. Declarations, the spouse, medical and language conclusions, signature counts,
 documents, contacts, birth dates and free-text reasons never leave through this module.
 
+After the vote the same holds for the results (V4-V7): figures, the candidates' names and
+associations, the decisions' numbers and dates; never a protocol's chair, the signatures, a
+correction's reason or a decision's free-text reasons.
+
 The web pages, the CSV/JSON/iCalendar exports and the API's anonymous views all read these,
 so one test (tests/registrar/test_public.py) can hold the line for all of them.
 """
@@ -21,12 +25,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registrar import audit, machines
+from registrar import audit, deadlines, machines, tally
+from registrar import results as results_
 from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import NotFound
-from registrar.models import AuditHead, Candidacy, Election, Person
+from registrar.models import AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
 
 # --- Elections and calendars ----------------------------------------------------------------
 
@@ -45,15 +50,17 @@ class ElectionSummary:
 class Milestone:
     """One line of the calendar timeline: a cut-off or the start of a phase."""
 
-    name: str  # announced_on, nomination_opens ... voting_closes
+    name: str  # announced_on, nomination_opens ... voting_closes; after the vote, see AFTER_VOTE_MILESTONES
     rule: str  # the rule the date comes from; V1 when a CEC resolution set it
     at: dt.datetime  # the instant, UTC
     local: dt.datetime  # the same instant on the wall clock the law speaks of (T1)
     is_date: bool  # a day rather than an instant (the announcement, the declarations' valuation date)
     starts_phase: str | None  # the election phase this milestone opens, if any
     past: bool
-    resolution: str | None = None  # V1: the number of the CEC resolution that set it
+    resolution: str | None = None  # V1: the number of the CEC resolution that set it; a decision: its number
     resolution_adopted_on: dt.date | None = None
+    kind: str = "calendar"  # calendar (the announcement's), deadline (after the vote), decision (the CEC's, the court's)
+    round: int | None = None  # after the vote: the round it belongs to, where it is one round's
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,7 @@ _PHASE_STARTS = {step.starts_at: step.dest for step in machines.PHASE_STEPS}
 
 def _summary(election: Election, calendar: ElectionCalendar, at: dt.datetime) -> ElectionSummary:
     return ElectionSummary(election.id, election.title, election.kind, election.announced_on, election.election_day,
-                           machines.phase_at(calendar, at))  # fmt: skip
+                           machines.current_phase(election, calendar, at))  # fmt: skip
 
 
 def revision(db: Database) -> int:
@@ -119,8 +126,13 @@ def _get_election(session: Session, election_id: str) -> Election:
     return election
 
 
-def timeline(calendar: ElectionCalendar, at: dt.datetime) -> Timeline:
-    """The calendar in time order, each milestone with its rule, UTC and local time, and where ``at`` falls."""
+def timeline(calendar: ElectionCalendar, at: dt.datetime, after_vote: tuple[Milestone, ...] = (),
+             phase: str | None = None) -> Timeline:  # fmt: skip
+    """The calendar in time order, each milestone with its rule, UTC and local time, and where ``at`` falls.
+
+    ``after_vote``: the milestones the deadlines and decisions after the vote add (:func:`after_vote`);
+    ``phase``: the election's phase now, where the caller has the election (after the count the
+    calendar alone does not know it)."""
     zone = calendar.zone
 
     def midnight(day: dt.date) -> dt.datetime:
@@ -150,8 +162,91 @@ def timeline(calendar: ElectionCalendar, at: dt.datetime) -> Timeline:
                 resolution_adopted_on=resolution.adopted_on if resolution else None,
             )
         )
+    # Stable again: a decision dated the day a deadline falls keeps its place after the calendar's own.
+    items.extend(dataclasses.replace(m, past=m.at <= at) for m in after_vote)
+    items.sort(key=lambda item: item.at)
     now_index = sum(1 for item in items if item.past)
-    return Timeline(tuple(items), at.astimezone(dt.UTC), at.astimezone(zone), now_index, machines.phase_at(calendar, at))
+    return Timeline(tuple(items), at.astimezone(dt.UTC), at.astimezone(zone), now_index,
+                    phase or machines.phase_at(calendar, at))  # fmt: skip
+
+
+# After the vote the timeline goes on with the election's deadlines (V3-V7) and the decisions
+# taken on it. A deadline is shown by its latest row of each kind and round, whatever its status:
+# the date the law set stays on the calendar whether the sweep fired it or the next decision
+# closed it first; a row the CEC replaced (moved) is not the latest and is left out.
+AFTER_VOTE_STARTS = {"second_round_voting_opens": "second_round_voting", "second_round_voting_closes": "second_round_counting"}
+ROUND_DEADLINES = ("protocols_due", "results_due")  # one per round; round 2's are named second_round_<kind>
+DECISION_MILESTONES = {
+    "establish_results": "results_established",
+    "call_second_round": "second_round_called",
+    "declare_void": "declared_void",
+    "register_president": "president_registered",
+    "refuse_president": "president_refused",
+    "appeal_president_refusal": "president_appeal_filed",
+    "uphold_president_appeal": "president_appeal_upheld",
+    "dismiss_president_appeal": "president_appeal_dismissed",
+    "close_president_appeal_window": "president_refusal_final",
+    "call_rerun": "rerun_called",
+}
+# Every name a milestone after the vote may have (the web gives each its words).
+AFTER_VOTE_MILESTONES = (
+    *(kind for kind in deadlines.AFTER_VOTE),
+    *(f"second_round_{kind}" for kind in ROUND_DEADLINES),
+    *DECISION_MILESTONES.values(),
+    "second_round_results_established",
+)
+
+
+def after_vote(session: Session, election: Election, calendar: ElectionCalendar) -> tuple[Milestone, ...]:
+    """The milestones after the vote known so far: the deadlines (V3-V7) and the decisions, each with its rule."""
+    zone = calendar.zone
+    latest: dict[tuple[str, int | None], Deadline] = {}
+    rows = session.scalars(
+        select(Deadline)
+        .where(Deadline.subject_type == "election", Deadline.subject_id == election.id,
+               Deadline.kind.in_(list(deadlines.AFTER_VOTE)))
+        .order_by(Deadline.id)
+    )  # fmt: skip
+    for row in rows:
+        round_ = deadlines.round_of(row.key) if row.kind in ROUND_DEADLINES else None
+        latest[(row.kind, round_)] = row
+    items = []
+    for (kind, round_), row in latest.items():
+        items.append(Milestone(
+            name=f"second_round_{kind}" if round_ == 2 else kind, rule=row.rule, at=row.due_at.astimezone(dt.UTC),
+            local=row.due_at.astimezone(zone), is_date=False, starts_phase=AFTER_VOTE_STARTS.get(kind), past=False,
+            kind="deadline", round=round_ or (2 if kind.startswith("second_round") else None),
+        ))  # fmt: skip
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "election", AuditEvent.subject_id == election.id,
+               AuditEvent.action.in_(list(DECISION_MILESTONES)))
+        .order_by(AuditEvent.seq)
+    )  # fmt: skip
+    for event in events:
+        items.append(_decision_milestone(event, zone))
+    return tuple(items)
+
+
+def _decision_milestone(event: AuditEvent, zone: Any) -> Milestone:
+    # Only the published particulars: the number (or the court's case number) and the date.
+    payload = event.payload if isinstance(event.payload, dict) else {}
+    data = payload.get("data")
+    data = data if isinstance(data, dict) else {}
+    number = data.get("number") or data.get("case_number")
+    day = data.get("decided_on") or data.get("filed_on")
+    on = dt.date.fromisoformat(day) if isinstance(day, str) else None
+    round_ = payload.get("round") if isinstance(payload.get("round"), int) else None
+    name = DECISION_MILESTONES[event.action]
+    if event.action == "establish_results" and round_ == 2:
+        name = "second_round_results_established"
+    # A decision is dated by its resolution; it is placed at the moment it was recorded, which
+    # is on or after that day, so it never lands before what led to it.
+    moment = event.at
+    return Milestone(name=name, rule=str(payload.get("rule", "")), at=moment.astimezone(dt.UTC),
+                     local=moment.astimezone(zone), is_date=False, starts_phase=event.to_state, past=True,
+                     resolution=str(number) if number else None, resolution_adopted_on=on, kind="decision",
+                     round=round_)  # fmt: skip
 
 
 def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -> ElectionView:
@@ -159,7 +254,9 @@ def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -
     with db.reading() as session:
         row = _get_election(session, election_id)
         calendar = calendar_of(row)
-        return ElectionView(_summary(row, calendar, at), timeline(calendar, at), calendar.zone.key)
+        summary = _summary(row, calendar, at)
+        extra = after_vote(session, row, calendar)
+        return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key)
 
 
 def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionCalendar]:
@@ -305,6 +402,7 @@ class CandidacyStatus:
     final: bool
     timeline: tuple[PublicEvent, ...]
     diagram: Diagram
+    election_phase: str = "announced"  # the election's phase now (its results are linked once the vote is counted)
 
 
 # Which particulars of an action's recorded payload are public: the numbers and dates of
@@ -357,7 +455,8 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
         candidacy = session.get(Candidacy, candidacy_id)
         if candidacy is None:
             raise NotFound(f"no candidacy {candidacy_id}")
-        zone = calendar_of(candidacy.election).zone
+        calendar = calendar_of(candidacy.election)
+        zone = calendar.zone
         person = candidacy.person
         events = [e for e in (_public_event(row, zone) for row in audit.history(session, "candidacy", candidacy.id)) if e]
         visited = frozenset(s for e in events for s in (e.from_state, e.to_state) if s)
@@ -374,6 +473,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
             final=candidacy.state in machines.FINAL,
             timeline=tuple(events),
             diagram=diagram(candidacy.state, visited | {candidacy.state}),
+            election_phase=machines.current_phase(candidacy.election, calendar, now()),
         )
 
 
@@ -382,6 +482,217 @@ def candidacy_ids(db: Database, election_id: str) -> list[int]:
     with db.reading() as session:
         _get_election(session, election_id)
         return list(session.scalars(select(Candidacy.id).where(Candidacy.election_id == election_id).order_by(Candidacy.id)))
+
+
+# --- Results (V4-V7) ----------------------------------------------------------------------------
+
+# The phases in which an election has figures to show: the count and everything after it.
+COUNTED = ("counting", *machines.AFTER_COUNT)
+
+
+def has_results(phase: str) -> bool:
+    return phase in COUNTED
+
+
+@dataclass(frozen=True)
+class Totals:
+    units: int
+    voters_on_list: int
+    ballots_issued: int
+    ballots_cast: int
+    invalid_ballots: int
+    valid: int
+    turnout_percent: str  # "67.12": exact, to the hundredth, half up (registrar.tally); never a float
+
+
+@dataclass(frozen=True)
+class CandidateResult:
+    candidacy_id: int
+    full_name: str
+    association: str
+    votes: int
+    percent: str  # of the valid votes
+
+
+@dataclass(frozen=True)
+class AgainstAll:
+    votes: int
+    percent: str
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One territorial commission's protocol in force: its figures, its version and its V7 flags."""
+
+    code: str
+    name: str
+    commission: str
+    version: int  # 2 and more: corrected (V3)
+    voters_on_list: int
+    ballots_cast: int
+    invalid_ballots: int
+    valid: int
+    turnout_percent: str
+    votes: dict[str, int]  # candidacy id (as text) -> votes
+    percents: dict[str, str]  # candidacy id (as text) -> percent of the unit's valid votes
+    against_all: int | None
+    against_all_percent: str | None
+    void: bool
+    violations: bool
+
+
+@dataclass(frozen=True)
+class ProtocolCount:
+    received: int
+    expected: int
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What the CEC established for a round: elected, second_round (between the leaders), no_winner, or void."""
+
+    kind: str
+    winner: int | None
+    leaders: tuple[int, ...]
+    number: str
+    decided_on: dt.date
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    round: int
+    voting_day: dt.date
+    status: str  # scheduled (the vote is ahead), counting, established, void
+    protocols: ProtocolCount
+    totals: Totals
+    candidates: tuple[CandidateResult, ...]  # most votes first
+    against_all: AgainstAll | None
+    units: tuple[UnitResult, ...]
+    outcome: RoundOutcome | None
+
+
+@dataclass(frozen=True)
+class President:
+    candidacy_id: int
+    full_name: str
+    association: str
+    status: str  # elected, registered, refused, appealed
+
+
+@dataclass(frozen=True)
+class ElectionLink:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ElectionDecisionLine:
+    """A published decision on the election: what, by whom, its number and date (not its reasons' text)."""
+
+    kind: str  # the trigger: establish_results, call_second_round, declare_void ...
+    body: str  # CEC | Supreme Court
+    number: str
+    decided_on: dt.date
+
+
+@dataclass(frozen=True)
+class Results:
+    election: str
+    title: str
+    phase: str
+    rounds: tuple[RoundResult, ...]
+    president: President | None
+    rerun: ElectionLink | None  # the election that re-runs this one (V6)
+    rerun_of: ElectionLink | None  # the election this one re-runs
+    decisions: tuple[ElectionDecisionLine, ...]
+
+
+# Before these phases a round's vote has not closed: its figures are all zero, not a count.
+_ROUND_AHEAD = {1: ("announced", "nomination", "registration", "campaign", "voting"),
+                2: ("second_round", "second_round_voting")}  # fmt: skip
+
+
+def results(db: Database, election_id: str, *, at: dt.datetime | None = None) -> Results:
+    """The results as the public may read them (registrar.results.results, field by field), each unit's
+    shares computed exactly, and the elections a re-run links."""
+    at = at or now()
+    view = results_.results(db, election_id, at=at)
+    phase = str(view["phase"])
+    voided = [d for d in view["decisions"] if d["kind"] == "declare_void"]
+    rounds = []
+    for item in view["rounds"]:
+        status = str(item["status"])
+        if status == "counting" and phase in _ROUND_AHEAD.get(int(item["round"]), ()):
+            status = "scheduled"
+        elif status == "counting" and voided:
+            status = "void"
+        outcome = item["outcome"]
+        rounds.append(RoundResult(
+            round=int(item["round"]), voting_day=dt.date.fromisoformat(item["voting_day"]), status=status,
+            protocols=ProtocolCount(int(item["protocols"]["received"]), int(item["protocols"]["expected"])),
+            totals=Totals(**{name: item["totals"][name] for name in _TOTALS}),
+            candidates=tuple(CandidateResult(int(c["candidacy_id"]), str(c.get("full_name", "")),
+                                             str(c.get("association", "")), int(c["votes"]), str(c["percent"]))
+                             for c in item["candidates"]),
+            against_all=(AgainstAll(int(item["against_all"]["votes"]), str(item["against_all"]["percent"]))
+                         if item["against_all"] is not None else None),
+            units=tuple(_unit_result(unit) for unit in item["units"]),
+            outcome=(RoundOutcome(str(outcome["kind"]), outcome["winner"], tuple(int(i) for i in outcome["leaders"]),
+                                  str(outcome["number"]), dt.date.fromisoformat(outcome["decided_on"]))
+                     if outcome is not None else None),
+        ))  # fmt: skip
+    president = view["president"]
+    with db.reading() as session:
+        linked = select(Election.id, Election.title).where(Election.id.in_([i for i in (view["rerun"], view["rerun_of"]) if i]))
+        titles = {row.id: row.title for row in session.execute(linked)}
+    return Results(
+        election=str(view["election"]), title=str(view["title"]), phase=phase, rounds=tuple(rounds),
+        president=(President(int(president["candidacy_id"]), str(president.get("full_name", "")),
+                             str(president.get("association", "")), str(president["status"]))
+                   if president is not None else None),
+        rerun=ElectionLink(view["rerun"], titles.get(view["rerun"], view["rerun"])) if view["rerun"] else None,
+        rerun_of=(ElectionLink(view["rerun_of"], titles.get(view["rerun_of"], view["rerun_of"]))
+                  if view["rerun_of"] else None),
+        decisions=tuple(ElectionDecisionLine(str(d["kind"]), str(d["body"]), str(d["number"]),
+                                             dt.date.fromisoformat(d["decided_on"])) for d in view["decisions"]),
+    )  # fmt: skip
+
+
+_TOTALS = tuple(field.name for field in dataclasses.fields(Totals))
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{tally.percent(part, whole):.2f}"
+
+
+def _unit_result(unit: dict[str, Any]) -> UnitResult:
+    valid = int(unit["valid"])
+    votes = {str(k): int(v) for k, v in unit["votes"].items()}
+    against = unit["against_all"]
+    return UnitResult(
+        code=str(unit["code"]), name=str(unit["name"]), commission=str(unit["commission"]), version=int(unit["version"]),
+        voters_on_list=int(unit["voters_on_list"]), ballots_cast=int(unit["ballots_cast"]),
+        invalid_ballots=int(unit["invalid_ballots"]), valid=valid, turnout_percent=str(unit["turnout_percent"]),
+        votes=votes, percents={k: _share(v, valid) for k, v in votes.items()},
+        against_all=int(against) if against is not None else None,
+        against_all_percent=_share(int(against), valid) if against is not None else None,
+        void=bool(unit["void"]), violations=bool(unit["violations"]),
+    )  # fmt: skip
+
+
+# What of a protocol the public may read: its figures, version, signatures' count and V7 flags;
+# not the chair's name, nor a correction's reason (free text), nor who entered it.
+PUBLIC_PROTOCOL_FIELDS = (
+    "id", "round", "unit", "version", "voters_on_list", "ballots_issued", "ballots_cast", "invalid_ballots", "valid",
+    "votes", "against_all", "turnout_percent", "members_signed", "members", "signed_on", "void", "violations",
+    "submitted_at", "superseded_at",
+)  # fmt: skip
+
+
+def protocols(db: Database, election_id: str, round_: int | None = None, *, history: bool = False) -> list[dict[str, Any]]:
+    """The protocols of an election as the public may read them (:data:`PUBLIC_PROTOCOL_FIELDS`)."""
+    return [{name: view[name] for name in PUBLIC_PROTOCOL_FIELDS}
+            for view in results_.protocols(db, election_id, round_, history=history)]  # fmt: skip
 
 
 def as_json(value: Any) -> Any:

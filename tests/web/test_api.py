@@ -21,6 +21,7 @@ from registrar.db import Database
 from registrar.machines import TRIGGERS
 from tests.registrar.test_public import add_private_records, private_values
 from tests.web.conftest import make_app
+from tests.web.helpers import protocol_secrets
 
 V1 = "/api/v1"
 ELECTION = demo.DEMO_ID
@@ -93,8 +94,8 @@ def test_the_openapi_document_lists_the_issue_paths(api: Api) -> None:
 
 
 def test_elections_and_an_election_with_its_calendar(api: Api) -> None:
-    listed = api.get("/elections").get_json()
-    assert [e["id"] for e in listed] == [ELECTION] and listed[0]["phase"] == "registration"
+    listed = {e["id"]: e for e in api.get("/elections").get_json()}
+    assert listed[ELECTION]["phase"] == "registration"  # beside it, the demo's concluded election
     body = api.get(f"/elections/{ELECTION}").get_json()
     assert body["election"]["id"] == ELECTION
     names = [m["name"] for m in body["timeline"]["milestones"]]
@@ -109,7 +110,7 @@ def test_the_published_list_has_the_g2_fields_only(api: Api) -> None:
 
 def test_an_election_lists_its_candidacies_with_their_states(api: Api) -> None:
     body = api.get(f"/elections/{ELECTION}/candidacies").get_json()
-    assert len(body) == 13 and {c["state"] for c in body} >= {"registered", "appealed", "withdrawn"}
+    assert len(body) == len(demo.PEOPLE) and {c["state"] for c in body} >= {"registered", "appealed", "withdrawn"}
 
 
 def test_the_public_sees_the_public_status_and_an_official_the_file(api: Api, demo_db: Database) -> None:
@@ -151,17 +152,21 @@ def test_associations_are_public(api: Api) -> None:
 
 
 @pytest.mark.parametrize("url", ["/elections/nope", "/elections/nope/candidates", "/elections/nope/candidacies",
-                                 "/candidacies/999999", "/no-such-path"])  # fmt: skip
+                                 "/elections/nope/results", "/elections/nope/protocols", "/candidacies/999999",
+                                 "/no-such-path"])  # fmt: skip
 def test_unknown_ids_are_404_as_json(api: Api, url: str) -> None:
     response = api.get(url)
     assert response.status_code == 404 and response.get_json()["code"] == "not_found"
 
 
 def test_public_json_never_carries_a_private_value(api: Api, demo_db: Database) -> None:
-    urls = ["/elections", f"/elections/{ELECTION}", f"/elections/{ELECTION}/candidates",
-            f"/elections/{ELECTION}/candidacies", "/associations"]  # fmt: skip
-    urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, ELECTION)]
-    secrets = private_values(demo_db)
+    urls = ["/elections", "/associations"]
+    for election in public.elections(demo_db):  # the demo's election now and its concluded one
+        base = f"/elections/{election.id}"
+        urls += [base, f"{base}/candidates", f"{base}/candidacies", f"{base}/results", f"{base}/protocols",
+                 f"{base}/protocols?history=true"]  # fmt: skip
+        urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, election.id)]
+    secrets = private_values(demo_db) | protocol_secrets(demo_db)
     for url in urls:
         response = api.get(url)
         assert response.status_code == 200, url

@@ -14,11 +14,12 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import select
 
-from registrar import actions, demo, public
+from registrar import actions, demo, demo_results, public
 from registrar.db import Database
 from registrar.models import Candidacy, Person
 from registrar.settings import Settings
 from tests.registrar.test_public import add_private_records, private_values
+from tests.web.helpers import protocol_secrets
 from web import create_app
 
 ELECTION = demo.DEMO_ID
@@ -34,7 +35,8 @@ def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -
     # A registered candidate written in Kazakh, to see the names survive every format.
     with database.transaction() as session:
         person = session.scalar(select(Person).join(Candidacy, Candidacy.person_id == Person.id)
-                                .where(Candidacy.state == "registered").order_by(Candidacy.id.desc()))  # fmt: skip
+                                .where(Candidacy.state == "registered", Candidacy.election_id == ELECTION)
+                                .order_by(Candidacy.id.desc()))  # fmt: skip
         assert person is not None
         person.full_name, person.place_of_residence = "Әлихан Бөкейханов", "Алматы қаласы"
     yield database
@@ -133,7 +135,8 @@ def test_the_calendar_feed_has_one_event_per_milestone(client: FlaskClient, demo
 @pytest.mark.parametrize(
     "url",
     ["/elections/nope", "/elections/nope/candidates", "/elections/nope/candidates.csv", "/elections/nope/candidates.json",
-     "/elections/nope/calendar.ics", "/candidacies/999999"],
+     "/elections/nope/calendar.ics", "/elections/nope/results", "/elections/nope/results.csv",
+     "/elections/nope/results.json", "/candidacies/999999"],
 )  # fmt: skip
 def test_unknown_ids_are_404_pages(client: FlaskClient, url: str) -> None:
     response = client.get(url)
@@ -142,10 +145,14 @@ def test_unknown_ids_are_404_pages(client: FlaskClient, url: str) -> None:
 
 
 def test_nothing_private_appears_on_any_public_page_or_export(client: FlaskClient, demo_db: Database) -> None:
-    urls = ["/", f"/elections/{ELECTION}", f"/elections/{ELECTION}/candidates", f"/elections/{ELECTION}/candidates.csv",
-            f"/elections/{ELECTION}/candidates.json", f"/elections/{ELECTION}/calendar.ics"]  # fmt: skip
-    urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, ELECTION)]
-    secrets = private_values(demo_db)
+    urls = ["/"]
+    for election in public.elections(demo_db):  # the demo's election now and its concluded one
+        base = f"/elections/{election.id}"
+        urls += [base, f"{base}/candidates", f"{base}/candidates.csv", f"{base}/candidates.json", f"{base}/calendar.ics",
+                 f"{base}/results", f"{base}/results.csv", f"{base}/results.json"]  # fmt: skip
+        urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, election.id)]
+    secrets = private_values(demo_db) | protocol_secrets(demo_db)
+    assert any(s.startswith("Chair of the") for s in secrets), "the concluded demo election's protocols are covered"
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -165,3 +172,12 @@ def test_pages_follow_a_new_decision(client: FlaskClient, demo_db: Database) -> 
                     actor="test:commission")  # fmt: skip
     body = client.get(f"/elections/{ELECTION}/candidates.json").get_json()
     assert "Yerlan Tulegenov" in [c["full_name"] for c in body["candidates"]]
+
+
+def test_the_concluded_demo_election_shows_its_two_rounds_and_the_replacement(client: FlaskClient) -> None:
+    """V5: the runner-up withdrew before the second round; the third of the first round took the place."""
+    (first, _), (second, _), (third, _) = demo_results.CANDIDATES[:3]
+    page = client.get(f"/elections/{demo_results.CONCLUDED_ID}/results").get_data(as_text=True)
+    assert f"a second round between {first} and {second}" in page
+    assert f"On the second round's ballot: {first}, {third}" in page
+    assert "President, registered by the CEC" in page and page.count("<svg") == 2

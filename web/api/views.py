@@ -1,9 +1,9 @@
 """The API's endpoints: read, or call the one registrar action that does the change.
 
 Reads are public unless they show an official's file; every change needs a token whose
-account's role may take the action (registrar.roles), and a change to a candidacy needs the
-version it was read at, in If-Match (optimistic locking: a stale version is a 409, never a
-silent overwrite).
+account's role may take the action (registrar.roles), and a change to a candidacy or a
+decision on an election needs the version it was read at, in If-Match (optimistic locking: a
+stale version is a 409, never a silent overwrite).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from flask import abort, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from registrar import actions, public, roles, schemas
+from registrar import actions, public, results, roles, schemas
 from registrar.errors import RegistrarError
-from registrar.machines import TRIGGERS
+from registrar.machines import ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
 from web import auth, database
 from web.api import errors, reads
 from web.api.schemas import (
@@ -27,10 +27,16 @@ from web.api.schemas import (
     CandidacySchema,
     DeadlineSchema,
     DeadlinesQuerySchema,
+    ElectionOfficialSchema,
+    ElectionOutcomeSchema,
     ElectionSchema,
     ElectionSummarySchema,
     OutcomeSchema,
+    ProtocolsQuerySchema,
+    ProtocolViewSchema,
     PublishedListSchema,
+    RefundLineSchema,
+    ResultsSchema,
 )
 
 blp = Blueprint("api", __name__, description="Elections, candidacies and their actions")
@@ -49,8 +55,12 @@ def _body(schema: type[Schema] | dict[str, Any]) -> dict[str, Any]:
 # registrar's schemas that are request bodies; registered as components of the OpenAPI document.
 BODIES: tuple[type[Schema], ...] = tuple(
     dict.fromkeys([schemas.AnnounceElectionSchema, schemas.NominateSchema, schemas.AssociationSchema,
-                   *schemas.TRIGGER_SCHEMAS.values()])
+                   *schemas.TRIGGER_SCHEMAS.values(), schemas.ProtocolSchema, schemas.ProtocolCorrectionSchema,
+                   *schemas.ELECTION_SCHEMAS.values()])
 )  # fmt: skip
+# The decisions on an election the API takes: every election trigger a person decides; the one
+# the deadline sweep fires on its own (the appeal window's close) is not an endpoint.
+DECISIONS = tuple(t for t in ELECTION_TRIGGERS if any(s.trigger == t and s.by != "system" for s in ELECTION_STEPS))
 
 
 def _name(schema: type[Schema]) -> str:
@@ -81,16 +91,14 @@ def authorise(action: str) -> None:
     auth.require_action(action)
 
 
-def expected_version() -> int:
+def expected_version(what: str = "candidacy") -> int:
     """The version the client read, from If-Match ("3", W/"3" or 3); without it a change is refused (412)."""
     raw = request.headers.get("If-Match", "").strip()
     if not raw:
-        abort(
-            errors.json_error(412, "precondition_required", "send If-Match with the version you read (the ETag of the candidacy)")
-        )
+        abort(errors.json_error(412, "precondition_required", f"send If-Match with the version you read (the {what}'s ETag)"))
     tag = raw.removeprefix("W/").strip('"')
     if not tag.isdigit():
-        abort(errors.json_error(400, "malformed", f"If-Match must carry the candidacy's version (a number), not {raw!r}"))
+        abort(errors.json_error(400, "malformed", f"If-Match must carry the {what}'s version (a number), not {raw!r}"))
     return int(tag)
 
 
@@ -114,10 +122,20 @@ def announce_election() -> Any:
 
 
 @blp.route("/elections/<election_id>", methods=["GET"])
-@blp.response(200, ElectionSchema)
+@blp.response(200, ElectionOfficialSchema)
 @_errors(404)
 def election(election_id: str) -> Any:
-    return public.election(database(), election_id)
+    """The election and its calendar; an official also gets its version (as the ETag) and the decisions
+    the phase and the official's role allow now."""
+    view = public.election(database(), election_id)
+    account = auth.current_account()
+    if account is None:
+        return view
+    shown = results.show_election(database(), election_id)
+    allowed = [trigger for trigger in shown["allowed"] if roles.may(account.role, trigger)]
+    official = {"election": view.election, "timeline": view.timeline, "zone": view.zone, "version": shown["version"],
+                "allowed": allowed}  # fmt: skip
+    return official, 200, {"ETag": f'"{shown["version"]}"'}
 
 
 @blp.route("/elections/<election_id>/candidates", methods=["GET"])
@@ -145,6 +163,85 @@ def nominate(election_id: str) -> Any:
     authorise("nominate")
     outcome = actions.nominate(database(), election_id, payload(), actor=auth.actor())
     return outcome.as_dict(), 201, _tag(outcome.candidacy_id, outcome.version)
+
+
+# --- Election day and after (V3-V7, D5) -------------------------------------------------------
+
+
+@blp.route("/elections/<election_id>/protocols", methods=["GET"])
+@blp.arguments(ProtocolsQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, ProtocolViewSchema(many=True))
+@_errors(404)
+def protocols(election_id: str, history: bool = False, **query: Any) -> Any:
+    """V3: the protocols in force (with ``history``, every version); the public reads the figures, an
+    official also the chair and a correction's reason."""
+    if auth.current_account() is None:
+        return public.protocols(database(), election_id, query.get("round"), history=history)
+    return results.protocols(database(), election_id, query.get("round"), history=history)
+
+
+@blp.route("/elections/<election_id>/protocols", methods=["POST"])
+@blp.doc(**_body(schemas.ProtocolSchema), security=TOKEN)
+@blp.response(201, ProtocolViewSchema)
+@_errors(400, 401, 403, 404, 409, 422)
+def submit_protocol(election_id: str) -> Any:
+    """V3: a territorial commission's protocol reaches the CEC (while its round is counted)."""
+    authorise("submit_protocol")
+    view = results.submit_protocol(database(), election_id, payload(), actor=auth.actor())
+    return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"])}
+
+
+@blp.route("/elections/<election_id>/protocols/<unit>/corrections", methods=["POST"])
+@blp.doc(**_body(schemas.ProtocolCorrectionSchema), security=TOKEN)
+@blp.response(201, ProtocolViewSchema)
+@_errors(400, 401, 403, 404, 409, 422)
+def correct_protocol(election_id: str, unit: str) -> Any:
+    """V3: a corrected protocol, a new version with its reason (the unit is the path's, whatever the body says)."""
+    authorise("correct_protocol")
+    view = results.submit_protocol(database(), election_id, payload() | {"unit": unit}, actor=auth.actor(), correction=True)
+    return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"], history="true")}
+
+
+@blp.route("/elections/<election_id>/results", methods=["GET"])
+@blp.response(200, ResultsSchema)
+@_errors(404)
+def election_results(election_id: str) -> Any:
+    """V4-V7: each round's totals, shares, units and outcome, the President-elect, the decisions."""
+    return public.results(database(), election_id)
+
+
+@blp.route("/elections/<election_id>/decisions/<trigger>", methods=["POST"])
+@blp.doc(
+    **_body({"anyOf": [{"$ref": f"#/components/schemas/{_name(s)}"}
+                       for s in dict.fromkeys(schemas.ELECTION_SCHEMAS[t] for t in DECISIONS)]}),
+    security=TOKEN,
+    parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                 "description": "the election's version, as its ETag gave it"},
+                {"in": "path", "name": "trigger", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)}}],
+)  # fmt: skip
+@blp.response(200, ElectionOutcomeSchema)
+@_errors(400, 401, 403, 404, 409, 412, 422)
+def decide(election_id: str, trigger: str) -> Any:
+    """V4-V7: a decision of the CEC or the Supreme Court on the election."""
+    if auth.current_account() is None:
+        authorise(trigger)  # 401, whatever the trigger
+    if trigger not in DECISIONS:
+        abort(errors.json_error(404, "not_found", f"{trigger!r} is not a decision on an election"))
+    authorise(trigger)
+    version = expected_version("election")
+    outcome = results.perform_election(database(), election_id, trigger, payload(), actor=auth.actor(),
+                                       expected_version=version)  # fmt: skip
+    return outcome.as_dict(), 200, {"ETag": f'"{outcome.version}"', "Location": url_for("api.election", election_id=election_id)}
+
+
+@blp.route("/elections/<election_id>/refunds", methods=["GET"])
+@auth.roles_required(*OFFICIALS)
+@blp.doc(security=TOKEN)
+@blp.response(200, RefundLineSchema(many=True))
+@_errors(401, 403, 404)
+def refunds(election_id: str) -> Any:
+    """D5: whose election contribution is refunded, how much and why (officials)."""
+    return results.refunds(database(), election_id)
 
 
 # --- Candidacies ------------------------------------------------------------------------------
