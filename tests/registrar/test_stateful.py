@@ -90,9 +90,9 @@ def snapshot(db: Database) -> dict[str, list[Any]]:
     """Every row of every table, in key order, as the driver returns it: what "nothing was written" is compared against."""
     with db.engine.connect() as connection:
         return {
-            table.name: connection.exec_driver_sql(
+            table.name: list(connection.exec_driver_sql(
                 f'SELECT * FROM "{table.name}" ORDER BY {", ".join(c.name for c in table.primary_key.columns)}'
-            ).fetchall()
+            ).fetchall())
             for table in Base.metadata.sorted_tables
         }
 
@@ -216,7 +216,7 @@ class CandidacyMachine(RuleBasedStateMachine):
 
     def _in(self, states: tuple[str, ...]) -> bool:
         with self.db.reading() as session:
-            return session.scalar(select(func.count(Candidacy.id)).where(Candidacy.state.in_(states))) > 0
+            return (session.scalar(select(func.count(Candidacy.id)).where(Candidacy.state.in_(states))) or 0) > 0
 
     def _refused(self, before: dict[str, list[Any]], err: Exception, what: str) -> None:
         assert snapshot(self.db) == before, f"{what} was refused ({err!r}) but left rows behind"
@@ -497,21 +497,23 @@ class CandidacyMachine(RuleBasedStateMachine):
 
 
 def test_random_actions_keep_the_invariants_on_sqlite(sqlite_template: Path, tmp_path: Path) -> None:
-    def machine() -> CandidacyMachine:
-        directory = Path(tempfile.mkdtemp(dir=tmp_path))
-        shutil.copy(sqlite_template, directory / "registrar.sqlite3")
-        return CandidacyMachine(lambda: Database(f"sqlite:///{directory / 'registrar.sqlite3'}"),
-                                lambda: shutil.rmtree(directory, ignore_errors=True))  # fmt: skip
+    class OnSqlite(CandidacyMachine):
+        def __init__(self) -> None:
+            directory = Path(tempfile.mkdtemp(dir=tmp_path))
+            shutil.copy(sqlite_template, directory / "registrar.sqlite3")
+            super().__init__(lambda: Database(f"sqlite:///{directory / 'registrar.sqlite3'}"),
+                             lambda: shutil.rmtree(directory, ignore_errors=True))  # fmt: skip
 
-    run_state_machine_as_test(machine, settings=settings(max_examples=25, stateful_step_count=25, **SETTINGS))
+    run_state_machine_as_test(OnSqlite, settings=settings(max_examples=25, stateful_step_count=25, **SETTINGS))
 
 
 @pytest.mark.postgresql
 def test_random_actions_keep_the_invariants_on_postgresql(pg_url: str) -> None:
-    run_state_machine_as_test(
-        lambda: CandidacyMachine(lambda: _empty_postgresql(pg_url)),
-        settings=settings(max_examples=6, stateful_step_count=20, **SETTINGS),
-    )
+    class OnPostgresql(CandidacyMachine):
+        def __init__(self) -> None:
+            super().__init__(lambda: _empty_postgresql(pg_url))
+
+    run_state_machine_as_test(OnPostgresql, settings=settings(max_examples=6, stateful_step_count=20, **SETTINGS))
 
 
 # --- What the machine found, pinned ---------------------------------------------------------
