@@ -392,11 +392,16 @@ def president_elect_standing(ctx: ElectionContext) -> list[Unmet]:
 
 
 def rerun_in_time(ctx: ElectionContext) -> list[Unmet]:
-    """V6: the re-run is held within two months of the decision that calls for it."""
+    """V6: the re-run is held within two months of the decision that calls for it: the election declared
+    void, the second round without a winner, the refusal final (when its ``rerun_due`` deadline began)."""
     day: dt.date = ctx.data["election_day"]
     months = int(ctx.rules.V6.rerun_within_months)
-    since = local_date(ctx.at, ctx.rules)
-    latest = within_months(since, months)
+    due = _election_window(ctx, "rerun_due")
+    # The deadline ends at 24:00 of the last day allowed, which is 00:00 of the next.
+    latest = local_date(due.due_at, ctx.rules) - dt.timedelta(days=1) if due is not None else None
+    if latest is None:
+        latest = within_months(local_date(ctx.at, ctx.rules), months)
     if day > latest:
-        return [Unmet("V6", f"the re-run must be held by {latest.isoformat()}, {months} months from {since.isoformat()}")]
+        return [Unmet("V6", f"the re-run must be held by {latest.isoformat()}, {months} months from the decision "
+                            "that called for it")]  # fmt: skip
     return []

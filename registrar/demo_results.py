@@ -115,7 +115,7 @@ def _protocol(unit: territory.Unit, ballot: list[int], shares: list[int], *, see
     return {"unit": unit.code, "voters_on_list": unit.voters, "ballots_issued": issued, "ballots_cast": cast,
             "invalid_ballots": invalid, "votes": {str(i): v for i, v in zip(ballot, votes, strict=True)},
             "against_all": against, "chair": f"Chair of the {unit.commission}", "members_signed": unit.members,
-            "signed_on": (day + dt.timedelta(days=1)).isoformat()}  # fmt: skip
+            "signed_on": day.isoformat()}  # fmt: skip
 
 
 def summary(db: Database, election_id: str = CONCLUDED_ID) -> str:

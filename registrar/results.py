@@ -139,7 +139,7 @@ def ballot(session: Session, election: Election, round_: int) -> list[int]:
     try:
         return list(tally.runoff_pair(first, _out_of_race(session, [s.candidacy_id for s in first.candidates if s.candidacy_id])))
     except ValueError as err:
-        raise NotAllowed("second_round", election.phase, f"V5: {err}") from None
+        raise NotAllowed("second_round", election.phase, str(err) if str(err).startswith("V5") else f"V5: {err}") from None
 
 
 def fix_ballot(session: Session, election: Election, round_: int) -> list[int]:
@@ -199,7 +199,7 @@ def _submit(
     errors = tally.protocol_errors(figures, ballot=on_ballot, against_all_on_ballot=bool(rules.V4.against_all_on_ballot))
     errors.update(_signature_errors(data["members_signed"], unit.members, rules))
     voted_on = election.election_day if round_ == 1 else election.second_round_day
-    errors.update(_signing_day_errors(data["signed_on"], voted_on))
+    errors.update(_signing_day_errors(data["signed_on"], voted_on, local_date(at, rules)))
     if errors:
         raise InvalidPayload(errors)
     if previous is not None:
@@ -239,10 +239,13 @@ def _vote_fields(errors: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _signing_day_errors(signed_on: dt.date, voted_on: dt.date | None) -> dict[str, list[str]]:
-    """V3: the commission signs the protocol once the votes are counted, so never before its round's vote."""
+def _signing_day_errors(signed_on: dt.date, voted_on: dt.date | None, today: dt.date) -> dict[str, list[str]]:
+    """V3: the commission signs the protocol once the votes are counted, so never before its round's vote,
+    and before it sends it, so never after the day it reaches the CEC."""
     if voted_on is not None and signed_on < voted_on:
         return {"signed_on": [f"cannot be before the vote on {voted_on.isoformat()}"]}
+    if signed_on > today:
+        return {"signed_on": [f"cannot be after the day the protocol is received ({today.isoformat()})"]}
     return {}
 
 

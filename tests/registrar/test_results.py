@@ -240,6 +240,17 @@ def test_v3_a_protocol_signed_before_its_rounds_vote_is_refused(db: Database, ru
     assert vote.submit([payload | {"signed_on": "2029-11-26"}], at=vote.counting + DAY)[0]["signed_on"] == "2029-11-26"
 
 
+def test_v3_a_protocol_is_not_signed_after_the_day_it_reaches_the_cec(db: Database, rules: Rules) -> None:
+    """V3: a protocol dated a day after it was received is refused at signed_on; nothing is stored."""
+    vote = count_ahead(db, rules, 2)
+    received_on = vote.counting.astimezone(rules.zone).date()
+    later = (received_on + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(InvalidPayload) as raised:
+        vote.submit([protocol("AST", dict.fromkeys(vote.ids, 100)) | {"signed_on": later}])
+    assert raised.value.errors == {"signed_on": [f"cannot be after the day the protocol is received ({received_on})"]}
+    assert results.protocols(db, ELECTION_ID) == []
+
+
 @pytest.mark.parametrize(("signed", "accepted"), [(3, False), (4, True), (7, True), (8, False)])
 def test_v3_a_protocol_is_signed_by_more_than_half_of_the_commission(
     db: Database, rules: Rules, signed: int, accepted: bool

@@ -224,7 +224,7 @@ def test_v7_an_appeal_dismissed_makes_the_refusal_final_and_a_rerun_follows(db: 
     assert election_deadline(db, "president_court_review", "cancelled")
     assert dismissed.allowed == ["call_rerun"]
     rerun_at = at + DAY
-    called = vote.decide("call_rerun", rerun_payload(vote, rerun_at, dt.date(2030, 2, 3)), at=rerun_at)
+    called = vote.decide("call_rerun", rerun_payload(vote, rerun_at, dt.date(2030, 2, 2)), at=rerun_at)
     assert called.details["rerun"] == RERUN_ID
     assert vote.election(RERUN_ID).rerun_of == ELECTION_ID
     public = results.results(db, ELECTION_ID, at=rerun_at)
