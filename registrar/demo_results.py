@@ -71,9 +71,11 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
     results.submit_protocol(db, CONCLUDED_ID, corrected | {"reason": "a tally sheet re-added: 1 vote moved"},
                             actor=CLERK, at=counted_at + dt.timedelta(days=1), correction=True)  # fmt: skip
 
+    numbers = iter(range(141, 160))
+
     def decide(trigger: str, day: dt.date, **payload: Any) -> None:
         at = dt.datetime.combine(day, dt.time(15), tzinfo=zone)
-        number = f"{len(trigger)}{day:%m%d}/{trigger[:3].upper()}"
+        number = f"{next(numbers)}/{day.year}"
         results.perform_election(db, CONCLUDED_ID, trigger, {"number": number, "decided_on": day.isoformat(), **payload},
                                  actor=COMMISSION, at=at)  # fmt: skip
 
