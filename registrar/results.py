@@ -692,7 +692,11 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
         )
         counted = _first_round_tally(session, election) if first is not None else None
         names = _candidate_names(session, election, rules)
-        listed = tally.refunds(paid, tally=counted, elected=_winner(session, election.id), deceased=deceased,
+        # An election declared void elected no one: its "winner" is refunded only on a share of the votes.
+        voided = session.scalar(select(ElectionDecision.id).where(ElectionDecision.election_id == election.id,
+                                                                  ElectionDecision.kind == "declare_void"))  # fmt: skip
+        elected = None if voided is not None else _winner(session, election.id)
+        listed = tally.refunds(paid, tally=counted, elected=elected, deceased=deceased,
                                share_percent=as_decimal(rules.D5.refund_vote_share_percent))  # fmt: skip
         return [{"candidacy_id": r.candidacy_id, **names.get(r.candidacy_id, {}), "amount": r.amount,
                  "reasons": list(r.reasons)} for r in listed]  # fmt: skip

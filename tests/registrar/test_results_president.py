@@ -241,6 +241,8 @@ def test_v6_an_election_declared_void_after_the_results_has_no_president_elect(d
     assert (voided.previous_phase, voided.phase) == ("elected", "void")
     assert election_deadline(db, "president_registration_due", "cancelled")
     assert results.results(db, ELECTION_ID, at=at)["president"] is None
+    # D5: the void election elected no one, so the "winner" is refunded only for the share of the votes.
+    assert {r["candidacy_id"]: r["reasons"] for r in results.refunds(db, ELECTION_ID)}[vote.ids[0]] == ["vote_share"]
     rerun_at = at + DAY
     vote.decide("call_rerun", rerun_payload(vote, rerun_at, dt.date(2030, 1, 27)), at=rerun_at)
     public = results.results(db, ELECTION_ID, at=rerun_at)
