@@ -8,6 +8,7 @@ stale version is a 409, never a silent overwrite).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, request, url_for
@@ -50,6 +51,18 @@ def _body(schema: type[Schema] | dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI requestBody made from registrar's own schema (validated by the action, not here)."""
     spec = schema if isinstance(schema, dict) else {"$ref": f"#/components/schemas/{_name(schema)}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": spec}}}}
+
+
+def _action_doc(subject: str, triggers: Iterable[str], bodies: Iterable[type[Schema]]) -> dict[str, Any]:
+    """The OpenAPI of a change taken by trigger on a versioned record: its bodies, If-Match and the trigger."""
+    return {
+        **_body({"anyOf": [{"$ref": f"#/components/schemas/{_name(s)}"} for s in dict.fromkeys(bodies)]}),
+        "security": TOKEN,
+        "parameters": [{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
+                        "description": f"the {subject}'s version, as its ETag gave it"},
+                       {"in": "path", "name": "trigger", "required": True,
+                        "schema": {"type": "string", "enum": list(triggers)}}],
+    }  # fmt: skip
 
 
 # registrar's schemas that are request bodies; registered as components of the OpenAPI document.
@@ -211,14 +224,7 @@ def election_results(election_id: str) -> Any:
 
 
 @blp.route("/elections/<election_id>/decisions/<trigger>", methods=["POST"])
-@blp.doc(
-    **_body({"anyOf": [{"$ref": f"#/components/schemas/{_name(s)}"}
-                       for s in dict.fromkeys(schemas.ELECTION_SCHEMAS[t] for t in DECISIONS)]}),
-    security=TOKEN,
-    parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                 "description": "the election's version, as its ETag gave it"},
-                {"in": "path", "name": "trigger", "required": True, "schema": {"type": "string", "enum": list(DECISIONS)}}],
-)  # fmt: skip
+@blp.doc(**_action_doc("election", DECISIONS, [schemas.ELECTION_SCHEMAS[t] for t in DECISIONS]))
 @blp.response(200, ElectionOutcomeSchema)
 @_errors(400, 401, 403, 404, 409, 412, 422)
 def decide(election_id: str, trigger: str) -> Any:
@@ -266,13 +272,7 @@ def candidacy(candidacy_id: int) -> Any:
 
 
 @blp.route("/candidacies/<int:candidacy_id>/actions/<trigger>", methods=["POST"])
-@blp.doc(
-    **_body({"anyOf": [{"$ref": f"#/components/schemas/{_name(s)}"} for s in dict.fromkeys(schemas.TRIGGER_SCHEMAS.values())]}),
-    security=TOKEN,
-    parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                 "description": "the candidacy's version, as its ETag gave it"},
-                {"in": "path", "name": "trigger", "required": True, "schema": {"type": "string", "enum": list(TRIGGERS)}}],
-)  # fmt: skip
+@blp.doc(**_action_doc("candidacy", TRIGGERS, list(schemas.TRIGGER_SCHEMAS.values())))
 @blp.response(200, OutcomeSchema)
 @_errors(400, 401, 403, 404, 409, 412, 422)
 def act(candidacy_id: int, trigger: str) -> Any:
