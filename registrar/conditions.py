@@ -12,11 +12,13 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registrar import tally
 from registrar.calendar import ElectionCalendar, local_date, months_after
 from registrar.eligibility import Unmet, unmet_requirements
 from registrar.models import (
@@ -345,7 +347,7 @@ def quarter_of_units_violated(ctx: ElectionContext) -> list[Unmet]:
     violated in at least the configured share (a quarter) of the territorial units."""
     numerator, denominator = ctx.rules.V7.refusal_share
     share = ctx.violated
-    if share is None or share * denominator < numerator:
+    if share is None or not tally.refusal_allowed(share, Fraction(numerator, denominator)):
         shown = f"{share.numerator}/{share.denominator}" if share is not None else "0"
         return [Unmet("V7", f"the election was void or violated in {shown} of the units; "
                             f"a refusal needs at least {numerator}/{denominator}")]  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -29,7 +30,6 @@ from registrar.models import (
     Deadline,
     Declaration,
     Election,
-    ElectionResult,
     InformationRequest,
     OutboxMessage,
     Person,
@@ -305,16 +305,12 @@ def _people(session: Any, candidacy_ids: list[int]) -> dict[int, str]:
 
 def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any]:
     """V7: the units void or violated in the round that elected (else the first), against the share a refusal needs."""
-    latest = session.scalar(
-        select(ElectionResult).where(ElectionResult.election_id == election.id).order_by(ElectionResult.round.desc())
-    )
-    round_ = latest.round if latest is not None else 1
-    in_force = results.current_protocols(session, election.id, round_)
+    round_, in_force = results.electing_round(session, election.id)
     share = tally.violated_share(p.void or p.violations for p in in_force)
-    numerator, denominator = rules.V7.refusal_share
+    needed = Fraction(*rules.V7.refusal_share)
     return {"round": round_, "units": sum(1 for p in in_force if p.void or p.violations), "of": len(in_force),
-            "share": f"{share.numerator}/{share.denominator}", "needed": f"{numerator}/{denominator}",
-            "enough": bool(in_force) and share * denominator >= numerator}  # fmt: skip
+            "share": f"{share.numerator}/{share.denominator}", "needed": f"{needed.numerator}/{needed.denominator}",
+            "enough": bool(in_force) and tally.refusal_allowed(share, needed)}  # fmt: skip
 
 
 def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, Any] | None:

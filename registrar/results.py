@@ -393,11 +393,18 @@ def _count(ctx: ElectionContext) -> None:
     ctx.counted = counted
 
 
+def electing_round(session: Session, election_id: str) -> tuple[int, list[Protocol]]:
+    """V7: the round whose units count for a refusal (the latest established, else the first), and its
+    protocols in force."""
+    result = _latest_result(session, election_id)
+    round_ = result.round if result is not None else 1
+    return round_, current_protocols(session, election_id, round_)
+
+
 def _violations(ctx: ElectionContext) -> None:
     """V7: the share of units whose vote was void or violated, in the round that elected."""
-    result = _latest_result(ctx.session, ctx.election.id)
-    round_ = result.round if result is not None else 1
-    ctx.violated = tally.violated_share(p.void or p.violations for p in current_protocols(ctx.session, ctx.election.id, round_))
+    _, in_force = electing_round(ctx.session, ctx.election.id)
+    ctx.violated = tally.violated_share(p.void or p.violations for p in in_force)
 
 
 def _president_elect(ctx: ElectionContext) -> None:
@@ -726,6 +733,7 @@ def show_election(db: Database, election_id: str, *, at: dt.datetime | None = No
 __all__ = [
     "ElectionOutcome",
     "ballot",
+    "electing_round",
     "fix_ballot",
     "missing_units",
     "perform_election",
