@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from registrar import actions, demo, machines
+from registrar import actions, demo, machines, territory
 from registrar.conditions import signatures_required
 from registrar.db import Database
 from registrar.deadlines import KINDS
@@ -30,6 +30,7 @@ from registrar.models import (
     InformationRequest,
     OutboxMessage,
 )
+from registrar.rules import Rules
 
 from .conftest import ELECTION_DAY, ELECTION_ID, World
 
@@ -648,3 +649,20 @@ def test_g3_a_refusal_records_the_decision_with_its_grounds(world: World) -> Non
         ["campaign_before_registration"],
         "rally on 20 Sep",
     )
+
+
+def test_d4_an_election_announced_without_a_voter_count_takes_the_territorial_units_on_their_reference_date(
+    db: Database, rules: Rules
+) -> None:
+    """D4: the 1% is taken of the voters on the reference date; without a count in the announcement, the
+    registers of the territorial units (config/territory.toml) give it, with their date."""
+    units = territory.current()
+    actions.announce_election(db, {"id": "kz-2031", "title": "2031", "announced_on": "2031-01-10",
+                                   "election_day": "2031-04-20"}, actor="test:clerk",
+                              at=dt.datetime(2031, 1, 10, 10, tzinfo=rules.zone))  # fmt: skip
+    with db.reading() as session:
+        election = session.get(Election, "kz-2031")
+        assert election is not None
+        assert (election.registered_voters, election.voters_counted_on) == (units.voters, units.reference_date)
+    assert units.voters == sum(unit.voters for unit in units.units)
+    assert signatures_required(rules, units.voters)[0] == -(-units.voters // 100)  # 1%, rounded up
