@@ -114,6 +114,9 @@ def test_overdue_deadlines_fire_once_in_due_order_when_beat_comes_back(
 
 
 def test_two_workers_and_two_beats_sweep_each_deadline_once(db: Database, election: Election, celery: Celery) -> None:
+    # Transactions of fifty: with the default batch (5,000) one claim can take the whole burst,
+    # and the other worker, rightly, finds nothing left.
+    celery.env["REGISTRAR_SWEEP_BATCH"] = "50"
     workers = [celery.worker("w1", concurrency=2), celery.worker("w2", concurrency=2)]
     for process in [*workers, celery.beat("beat1"), celery.beat("beat2")]:
         celery.started(process)
@@ -123,6 +126,10 @@ def test_two_workers_and_two_beats_sweep_each_deadline_once(db: Database, electi
 
     wait_until(lambda: fired_count(db, keys) == len(keys), timeout=SWEPT_WITHIN, what="the burst", logs=celery.logs)
     assert_each_applied_once(db, keys)
+    if db.engine.dialect.name != "postgresql":
+        # SQLite has one writer at a time: a worker looping over its batches can keep the lock
+        # from the other to the end (it did, in CI). Side by side is PostgreSQL's (SKIP LOCKED).
+        return
     for worker in workers:
         fired = [int(n) for n in re.findall(r"sweep: fired (\d+)", worker.log())]
         assert sum(fired) > 0, f"{worker.name} never swept anything: the sweepers did not run side by side\n{celery.logs()}"
