@@ -302,17 +302,22 @@ def _condition(step: Step) -> Callable[[Any], bool]:
     return holds
 
 
-CANDIDACY_MACHINE = Machine(
-    model=None,
-    states=list(STATES),
-    initial="nominated",
-    transitions=[
-        {"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [_condition(s)]}
-        for s in CANDIDACY_STEPS
-    ],
-    auto_transitions=False,
-    send_event=True,
-)
+def _machine(states: tuple[str, ...], initial: str, steps: tuple[Any, ...], condition: Callable[[Any], Any],
+             column: str = "state") -> Machine:  # fmt: skip
+    """One shared machine for a table of steps (no machine per record); its state is the record's ``column``."""
+    return Machine(
+        model=None,
+        states=list(states),
+        initial=initial,
+        model_attribute=column,
+        transitions=[{"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [condition(s)]}
+                     for s in steps],  # fmt: skip
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+CANDIDACY_MACHINE = _machine(STATES, "nominated", CANDIDACY_STEPS, _condition)
 
 
 def steps_from(state: str) -> list[Step]:
@@ -430,18 +435,7 @@ def _election_condition(step: ElectionStep) -> Callable[[Any], bool]:
     return holds
 
 
-OUTCOME_MACHINE = Machine(
-    model=None,
-    states=list(PHASES),
-    initial="counting",
-    model_attribute="phase",
-    transitions=[
-        {"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [_election_condition(s)]}
-        for s in ELECTION_STEPS
-    ],
-    auto_transitions=False,
-    send_event=True,
-)
+OUTCOME_MACHINE = _machine(PHASES, "counting", ELECTION_STEPS, _election_condition, column="phase")
 
 
 def election_step_for(trigger: str, phase: str) -> ElectionStep:
