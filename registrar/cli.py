@@ -21,7 +21,8 @@ from registrar import actions, audit, machines, sweep
 from registrar.calendar import CalendarError, Resolution, compute
 from registrar.db import Database, database_url
 from registrar.errors import RegistrarError
-from registrar.rules import RulesError, for_kind
+from registrar.resources import InstallationError
+from registrar.rules import for_kind
 from registrar.settings import SettingsError
 from registrar.settings import load as load_settings
 
@@ -33,8 +34,8 @@ def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except RegistrarError as err:
             _die(f"{err.code}: {err}", 1)
-        except RulesError as err:
-            _die(f"rules: {err}", 1)
+        except InstallationError as err:
+            _die(f"installation: {err}", 1)
         except SettingsError as err:
             _die(f"settings: {err}", 1)
         except click.UsageError as err:
@@ -142,7 +143,10 @@ def calendar(announced: dt.datetime, election_day: dt.datetime, settings: tuple[
         rules = for_kind(kind)
         resolutions = [_setting(text, rules.zone) for text in settings]
         result = compute(announced.date(), election_day.date(), rules, resolutions)
-    except (CalendarError, RulesError, ValueError) as err:
+    except InstallationError as err:  # a rules file missing or broken: the installation's fault, not the asker's
+        _die(f"installation: {err}", 1)
+        return
+    except (CalendarError, ValueError) as err:
         _die(str(err), 2)
         return
     if as_json:

@@ -56,7 +56,6 @@ import smtplib
 import ssl
 import string
 import time
-import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -66,6 +65,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import format_datetime
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +79,11 @@ from registrar.deadlines import AFTER_VOTE
 from registrar.errors import InvalidPayload, NotFound
 from registrar.machines import ELECTION_TRIGGERS
 from registrar.models import Candidacy, Contact, DeliveryAttempt, OutboxMessage
+from registrar.resources import InstallationError, config_file, packaged, read_toml
 from registrar.rules import for_kind
 from registrar.settings import Settings, Smtp
 
-MESSAGES_DIR = Path(__file__).resolve().parent.parent / "config" / "messages"
+MESSAGES_DIR = packaged("messages")
 LANGUAGES = ("kk", "ru", "en")
 CHANNELS = ("email", "webhook")
 STATUSES = ("pending", "delivered", "failed", "no_contact")
@@ -248,7 +249,7 @@ def list_contacts(db: Database, *, recipient: str | None = None, include_inactiv
 # --- Messages -------------------------------------------------------------------------------
 
 
-class MessagesError(ValueError):
+class MessagesError(InstallationError, ValueError):
     """A message file that cannot be used; the message names the file and the key."""
 
 
@@ -277,7 +278,7 @@ def _fields(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
-def _check_placeholders(path: Path, where: str, text: str, allowed: frozenset[str]) -> None:
+def _check_placeholders(path: Traversable, where: str, text: str, allowed: frozenset[str]) -> None:
     try:
         unknown = _fields(text) - allowed
     except ValueError as err:
@@ -290,13 +291,8 @@ def _check_placeholders(path: Path, where: str, text: str, allowed: frozenset[st
 
 def load_catalogue(language: str, directory: Path | None = None) -> Catalogue:
     """Read and check ``<directory>/<language>.toml``: every topic, two strings each, known placeholders only."""
-    path = (directory or MESSAGES_DIR) / f"{language}.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MessagesError(f"{path}: no messages for language {language!r}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise MessagesError(f"{path}: {err}") from None
+    path = directory / f"{language}.toml" if directory is not None else config_file(f"messages/{language}.toml")
+    raw = read_toml(path, MessagesError, f"no messages for language {language!r}")
     topics = raw.get("topics", {})
     for topic in TOPICS:
         if topic not in topics:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cache
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
@@ -39,27 +40,36 @@ from registrar.rules import Rules, for_kind
 LIMIT = 100
 SOON = dt.timedelta(days=3)
 
-# Who acts when a deadline falls due (the dashboard shows an officer the ones of their role).
-DEADLINE_ROLES: dict[str, frozenset[str]] = {
-    "information_request_answer": frozenset({"clerk"}),
-    "documents_check": roles.roles_for("register"),
-    "declaration_verification": roles.roles_for("record_declaration_verification"),
-    "appeal_window": roles.roles_for("appeal"),
-    "court_review": roles.roles_for("uphold_appeal"),
-    "nomination_closes": roles.roles_for("nominate") | roles.roles_for("extend_nomination"),
-    "registration_closes": roles.roles_for("register") | roles.roles_for("submit_documents"),
-    "voting_opens": roles.roles_for("set_milestone"),
-    # After the vote (V3-V7): whoever takes the step the deadline waits for.
-    "protocols_due": roles.roles_for("submit_protocol"),
-    "results_due": roles.roles_for("establish_results"),
-    "second_round_due": roles.roles_for("call_second_round"),
-    "second_round_voting_opens": roles.roles_for("call_second_round"),
-    "second_round_voting_closes": roles.roles_for("call_second_round"),
-    "president_registration_due": roles.roles_for("register_president") | roles.roles_for("refuse_president"),
-    "president_appeal_window": roles.roles_for("appeal_president_refusal") | roles.roles_for("close_president_appeal_window"),
-    "president_court_review": roles.roles_for("uphold_president_appeal"),
-    "rerun_due": roles.roles_for("call_rerun"),
-}
+
+@cache
+def deadline_roles() -> dict[str, frozenset[str]]:
+    """Who acts when a deadline falls due (the dashboard shows an officer the ones of their role).
+
+    Read from the roles in force when first asked, never at import: an installation's roles file
+    is found when the service runs, not when a module is loaded.
+    """
+    return {
+        "information_request_answer": frozenset({"clerk"}),
+        "documents_check": roles.roles_for("register"),
+        "declaration_verification": roles.roles_for("record_declaration_verification"),
+        "appeal_window": roles.roles_for("appeal"),
+        "court_review": roles.roles_for("uphold_appeal"),
+        "nomination_closes": roles.roles_for("nominate") | roles.roles_for("extend_nomination"),
+        "registration_closes": roles.roles_for("register") | roles.roles_for("submit_documents"),
+        "voting_opens": roles.roles_for("set_milestone"),
+        # After the vote (V3-V7): whoever takes the step the deadline waits for.
+        "protocols_due": roles.roles_for("submit_protocol"),
+        "results_due": roles.roles_for("establish_results"),
+        "second_round_due": roles.roles_for("call_second_round"),
+        "second_round_voting_opens": roles.roles_for("call_second_round"),
+        "second_round_voting_closes": roles.roles_for("call_second_round"),
+        "president_registration_due": roles.roles_for("register_president") | roles.roles_for("refuse_president"),
+        "president_appeal_window": roles.roles_for("appeal_president_refusal") | roles.roles_for("close_president_appeal_window"),
+        "president_court_review": roles.roles_for("uphold_president_appeal"),
+        "rerun_due": roles.roles_for("call_rerun"),
+    }
+
+
 # Roles that see every deadline and every candidacy (they read; they have no queue of their own).
 SEE_ALL = frozenset({"auditor", "admin"})
 
@@ -72,7 +82,7 @@ def deadline_kinds() -> list[str]:
 
 
 def _kinds_for(role: str) -> list[str]:
-    return [k for k in deadline_kinds() if role in SEE_ALL or role in DEADLINE_ROLES.get(k, frozenset())]
+    return [k for k in deadline_kinds() if role in SEE_ALL or role in deadline_roles().get(k, frozenset())]
 
 
 def open_deadlines(

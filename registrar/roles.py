@@ -1,21 +1,19 @@
 """Who may do what: the one place that says which role may fire which trigger or take which action.
 
-The table is data, ``config/roles.toml``: each action lists the roles that may take it and the
-rule that says who decides. The web checks :func:`may` on every request that changes
+The table is data, ``roles.toml`` (the package's, or the operator's): each action lists the
+roles that may take it and the rule that says who decides. The web checks :func:`may` on every request that changes
 something, the API too; the CLI is the operator's own and is not limited by role.
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
-
-ROLES_FILE = Path(__file__).resolve().parent.parent / "config" / "roles.toml"
+from registrar.resources import InstallationError, config_file, read_toml
 
 ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "auditor", "admin")
 # Roles an account may have (the public needs none).
@@ -38,7 +36,7 @@ OTHER_ACTIONS: tuple[str, ...] = (
 ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
 
-class RolesError(ValueError):
+class RolesError(InstallationError, ValueError):
     """A roles file that cannot be used, with the key and the reason."""
 
 
@@ -50,12 +48,10 @@ class Grant:
     says: str
 
 
-def load(path: Path = ROLES_FILE) -> dict[str, Grant]:
-    """Read and check a roles file: every role and every action must be known."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise RolesError(f"{path}: {err}") from None
+def load(path: Traversable | None = None) -> dict[str, Grant]:
+    """Read and check a roles file (by default the one in force): every role and every action must be known."""
+    path = path if path is not None else config_file("roles.toml")
+    raw = read_toml(path, RolesError, "no such roles file")
     table: Any = raw.get("actions", {})
     if not isinstance(table, dict):
         raise RolesError(f"{path}: actions: expected a table")

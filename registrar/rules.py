@@ -1,4 +1,4 @@
-"""The law as data: load and validate a rules file (``config/rules/<kind>.toml``).
+"""The law as data: load and validate a rules file (``registrar/config/rules/<kind>.toml``).
 
 A rules file maps rule ids (E2, N7, G6 ...) to tables of numbers and lists. The code reads
 them as ``rules.E2.min_age_years`` so the place that applies a rule names it, and every
@@ -13,25 +13,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "rules"
+from registrar.resources import InstallationError, config_file, names_in, read_toml
+
 RULE_ID = re.compile(r"^[A-Z][0-9]+$")
 # What calendar.compute reads for every election (V1: which milestones a resolution may set).
 REQUIRED_RULES = ("T1", "N2", "G1", "D1", "V1", "V2")
 
 
-class RulesError(ValueError):
-    """A rules file that cannot be used, with the key and the reason."""
+class RulesError(InstallationError, ValueError):
+    """A rules file that cannot be used, with the key and the reason: the installation's fault."""
+
+
+class UnknownKind(ValueError):
+    """An election kind no rules file describes: the asker's mistake, not the installation's."""
 
 
 def _time_of_day(value: str) -> bool:
@@ -236,7 +241,7 @@ class Rules:
 
     kind: str
     title: str
-    path: Path
+    path: Traversable
     by_id: Mapping[str, Rule]
 
     def __getattr__(self, rule_id: str) -> Rule:
@@ -283,7 +288,7 @@ def _flatten(messages: Any, prefix: str = "") -> Iterator[str]:
         yield f"{prefix}: {messages}"
 
 
-def parse(document: Mapping[str, Any], path: Path) -> Rules:
+def parse(document: Mapping[str, Any], path: Traversable) -> Rules:
     """Validate a parsed rules document and build :class:`Rules`."""
     errors: list[str] = []
     header = {k: v for k, v in document.items() if not RULE_ID.match(k)}
@@ -318,25 +323,25 @@ def parse(document: Mapping[str, Any], path: Path) -> Rules:
     return Rules(kind=header["kind"], title=header["title"], path=path, by_id=by_id)
 
 
-def load(path: Path | str) -> Rules:
+def load(path: Traversable | str) -> Rules:
     """Load a rules file; a missing, malformed or invalid file raises :class:`RulesError`."""
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise RulesError(f"{path}: no such rules file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise RulesError(f"{path}: not valid TOML: {err}") from None
-    return parse(document, path)
+    path = Path(path) if isinstance(path, str) else path
+    return parse(read_toml(path, RulesError, "no such rules file"), path)
+
+
+def kinds() -> list[str]:
+    """The election kinds this installation has rules for (packaged, and the operator's)."""
+    return names_in("rules")
 
 
 @cache
 def for_kind(kind: str, directory: Path | None = None) -> Rules:
-    """The rules of an election kind, from ``<config>/rules/<kind>.toml`` (cached)."""
+    """The rules of an election kind: ``rules/<kind>.toml`` in ``directory``, else the file in force (cached)."""
     if not re.fullmatch(r"[a-z][a-z0-9_-]*", kind):
-        raise RulesError(f"{kind!r}: not an election kind name")
-    rules = load((directory or CONFIG_DIR) / f"{kind}.toml")
+        raise UnknownKind(f"{kind!r}: not an election kind name")
+    if directory is None and kind not in kinds():
+        raise UnknownKind(f"{kind!r}: no rules for this election kind (known: {', '.join(kinds())})")
+    rules = load(directory / f"{kind}.toml" if directory is not None else config_file(f"rules/{kind}.toml"))
     if rules.kind != kind:
         raise RulesError(f"{rules.path}: kind: says {rules.kind!r}, the file name says {kind!r}")
     return rules

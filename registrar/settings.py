@@ -1,22 +1,27 @@
-"""How this installation runs (``config/registrar.toml``), the environment winning.
+"""How this installation runs: the defaults, an operator's settings file, the environment winning.
 
 The law is not here (that is :mod:`registrar.rules`); these are an operator's choices: the
 database, the broker, how often the sweep runs, when reminders go out, how mail is sent.
-Each key may be overridden as ``REGISTRAR_<SECTION>_<KEY>``; a bad value is reported with
-the key that holds it, before anything starts.
+The file is optional: without ``REGISTRAR_SETTINGS`` the defaults below stand, and
+``registrar/config/registrar.toml`` documents each of them (a test keeps the two equal). Each
+key may be overridden as ``REGISTRAR_<SECTION>_<KEY>``; a bad value is reported with the key
+that holds it, before anything starts.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-SETTINGS_FILE = Path(__file__).resolve().parent.parent / "config" / "registrar.toml"
+from registrar.resources import packaged, read_toml
+
+# The documented defaults: read only when named, as an operator's own file would be.
+EXAMPLE_FILE = packaged("registrar.toml")
 
 
 class SettingsError(ValueError):
@@ -42,7 +47,8 @@ class Settings:
     sweep_interval_seconds: float = 5
     sweep_batch: int = 5000
     reminder_hours: tuple[float, ...] = (24, 2)
-    reminder_hours_by_kind: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    # Registration's close is reminded three days ahead too: the documents of N3-D4 take days to gather.
+    reminder_hours_by_kind: Mapping[str, tuple[float, ...]] = field(default_factory=lambda: {"registration_closes": (72, 24, 2)})
     delivery_batch: int = 100
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 30
@@ -87,15 +93,13 @@ def _hours(where: str, value: Any) -> tuple[float, ...]:
     return tuple(_number(f"{where}[{i}]", v) for i, v in enumerate(value))
 
 
-def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load(path: Traversable | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings: ``path`` or the file REGISTRAR_SETTINGS names, if any, over the defaults; then the environment."""
     environ = os.environ if environ is None else environ
-    path = Path(path or environ.get("REGISTRAR_SETTINGS") or SETTINGS_FILE)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: no such settings file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise SettingsError(f"{path}: {err}") from None
+    named = path if path is not None else environ.get("REGISTRAR_SETTINGS") or None
+    raw: dict[str, Any] = {}
+    if named is not None:
+        raw = read_toml(Path(named) if isinstance(named, str) else named, SettingsError, "no such settings file")
 
     def get(section: str, key: str, default: Any) -> Any:
         return _override(section, key, raw.get(section, {}).get(key, default), environ)
@@ -106,7 +110,8 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
     log_format = get("logging", "format", "text")
     if log_format not in ("text", "json"):
         raise SettingsError(f"logging.format: expected 'text' or 'json', got {log_format!r}")
-    kinds = raw.get("reminders", {}).get("kinds", {})
+    defaults = {kind: list(hours) for kind, hours in Settings().reminder_hours_by_kind.items()}
+    kinds = raw.get("reminders", {}).get("kinds", defaults)
     return Settings(
         database_url=str(get("database", "url", Settings.database_url)),
         broker_url=str(get("broker", "url", "")),

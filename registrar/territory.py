@@ -1,4 +1,4 @@
-"""The territorial units of an election: per region, its commission and its voters (``config/territory.toml``).
+"""The territorial units of an election: per region, its commission and its voters (``territory.toml``).
 
 Why a file of its own: the regions are law (D4 lists them in the rules file, with their
 names), but the number of voters on a reference date and the make-up of each territorial
@@ -14,20 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
-import tomllib
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from registrar.resources import InstallationError, config_file, packaged, read_toml
 from registrar.rules import Rules, _flatten, for_kind
 
-TERRITORY_FILE = Path(__file__).resolve().parent.parent / "config" / "territory.toml"
+TERRITORY_FILE = packaged("territory.toml")
 ENVIRONMENT_VARIABLE = "REGISTRAR_TERRITORY"
 
 
-class TerritoryError(ValueError):
+class TerritoryError(InstallationError, ValueError):
     """A territory file that cannot be used, with the file, the key and the reason."""
 
 
@@ -95,7 +96,7 @@ class _TerritorySchema(Schema):
             raise ValidationError(f"codes repeat: {', '.join(repeated)}", "units")
 
 
-def parse(document: dict[str, Any], path: Path, rules: Rules) -> Territory:
+def parse(document: dict[str, Any], path: Traversable, rules: Rules) -> Territory:
     """Validate a parsed territory document against its schema and the D4 regions of ``rules``."""
     try:
         loaded = _TerritorySchema().load(document)
@@ -125,24 +126,18 @@ def parse(document: dict[str, Any], path: Path, rules: Rules) -> Territory:
     return Territory(reference_date=loaded["reference_date"], units=units)
 
 
-def load(path: Path = TERRITORY_FILE, rules: Rules | None = None) -> Territory:
+def load(path: Traversable | str = TERRITORY_FILE, rules: Rules | None = None) -> Territory:
     """Load a territory file; a missing, malformed or invalid one raises :class:`TerritoryError`.
 
     ``rules`` gives the D4 regions the units must match (by default the presidential rules).
     """
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except FileNotFoundError:
-        raise TerritoryError(f"{path}: no such territory file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise TerritoryError(f"{path}: not valid TOML: {err}") from None
+    path = Path(path) if isinstance(path, str) else path
+    document = read_toml(path, TerritoryError, "no such territory file")
     return parse(document, path, rules if rules is not None else for_kind("presidential"))
 
 
 @functools.cache
 def current() -> Territory:
-    """The territory in force: ``config/territory.toml``, or the file REGISTRAR_TERRITORY names (cached)."""
+    """The territory in force: the file REGISTRAR_TERRITORY names, else ``territory.toml`` in force (cached)."""
     named = os.environ.get(ENVIRONMENT_VARIABLE)
-    return load(Path(named) if named else TERRITORY_FILE)
+    return load(Path(named) if named else config_file("territory.toml"))

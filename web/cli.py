@@ -23,10 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from registrar import logs, runtime
+from registrar import installation, logs, runtime
 from registrar import settings as registrar_settings
 from registrar.db import Database
 from registrar.models import Election
+from registrar.resources import InstallationError
 from web import create_app
 
 log = logging.getLogger("registrar.serve")
@@ -44,6 +45,7 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
     """Serve Registrar over HTTP; without a broker, also sweep deadlines and deliver notifications."""
     try:
         settings = registrar_settings.load()
+        installation.check()
         root = ctx.find_root()
         if root.get_parameter_source("database") == click.core.ParameterSource.COMMANDLINE:
             settings = replace(settings, database_url=root.params["database"])
@@ -54,6 +56,8 @@ def serve(ctx: click.Context, host: str, port: int, demo: bool) -> None:
             _demo(database)
     except registrar_settings.SettingsError as err:
         _die(f"settings: {err}")
+    except InstallationError as err:
+        _die(f"installation: {err}")
     except (ArgumentError, CommandError, SQLAlchemyError) as err:
         _die(f"database: {_first_line(err)}")
 

@@ -13,7 +13,9 @@ from typing import NoReturn
 import click
 from click.core import ParameterSource
 
+from registrar import installation
 from registrar import settings as registrar_settings
+from registrar.resources import InstallationError
 
 BROKER_SCHEMES = ("redis://", "rediss://", "redis+socket://")
 
@@ -37,8 +39,11 @@ def worker(ctx: click.Context, beat: bool, concurrency: int | None, loglevel: st
         os.environ["REGISTRAR_DATABASE_URL"] = parent.params["database"]
     try:
         settings = registrar_settings.load()
+        installation.check()
     except registrar_settings.SettingsError as err:
         _die(f"settings: {err}")
+    except InstallationError as err:
+        _die(f"installation: {err}")
     if not settings.broker_url:
         _die("no broker: set REGISTRAR_BROKER_URL (e.g. redis://127.0.0.1:6379/0) or [broker] url in the settings; "
              "without a broker `registrar serve` runs the sweep in-process")  # fmt: skip

@@ -25,7 +25,8 @@ from registrar.cli import main
 from registrar.db import Database, alembic_config
 from registrar.machines import STATES
 from registrar.models import Base, Candidacy
-from registrar.rules import MILESTONES
+from registrar.resources import packaged
+from registrar.rules import MILESTONES, for_kind
 
 from .conftest import World
 
@@ -162,7 +163,32 @@ def test_a_bad_set_exits_2_in_one_line(setting: str, reason: str) -> None:
 
 def test_calendar_of_a_kind_without_a_rules_file_exits_2() -> None:
     line = fails_in_one_line(run(*REGULAR, "--kind", "senate"), 2)
-    assert "senate.toml: no such rules file" in line
+    assert "'senate': no rules for this election kind (known: presidential)" in line
+
+
+@pytest.fixture
+def operator_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An operator's REGISTRAR_CONFIG_DIR, with the cached files forgotten before and after."""
+    monkeypatch.setenv("REGISTRAR_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "rules").mkdir()
+    for_kind.cache_clear()
+    yield tmp_path
+    for_kind.cache_clear()
+
+
+def test_a_broken_rules_file_is_an_installation_error_exit_1_naming_its_path(operator_config: Path) -> None:
+    broken = operator_config / "rules" / "presidential.toml"
+    broken.write_text("[E2\nmin_age_years = 40\n", encoding="utf-8")
+    line = fails_in_one_line(run(*REGULAR), 1)
+    assert line.startswith(f"registrar: installation: {broken}: not valid TOML"), line
+
+
+def test_an_operators_rules_file_wins_over_the_packaged_one(operator_config: Path) -> None:
+    own = packaged("rules/presidential.toml").read_text(encoding="utf-8").replace('title = "', 'title = "Operator: ', 1)
+    (operator_config / "rules" / "presidential.toml").write_text(own, encoding="utf-8")
+    result = run(*REGULAR)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Operator: "), result.output
 
 
 # --- the machine ---------------------------------------------------------------------------------

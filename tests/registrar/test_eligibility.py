@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from registrar import rules as rules_module
 from registrar.eligibility import Unmet, age_on, reference_day, unmet_requirements, years_before
+from registrar.resources import packaged
 from registrar.rules import Rules
 
 RULES = rules_module.for_kind("presidential")
-PATH = rules_module.CONFIG_DIR / "presidential.toml"
+PATH = packaged("rules/presidential.toml")
 with PATH.open("rb") as _handle:
     DOCUMENT: dict[str, Any] = tomllib.load(_handle)
 
@@ -329,7 +330,7 @@ def other_kind(**tables: dict[str, Any]) -> Rules:
     document: dict[str, Any] = {"kind": "mazhilis", "title": "Election of a deputy of the Mazhilis"}
     document |= {rule_id: copy.deepcopy(DOCUMENT[rule_id]) for rule_id in rules_module.REQUIRED_RULES}
     document |= tables
-    return rules_module.parse(document, rules_module.CONFIG_DIR / "mazhilis.toml")
+    return rules_module.parse(document, packaged("rules/mazhilis.toml"))
 
 
 def test_e2_e9_another_kind_omits_e9_and_sets_min_age_25() -> None:

@@ -42,6 +42,7 @@ from registrar.errors import InvalidPayload
 from registrar.models import AuditEvent, Contact, DeliveryAttempt, OutboxMessage
 from registrar.notifications import (
     LANGUAGES,
+    MESSAGES_DIR,
     MISSING,
     TOPICS,
     MessagesError,
@@ -276,7 +277,7 @@ def test_state_names_and_moments_are_shown_in_the_readers_words() -> None:
 
 
 def test_a_message_file_must_cover_every_topic_with_known_placeholders(tmp_path: Path) -> None:
-    source = (ROOT / "config" / "messages" / "en.toml").read_text(encoding="utf-8")
+    source = (MESSAGES_DIR / "en.toml").read_text(encoding="utf-8")
     (tmp_path / "en.toml").write_text(source.replace("Reminder: {kind}", "Reminder: {deadline_name}"), encoding="utf-8")
     with pytest.raises(MessagesError, match=r"deadline\.reminder.*subject.*deadline_name"):
         load_catalogue("en", tmp_path)

@@ -15,9 +15,10 @@ import pytest
 
 from registrar import calendar as election_calendar
 from registrar.eligibility import unmet_requirements
-from registrar.rules import CONFIG_DIR, RulesError, for_kind, load
+from registrar.resources import packaged
+from registrar.rules import RulesError, UnknownKind, for_kind, load
 
-PRESIDENTIAL = CONFIG_DIR / "presidential.toml"
+PRESIDENTIAL = packaged("rules/presidential.toml")
 TEXT = PRESIDENTIAL.read_text(encoding="utf-8")
 
 # Every rule id of RULES.md, table by table.
@@ -208,10 +209,15 @@ def test_a_file_that_is_not_toml_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_missing_rules_file_is_refused(tmp_path: Path) -> None:
+    # A file that should be there and is not is the installation's fault (RulesError, exit 1);
+    # a kind nobody wrote rules for, or a name that is no kind, is the asker's (UnknownKind, exit 2).
     with pytest.raises(RulesError, match="no such rules file"):
         for_kind("senate", directory=tmp_path)
-    with pytest.raises(RulesError, match="not an election kind name"):
+    with pytest.raises(UnknownKind, match="not an election kind name"):
         for_kind("../presidential", directory=tmp_path)
+    with pytest.raises(UnknownKind, match=r"'senate': no rules for this election kind \(known: presidential\)"):
+        for_kind("senate")
+    assert not issubclass(UnknownKind, RulesError)
 
 
 def test_v1_the_calendar_needs_the_settable_milestones(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from registrar import territory
-from registrar.rules import CONFIG_DIR, for_kind, parse
+from registrar.resources import packaged
+from registrar.rules import for_kind, parse
 from registrar.territory import TERRITORY_FILE, Territory, TerritoryError, Unit, current, load
 
 D4 = for_kind("presidential").D4
@@ -122,7 +123,7 @@ def test_d4_units_follow_the_d4_order_whatever_the_file_order(tmp_path: Path) ->
 
 
 def test_d4_the_units_must_match_the_rules_given(tmp_path: Path) -> None:
-    presidential = CONFIG_DIR / "presidential.toml"
+    presidential = packaged("rules/presidential.toml")
     with presidential.open("rb") as handle:
         rules_document = tomllib.load(handle)
     rules_document["D4"]["regions"] = rules_document["D4"]["regions"][:2]
