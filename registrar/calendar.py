@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
+
 from registrar.rules import MILESTONES, Rules
 
 __all__ = [
@@ -254,12 +256,8 @@ def _at(day: dt.date, clock: str, zone: ZoneInfo) -> dt.datetime:
 
 def _months_before(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` calendar months earlier, clamped to the end of a shorter month."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    month += 1
-    next_month_first = dt.date(year + (month == 12), month % 12 + 1, 1)
-    last_day = (next_month_first - dt.timedelta(days=1)).day
-    return dt.date(year, month, min(day.day, last_day))
+    earlier: dt.date = day - relativedelta(months=months)
+    return earlier
 
 
 def voting_hours(day: dt.date, rules: Rules) -> tuple[dt.datetime, dt.datetime]:
