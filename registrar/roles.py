@@ -1,8 +1,10 @@
 """Who may do what: the one place that says which role may fire which trigger or take which action.
 
-The table is data, ``roles.toml`` (the package's, or the operator's): each action lists the
-roles that may take it and the rule that says who decides. The web checks :func:`may` on every request that changes
-something, the API too; the CLI is the operator's own and is not limited by role.
+The table is data, ``roles.toml`` (the package's, or the operator's): [actors] gives the account
+roles that act for each body a step names as taking it (``Step.by``), so a step's roles follow
+from its one declaration; [actions] lists the roles of every other action with the rule that
+says who decides. The web checks :func:`may` on every request that changes something, the API
+too; the CLI is the operator's own and is not limited by role.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from functools import cache
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
+from registrar.machines import CANDIDACY_STEPS, ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
 from registrar.resources import InstallationError, config_file, read_toml
 
 ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "auditor", "admin")
@@ -35,6 +37,13 @@ OTHER_ACTIONS: tuple[str, ...] = (
 )
 ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
+# A step's rule and words are declared once, with the step; who takes it (``Step.by``) is
+# mapped to account roles by the roles file's [actors].
+_STEPS: dict[str, list[Any]] = {}
+for _step in (*CANDIDACY_STEPS, *ELECTION_STEPS):
+    _STEPS.setdefault(_step.trigger, []).append(_step)
+ACTORS: tuple[str, ...] = tuple(dict.fromkeys(step.by for steps in _STEPS.values() for step in steps))
+
 
 class RolesError(InstallationError, ValueError):
     """A roles file that cannot be used, with the key and the reason."""
@@ -52,22 +61,42 @@ def load(path: Traversable | None = None) -> dict[str, Grant]:
     """Read and check a roles file (by default the one in force): every role and every action must be known."""
     path = path if path is not None else config_file("roles.toml")
     raw = read_toml(path, RolesError, "no such roles file")
+    actors: Any = raw.get("actors", {})
+    if not isinstance(actors, dict):
+        raise RolesError(f"{path}: actors: expected a table")
+    missing = [actor for actor in ACTORS if actor not in actors]
+    if missing:
+        raise RolesError(f"{path.name}: actors: the steps name {', '.join(missing)}: give their roles")
+    strangers = [actor for actor in actors if actor not in ACTORS]
+    if strangers:
+        raise RolesError(f"{path.name}: actors.{strangers[0]}: no step is taken by it (steps name: {', '.join(ACTORS)})")
+    acting = {actor: _roles(f"{path.name}: actors.{actor}", roles) for actor, roles in actors.items()}
     table: Any = raw.get("actions", {})
     if not isinstance(table, dict):
         raise RolesError(f"{path}: actions: expected a table")
     grants = {}
     for action, entry in table.items():
         where = f"{path.name}: actions.{action}"
+        if action in _STEPS:
+            raise RolesError(f"{where}: a step: who takes it is declared with the step (registrar/machines.py), "
+                             "its roles under [actors]")  # fmt: skip
         if action not in ACTIONS:
-            raise RolesError(f"{where}: not an action (known: {', '.join(ACTIONS)})")
-        roles = entry.get("roles") if isinstance(entry, dict) else None
-        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-            raise RolesError(f"{where}.roles: expected a list of roles")
-        unknown = [r for r in roles if r not in ACCOUNT_ROLES]
-        if unknown:
-            raise RolesError(f"{where}.roles: unknown role {unknown[0]!r} (one of: {', '.join(ACCOUNT_ROLES)})")
-        grants[action] = Grant(action, frozenset(roles), str(entry.get("rule", "")), str(entry.get("says", "")))
+            raise RolesError(f"{where}: not an action (known: {', '.join(OTHER_ACTIONS)})")
+        roles = _roles(f"{where}.roles", entry.get("roles") if isinstance(entry, dict) else None)
+        grants[action] = Grant(action, roles, str(entry.get("rule", "")), str(entry.get("says", "")))
+    for trigger, steps in _STEPS.items():
+        roles = frozenset().union(*(acting.get(step.by, frozenset()) for step in steps))
+        grants[trigger] = Grant(trigger, roles, steps[0].rule, steps[0].says)
     return grants
+
+
+def _roles(where: str, roles: Any) -> frozenset[str]:
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise RolesError(f"{where}: expected a list of roles")
+    unknown = [r for r in roles if r not in ACCOUNT_ROLES]
+    if unknown:
+        raise RolesError(f"{where}: unknown role {unknown[0]!r} (one of: {', '.join(ACCOUNT_ROLES)})")
+    return frozenset(roles)
 
 
 @cache

@@ -60,12 +60,20 @@ def test_a_person_steps_roles_are_from_the_steps_table() -> None:
         assert roles.roles_for(step.trigger) == by[step.by], step.trigger
 
 
+ACTORS = "[actors]\n" + "".join(f'{actor} = ["clerk"]\n' for actor in roles.ACTORS)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ('[actions.no_such]\nroles = ["clerk"]\n', "actions.no_such: not an action"),
-        ('[actions.register]\nroles = ["king"]\n', "actions.register.roles: unknown role 'king'"),
-        ('[actions.register]\nroles = "clerk"\n', "actions.register.roles: expected a list"),
+        (ACTORS + '[actions.no_such]\nroles = ["clerk"]\n', "actions.no_such: not an action"),
+        (ACTORS + '[actions.nominate]\nroles = ["king"]\n', "actions.nominate.roles: unknown role 'king'"),
+        (ACTORS + '[actions.nominate]\nroles = "clerk"\n', "actions.nominate.roles: expected a list"),
+        # A step's roles follow from who it says acts: the file cannot give it others.
+        (ACTORS + '[actions.register]\nroles = ["clerk"]\n', "actions.register: a step: who takes it is declared with the step"),
+        (ACTORS.replace('court = ["clerk"]\n', ""), "actors: the steps name court: give their roles"),
+        (ACTORS + 'king = ["admin"]\n', "actors.king: no step is taken by it"),
+        (ACTORS.replace('revenue = ["clerk"]', 'revenue = ["treasurer"]'), "actors.revenue: unknown role 'treasurer'"),
         ("[actions\n", "roles.toml"),
     ],
 )
