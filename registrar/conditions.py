@@ -3,17 +3,22 @@
 A condition reads the stored records of a candidacy (the action has already written the
 ones it brings, in the same transaction), so the same check serves the step that files a
 document and the registration decision that relies on it. Nothing here writes.
+
+A condition is applied ``@under`` its rule: where the election kind's rules file has no
+such rule, the condition is not applied and says nothing (a kind without D4 collects no
+signatures). Numbers in the reasons are the rules', read where they are stated.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -58,11 +63,26 @@ class Context:
 
 
 Condition = Callable[[Context], list[Unmet]]
+_Ctx = TypeVar("_Ctx", "Context", "ElectionContext")
+
+
+def under(rule_id: str) -> Callable[[Callable[[_Ctx], list[Unmet]]], Callable[[_Ctx], list[Unmet]]]:
+    """Apply a condition only where the election kind's rules have ``rule_id``."""
+
+    def applied_under(condition: Callable[[_Ctx], list[Unmet]]) -> Callable[[_Ctx], list[Unmet]]:
+        @functools.wraps(condition)
+        def applied(ctx: _Ctx) -> list[Unmet]:
+            return condition(ctx) if ctx.rules.has(rule_id) else []
+
+        return applied
+
+    return applied_under
 
 
 # --- Nomination --------------------------------------------------------------------------
 
 
+@under("N1")
 def nominator_qualifies(ctx: Context) -> list[Unmet]:
     """N1: a national public association, registered and not liquidated, nominates."""
     association: Association = ctx.candidacy.association
@@ -76,6 +96,7 @@ def nominator_qualifies(ctx: Context) -> list[Unmet]:
     return unmet
 
 
+@under("N3")
 def supreme_body_majority(ctx: Context) -> list[Unmet]:
     """N3: a majority of the supreme body's members (or of those present, if configured) voted for."""
     decision: NominationDecision | None = ctx.one(NominationDecision)
@@ -87,6 +108,7 @@ def supreme_body_majority(ctx: Context) -> list[Unmet]:
     return []
 
 
+@under("N5")
 def one_candidacy_per_association(ctx: Context) -> list[Unmet]:
     """N5: an association nominates one candidate; a withdrawn or revoked one no longer counts."""
     limit = ctx.rules.N5.candidacies_per_association
@@ -116,6 +138,7 @@ def _required_filers(ctx: Context) -> list[str]:
     return filers
 
 
+@under("D1")
 def declarations_filed(ctx: Context) -> list[Unmet]:
     """D1: candidate and spouse each declared, valued as of the first day of the nomination month."""
     filed = {d.filer: d for d in ctx.session.scalars(select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id))}
@@ -155,14 +178,16 @@ def _has_document(ctx: Context, kind: str) -> bool:
     )
 
 
+@under("N6")
 def nomination_papers(ctx: Context) -> list[Unmet]:
-    """N6: consent, minutes extract and contribution receipt are with the CEC."""
+    """N6: the papers of N6.documents (consent, minutes extract, contribution receipt) are with the CEC."""
     return [Unmet("N6", f"missing: {kind.replace('_', ' ')}") for kind in ctx.rules.N6.documents if not _has_document(ctx, kind)]
 
 
+@under("D6")
 def registration_documents(ctx: Context) -> list[Unmet]:
     """D6: the complete set of registration documents (those N6 already names are reported there)."""
-    named_by_n6 = set(ctx.rules.N6.documents) if "N6" in ctx.rules else set()
+    named_by_n6 = set(ctx.rules.value("N6.documents", ()))
     return [
         Unmet("D6", f"missing: {kind.replace('_', ' ')}")
         for kind in ctx.rules.D6.documents
@@ -170,27 +195,40 @@ def registration_documents(ctx: Context) -> list[Unmet]:
     ]
 
 
+@under("D3")
 def medically_fit(ctx: Context) -> list[Unmet]:
-    """D3: the medical conclusion finds no disease on the list that prevents registration."""
+    """D3: the medical conclusion finds no disease on the list that prevents registration.
+
+    Where D3.conclusion_required is false the examination is not a condition of registration,
+    but a conclusion on file that finds such a disease still stands against it."""
     conclusion: MedicalConclusion | None = ctx.one(MedicalConclusion)
     if conclusion is None:
-        return [Unmet("D3", "no medical conclusion")]
+        return [Unmet("D3", "no medical conclusion")] if ctx.rules.D3.conclusion_required else []
     if not conclusion.fit:
         return [Unmet("D3", f"medical conclusion {conclusion.number} finds a disease that prevents registration")]
     return []
 
 
+# D4.rounding: how the share of the voters becomes a whole number of signatures.
+_ROUNDING = {"up": ROUND_CEILING, "half_up": ROUND_HALF_UP, "down": ROUND_FLOOR}
+
+
 def signatures_required(rules: Rules, voters: int) -> tuple[int, int, int]:
-    """D4: (signatures needed, regions needed, signatures a region must hold to count)."""
-    total = math.ceil(Decimal(voters) * as_decimal(rules.D4.signature_share_percent) / 100)
+    """D4: (signatures needed, regions needed, signatures a region must hold to count).
+
+    The total is D4.signature_share_percent of the voters, made whole by D4.rounding; the
+    regions are "at least" their fraction, and so is a region's part of an even split."""
+    share = Decimal(voters) * as_decimal(rules.D4.signature_share_percent) / 100
+    total = int(share.quantize(Decimal(1), rounding=_ROUNDING[rules.D4.rounding]))
     numerator, denominator = rules.D4.min_regions_fraction
     regions = math.ceil(Decimal(len(rules.D4.regions) * numerator) / denominator)
     per_region = math.ceil(Decimal(total) / regions * as_decimal(rules.D4.even_split_min_fraction))
     return total, regions, per_region
 
 
+@under("D4")
 def enough_signatures(ctx: Context) -> list[Unmet]:
-    """D4: 1% of the voters, evenly representing at least two thirds of the regions."""
+    """D4: D4.signature_share_percent of the voters, evenly representing D4.min_regions_fraction of the regions."""
     voters = ctx.election.registered_voters
     if not voters:
         return [Unmet("D4", "the number of registered voters on the reference date is not recorded for this election")]
@@ -200,7 +238,8 @@ def enough_signatures(ctx: Context) -> list[Unmet]:
     counted = [p.region for p in protocols if p.valid >= per_region]
     unmet = []
     if valid < total_needed:
-        unmet.append(Unmet("D4", f"{valid:,} valid signatures, {total_needed:,} needed (1% of {voters:,} voters)"))
+        share = ctx.rules.say("{D4.signature_share_percent}")
+        unmet.append(Unmet("D4", f"{valid:,} valid signatures, {total_needed:,} needed ({share}% of {voters:,} voters)"))
     if len(counted) < regions_needed:
         unmet.append(
             Unmet(
@@ -211,8 +250,9 @@ def enough_signatures(ctx: Context) -> list[Unmet]:
     return unmet
 
 
+@under("D5")
 def contribution_paid(ctx: Context) -> list[Unmet]:
-    """D5: 50 minimum wages as in force on the day of payment."""
+    """D5: D5.multiplier minimum wages as in force on the day of payment."""
     contribution: Contribution | None = ctx.one(Contribution)
     if contribution is None:
         return [Unmet("D5", "the election contribution is not paid")]
@@ -237,6 +277,7 @@ def eligible(ctx: Context) -> list[Unmet]:
 # --- Appeals ----------------------------------------------------------------------------
 
 
+@under("G1")
 def registration_closed(ctx: Context) -> list[Unmet]:
     """G1: registration closes at its cut-off; from that second, what is incomplete is refused."""
     closes = ctx.calendar.registration_closes
@@ -315,6 +356,7 @@ def protocols_complete(ctx: ElectionContext) -> list[Unmet]:
     return []
 
 
+@under("V5")
 def results_decided(ctx: ElectionContext) -> list[Unmet]:
     """V5: the protocols must name the two leaders; a tie at the second place is not decided by the law."""
     if ctx.verdict is not None and ctx.verdict.outcome == "undecided":
@@ -327,8 +369,9 @@ def within_months(start: dt.date, months: int) -> dt.date:
     return months_after(start, months)
 
 
+@under("V5")
 def second_round_in_time(ctx: ElectionContext) -> list[Unmet]:
-    """V5: the second round is held within two months of the first, on a day still ahead."""
+    """V5: the second round is held within V5.second_round_within_months of the first, on a day still ahead."""
     day: dt.date = ctx.data["voting_day"]
     months = int(ctx.rules.V5.second_round_within_months)
     latest = within_months(ctx.election.election_day, months)
@@ -342,9 +385,10 @@ def second_round_in_time(ctx: ElectionContext) -> list[Unmet]:
     return unmet
 
 
+@under("V7")
 def quarter_of_units_violated(ctx: ElectionContext) -> list[Unmet]:
     """V7: the CEC may refuse to register the president-elect only where the election was void or
-    violated in at least the configured share (a quarter) of the territorial units."""
+    violated in at least V7.refusal_share of the territorial units."""
     numerator, denominator = ctx.rules.V7.refusal_share
     share = ctx.violated
     if share is None or not tally.refusal_allowed(share, Fraction(numerator, denominator)):
@@ -366,7 +410,7 @@ def _election_window(ctx: ElectionContext, kind: str) -> Deadline | None:
 
 
 def president_appeal_open(ctx: ElectionContext) -> list[Unmet]:
-    """V7: the refusal to register the president-elect may be appealed within 10 days."""
+    """V7: the refusal to register the president-elect may be appealed within V7.appeal_days."""
     window = _election_window(ctx, "president_appeal_window")
     if window is None:
         return [Unmet("V7", "no appeal window is open for this refusal")]
@@ -393,8 +437,9 @@ def president_elect_standing(ctx: ElectionContext) -> list[Unmet]:
     return []
 
 
+@under("V6")
 def rerun_in_time(ctx: ElectionContext) -> list[Unmet]:
-    """V6: the re-run is held within two months of the decision that calls for it: the election declared
+    """V6: the re-run is held within V6.rerun_within_months of the decision that calls for it: the election declared
     void, the second round without a winner, the refusal final (when its ``rerun_due`` deadline began)."""
     day: dt.date = ctx.data["election_day"]
     months = int(ctx.rules.V6.rerun_within_months)

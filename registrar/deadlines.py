@@ -4,6 +4,9 @@ This module records and cancels deadlines inside an action's transaction. Runnin
 when they fall due (the sweep) is the deadline engine's job; it reads the same rows.
 A pending deadline always belongs to the candidacy's current state: leaving the state
 cancels it, in the same transaction.
+
+Each kind's ``says`` names its period by the rule's key (``{D2.answer_days}``);
+:func:`says` renders it with the election kind's rules.
 """
 
 from __future__ import annotations
@@ -37,23 +40,24 @@ KINDS: dict[str, DeadlineKind] = {
     for kind in (
         DeadlineKind(
             "information_request_answer", "D2", STANDING, lambda r: r.D2.answer_days,
-            says="the organisation must answer the CEC's information request",
+            says="the organisation must answer the CEC's information request within {D2.answer_days} days",
         ),
         DeadlineKind(
             "documents_check", "D7", frozenset({"documents_submitted"}), lambda r: r.D7.check_days,
-            frozenset({"documents_submitted"}), "the CEC checks the complete documents",
+            frozenset({"documents_submitted"}), "the CEC checks the complete documents within {D7.check_days} days",
         ),
         DeadlineKind(
             "declaration_verification", "G4", frozenset({"registered"}), lambda r: r.G4.verification_days,
-            frozenset({"registered"}), "the revenue authorities verify the declarations",
+            frozenset({"registered"}), "the revenue authorities verify the declarations within {G4.verification_days} days",
         ),
         DeadlineKind(
             "appeal_window", "G6", frozenset({"refused", "registration_cancelled"}), lambda r: r.G6.appeal_days,
-            frozenset({"refused", "registration_cancelled"}), "the decision may be appealed to the Supreme Court",
+            frozenset({"refused", "registration_cancelled"}),
+            "the decision may be appealed to the Supreme Court within {G6.appeal_days} days",
         ),
         DeadlineKind(
             "court_review", "G6", frozenset({"appealed"}), lambda r: r.G6.court_review_days,
-            frozenset({"appealed"}), "the Supreme Court decides the appeal",
+            frozenset({"appealed"}), "the Supreme Court decides the appeal within {G6.court_review_days} days",
         ),
     )
 }  # fmt: skip
@@ -79,23 +83,30 @@ AFTER_VOTE: dict[str, AfterVote] = {
     kind.name: kind
     for kind in (
         AfterVote("protocols_due", "V3", _BEFORE_COUNT | _SECOND_ROUND,
-                  "the territorial commissions submit their protocols within 2 days"),
-        AfterVote("results_due", "V4", _BEFORE_COUNT | _SECOND_ROUND, "the CEC establishes the results within 7 days"),
+                  "the territorial commissions submit their protocols within {V3.protocol_days} days"),
+        AfterVote("results_due", "V4", _BEFORE_COUNT | _SECOND_ROUND,
+                  "the CEC establishes the results within {V4.results_days} days"),
         AfterVote("second_round_due", "V5", frozenset({"second_round_due"}),
-                  "the second round is held within two months of the first"),
+                  "the second round is held within {V5.second_round_within_months} months of the first"),
         AfterVote("second_round_voting_opens", "V2", frozenset({"second_round"}), "voting opens in the second round"),
         AfterVote("second_round_voting_closes", "V2", frozenset({"second_round", "second_round_voting"}),
                   "voting closes in the second round"),
         AfterVote("president_registration_due", "V7", frozenset({"elected"}),
-                  "the CEC registers the elected President within 7 days"),
+                  "the CEC registers the elected President within {V7.registration_days} days"),
         AfterVote("president_appeal_window", "V7", frozenset({"president_refused"}),
-                  "the refusal may be appealed to the Supreme Court within 10 days"),
+                  "the refusal may be appealed to the Supreme Court within {V7.appeal_days} days"),
         AfterVote("president_court_review", "V7", frozenset({"president_appealed"}),
-                  "the Supreme Court decides the appeal"),
+                  "the Supreme Court decides the appeal within {V7.court_review_days} days"),
         AfterVote("rerun_due", "V6", frozenset({"void", "no_winner", "refusal_final"}),
-                  "the re-run is held within two months"),
+                  "the re-run is held within {V6.rerun_within_months} months"),
     )
 }  # fmt: skip
+
+
+def says(kind_name: str, rules: Rules) -> str:
+    """What a deadline kind (:data:`KINDS`, :data:`AFTER_VOTE`) means, its period from ``rules``."""
+    kind = KINDS.get(kind_name) or AFTER_VOTE[kind_name]
+    return rules.say(kind.says)
 
 
 def _local(moment: dt.datetime, calendar: ElectionCalendar) -> str:
@@ -210,7 +221,8 @@ def count_deadlines(
     session: Session, election_id: str, voting_closes: dt.datetime, round_: int, *,
     rules: Rules, calendar: ElectionCalendar, now: dt.datetime,
 ) -> None:  # fmt: skip
-    """V3/V4: the protocols within 2 days and the results within 7, counted from the close of voting (T2)."""
+    """V3/V4: the protocols within V3.protocol_days and the results within V4.results_days, counted
+    from the close of voting (T2)."""
     shown = _local(voting_closes, calendar)
     for kind, days in (("protocols_due", int(rules.V3.protocol_days)), ("results_due", int(rules.V4.results_days))):
         rule = AFTER_VOTE[kind].rule

@@ -1,10 +1,10 @@
 """Who may be elected President: Art. 41(2) of the Constitution, as code.
 
-    A citizen of the Republic by birth (E1), not younger than forty years (E2), who is
-    fluent in the state language (E3), has lived in Kazakhstan for the last fifteen years
-    (E4), has higher education (E5) and at least five years of experience in public service
-    or in elected public office (E6), may be elected President of the Republic of
-    Kazakhstan; provided that the person has the right to vote (E7), has no unexpunged or
+    A citizen of the Republic by birth (E1), not younger than E2.min_age_years (E2), who
+    is fluent in the state language (E3), has lived in Kazakhstan for the last
+    E4.residence_years (E4), has higher education (E5) and at least E6.service_years of
+    experience in public service or in elected public office (E6), may be elected President
+    of the Republic of Kazakhstan; provided that the person has the right to vote (E7), has no unexpunged or
     outstanding criminal record (E8), and has not already held the office (E9).
 
 The numbers and lists in that paragraph are the presidential rules file's, not this
@@ -91,7 +91,13 @@ class PersonFacts(Protocol):
 
 
 class LanguageFacts(Protocol):
-    """The linguistic commission's conclusion (E3)."""
+    """The linguistic commission's conclusion (E3).
+
+    A conclusion that also records the examination, ``tests`` (the names of E3.tests it
+    held) and ``speech_minutes`` (how long the speech lasted), is checked against them; one
+    that does not (the stored conclusion records only its result) is taken as the
+    commission's word on its own procedure.
+    """
 
     @property
     def fluent(self) -> bool: ...
@@ -218,6 +224,16 @@ def _e3_state_language(c: _Candidate, rule: Rule) -> list[str]:
         # A conclusion of too small a commission is no conclusion, whatever it says.
         members = _plural(conclusion.linguists, "linguist")
         reasons.append(f"the commission of {decided} had {members}, at least {min_linguists} required")
+    held = getattr(conclusion, "tests", None)
+    if held is not None:
+        missing = [str(test) for test in rule.tests if test not in held]
+        if missing:
+            reasons.append(f"the commission of {decided} did not hold: {', '.join(missing).replace('_', ' ')}")
+    minutes = getattr(conclusion, "speech_minutes", None)
+    needed = int(rule.speech_minutes)
+    if minutes is not None and "speech" in rule.tests and minutes < needed:
+        reasons.append(f"the speech before the commission of {decided} lasted {_plural(minutes, 'minute')}, "
+                       f"{_plural(needed, 'minute')} required")  # fmt: skip
     return reasons
 
 

@@ -5,6 +5,9 @@ states it applies in, the state it leads to (``None``: a record is added, the st
 the rule it enforces, who acts, the election phases it is open in, and the conditions that
 must hold. One ``transitions`` machine is built from the table at import time and serves
 every candidacy (no machine per object, no ``add_model``); the state is a column.
+
+The tables serve every election kind, so what a row says names the rules' numbers by their
+keys (``{D2.answer_days}``), rendered with the kind's rules where it is shown (:func:`says`).
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from registrar.calendar import ElectionCalendar
 from registrar.conditions import Context, ElectionContext
 from registrar.eligibility import Unmet
 from registrar.errors import GuardFailed, NotAllowed
+from registrar.rules import Rules
 
 # --- The election's phases --------------------------------------------------------------
 
 # After the first round is counted, the election moves by the CEC's and the court's decisions
 # (ELECTION_STEPS below), and by the hours of a second round the CEC calls.
 AFTER_COUNT = (
-    "elected",                # V4/V5: results established with a winner; V7's 7 days run
+    "elected",                # V4/V5: results established with a winner; V7.registration_days run
     "second_round_due",       # V5: no majority; the CEC must call a second round
     "second_round",           # V5: called; its campaign
     "second_round_voting",    # V2 on the second round's day
@@ -83,9 +87,7 @@ ELECTION_MACHINE = Machine(
     model=None,
     states=list(PHASES),
     initial="announced",
-    transitions=[
-        {"trigger": s.trigger, "source": s.source, "dest": s.dest, "conditions": [_reached(s)]} for s in PHASE_STEPS
-    ]
+    transitions=[{"trigger": s.trigger, "source": s.source, "dest": s.dest, "conditions": [_reached(s)]} for s in PHASE_STEPS]
     + [
         # N7: with fewer than two registered, the CEC reopens nomination (and so registration).
         {"trigger": "extend_nomination", "source": ["registration", "campaign"], "dest": "registration"},
@@ -147,11 +149,22 @@ OPEN_FOR_PAPERS = ("nomination", "registration")
 
 @dataclass(frozen=True)
 class Window:
-    """When in the election the step is open: its phases and the milestone that ends it."""
+    """When in the election the step is open: its phases and the milestone that ends it.
+
+    ``until_from`` names a rule's key whose value is that milestone (``"G7.until_milestone"``):
+    the law leaves the last moment to the kind's rules; where they have no such rule, the
+    phases alone gate the step."""
 
     rule: str
     phases: tuple[str, ...]
     until: str | None = None
+    until_from: str | None = None
+
+    def closing(self, rules: Rules | None) -> str | None:
+        """The milestone that ends the window under ``rules`` (None: the step's phases alone)."""
+        if self.until_from is None:
+            return self.until
+        return rules.value(self.until_from) if rules is not None else None
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,8 @@ class Step:
 
 
 PAPERS = Window("G1", OPEN_FOR_PAPERS, "registration_closes")
+# G7: a candidate may leave the race until the milestone the rules name, and never once voting opens.
+LEAVING = Window("G7", PHASES[:4], until_from="G7.until_milestone")
 DECISION = Window("G1", ("registration",), "registration_closes")
 
 
@@ -185,7 +200,7 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
          "the candidate and the spouse file their declarations of assets and liabilities",
          (law.declarations_filed,), PAPERS),
     Step("send_information_request", STANDING, None, "D2", "clerk",
-         "the CEC asks an organisation about the candidate's assets; it answers within 4 days"),
+         "the CEC asks an organisation about the candidate's assets; it answers within {D2.answer_days} days"),
     Step("answer_information_request", STANDING, None, "D2", "clerk",
          "the organisation's answer is recorded"),
     Step("start_medical_check", ("declarations_filed",), "medical_check", "D3", "clerk",
@@ -201,7 +216,8 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
     Step("record_document", PREPARING, None, "D6", "clerk",
          "a registration document is received (consent, biography ...)", (), PAPERS),
     Step("submit_documents", ("medical_check",), "documents_submitted", "D6", "clerk",
-         "the complete set of registration documents is with the CEC; the 5-day check starts (D7)",
+         "the complete set of registration documents is with the CEC; the CEC's check of {D7.check_days} days "
+         "starts (D7)",
          (law.nomination_papers, law.registration_documents), PAPERS),
     # Registration and refusal (Art. 59-60)
     Step("register", ("documents_submitted",), "registered", "G2", "commission",
@@ -215,13 +231,13 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
          "registration closes with the documents incomplete: registration is refused (G1, G3)",
          (law.registration_closed,)),
     Step("record_declaration_verification", ("registered",), None, "G4", "revenue",
-         "the revenue authorities report the verification of a declaration (15 days)"),
+         "the revenue authorities report the verification of a declaration ({G4.verification_days} days)"),
     Step("cancel_registration", ("registered",), "registration_cancelled", "G3", "commission",
          "the CEC cancels a registration on the grounds of G3, G4 or G5",
          (), Window("G3", ("registration", "campaign"), "voting_opens")),
     # Appeal to the Supreme Court (G6)
     Step("appeal", ("refused", "registration_cancelled"), "appealed", "G6", "court",
-         "the candidate appeals to the Supreme Court within the window", (law.appeal_window_open,)),
+         "the candidate appeals to the Supreme Court within {G6.appeal_days} days", (law.appeal_window_open,)),
     *(Step("uphold_appeal", ("appealed",), state, "G6", "court",
            f"the court annuls the decision; the candidacy returns to {state.replace('_', ' ')}; the ruling is final",
            when=_decided_from(state)) for state in STANDING),
@@ -237,9 +253,9 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
          "no appeal within the window: the cancellation is final", (law.appeal_window_lapsed,)),
     # Leaving the race (G7)
     Step("withdraw", STANDING, "withdrawn", "G7", "candidate",
-         "the candidate withdraws", (), Window("G7", PHASES[:4], "voting_opens")),
+         "the candidate withdraws", (), LEAVING),
     Step("revoke_nomination", STANDING, "revoked", "G7", "association",
-         "the association revokes its nomination", (), Window("G7", PHASES[:4], "voting_opens")),
+         "the association revokes its nomination", (), LEAVING),
     # V5: before the second round, a candidate may still withdraw; the next in the first round
     # takes the place on its ballot.
     Step("withdraw", ("registered",), "withdrawn", "V5", "candidate",
@@ -254,19 +270,27 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
 TRIGGERS = tuple(dict.fromkeys(step.trigger for step in CANDIDACY_STEPS))
 
 
-def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime, phase: str | None = None) -> list[Unmet]:
+def says(step: Step | ElectionStep, rules: Rules) -> str:
+    """What a row of the tables says, its numbers from the election kind's ``rules``."""
+    return rules.say(step.says)
+
+
+def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime, phase: str | None = None,
+                 rules: Rules | None = None) -> list[Unmet]:  # fmt: skip
     """The phase gate: a step outside its phases, or after its closing milestone, is refused with the rule.
 
     ``phase``: the election's :func:`current_phase`, where the caller has the election (after
-    the count the calendar alone does not know it)."""
+    the count the calendar alone does not know it); ``rules``: the kind's, for a window whose
+    closing milestone is the rules' (:attr:`Window.until_from`)."""
     phase = phase or phase_at(calendar, at)
     if phase not in window.phases:
         return [Unmet(window.rule, f"not open in the {phase} phase (open in: {', '.join(window.phases)})")]
-    if window.until is not None:
-        closes = calendar.milestones()[window.until]
+    until = window.closing(rules)
+    if until is not None:
+        closes = calendar.milestones()[until]
         if isinstance(closes, dt.datetime) and at >= closes:
             local = calendar.local(closes).strftime("%Y-%m-%d %H:%M %z")
-            return [Unmet(window.rule, f"{window.until.replace('_', ' ')} at {local}")]
+            return [Unmet(window.rule, f"{until.replace('_', ' ')} at {local}")]
     return []
 
 
@@ -293,7 +317,7 @@ def _condition(step: Step) -> Callable[[Any], bool]:
             return False
         window = window_for(step, reinstated(ctx.candidacy))
         phase = current_phase(ctx.election, ctx.calendar, ctx.at)
-        unmet = window_unmet(window, ctx.calendar, ctx.at, phase) if window else []
+        unmet = window_unmet(window, ctx.calendar, ctx.at, phase, ctx.rules) if window else []
         for condition in step.conditions:
             unmet += condition(ctx)
         ctx.unmet.extend(unmet)
@@ -310,8 +334,9 @@ def _machine(states: tuple[str, ...], initial: str, steps: tuple[Any, ...], cond
         states=list(states),
         initial=initial,
         model_attribute=column,
-        transitions=[{"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [condition(s)]}
-                     for s in steps],  # fmt: skip
+        transitions=[
+            {"trigger": s.trigger, "source": list(s.source), "dest": s.dest, "conditions": [condition(s)]} for s in steps
+        ],  # fmt: skip
         auto_transitions=False,
         send_event=True,
     )
@@ -330,9 +355,7 @@ def step_for(trigger: str, state: str) -> Step:
         if step.trigger == trigger and state in step.source:
             return step
     if trigger not in TRIGGERS:
-        raise NotAllowed(
-            trigger, state, f"{trigger!r} is not an action on a candidacy ({state!r}; known: {', '.join(TRIGGERS)})"
-        )
+        raise NotAllowed(trigger, state, f"{trigger!r} is not an action on a candidacy ({state!r}; known: {', '.join(TRIGGERS)})")
     raise NotAllowed(trigger, state)
 
 
@@ -349,11 +372,15 @@ def fire(ctx: Context, trigger: str) -> str:
 
 
 def allowed_triggers(
-    state: str, calendar: ElectionCalendar, at: dt.datetime, *, court_reinstated: bool = False, phase: str | None = None
-) -> list[str]:
-    """What may be attempted now: the state and the phase allow it (conditions are checked when fired)."""
+    state: str, calendar: ElectionCalendar, at: dt.datetime, *, court_reinstated: bool = False, phase: str | None = None,
+    rules: Rules | None = None,
+) -> list[str]:  # fmt: skip
+    """What may be attempted now: the state and the phase allow it (conditions are checked when fired).
+
+    Without ``rules`` a window whose closing milestone is the rules' is gated by its phases alone."""
     windows = ((s, window_for(s, court_reinstated)) for s in steps_from(state))
-    return list(dict.fromkeys(s.trigger for s, w in windows if w is None or not window_unmet(w, calendar, at, phase)))
+    return list(dict.fromkeys(s.trigger for s, w in windows
+                              if w is None or not window_unmet(w, calendar, at, phase, rules)))  # fmt: skip
 
 
 # --- The election after the vote (V3-V7) -----------------------------------------------------
@@ -380,7 +407,8 @@ def _verdict(outcome: str) -> Callable[[ElectionContext], bool]:
 ELECTION_STEPS: tuple[ElectionStep, ...] = (
     # Results (Art. 64-65)
     ElectionStep("establish_results", ("counting",), "elected", "V4", "commission",
-                 "the CEC establishes the results: a candidate with more than half of the valid votes is elected",
+                 "the CEC establishes the results: a candidate with more than {V4.majority_percent}% of the valid "
+                 "votes is elected",
                  (law.protocols_complete,), _verdict("elected")),
     ElectionStep("establish_results", ("counting",), "second_round_due", "V5", "commission",
                  "the CEC establishes the results: no candidate has a majority; the two leaders go to a second round",
@@ -389,7 +417,8 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
                  "the CEC establishes the results: no candidate has a majority",
                  (law.protocols_complete, law.results_decided), _verdict("undecided")),
     ElectionStep("call_second_round", ("second_round_due",), "second_round", "V5", "commission",
-                 "the CEC calls the second round, within two months of the first", (law.second_round_in_time,)),
+                 "the CEC calls the second round, within {V5.second_round_within_months} months of the first",
+                 (law.second_round_in_time,)),
     ElectionStep("establish_results", ("second_round_counting",), "elected", "V5", "commission",
                  "the CEC establishes the second round's results: the candidate with more votes is elected",
                  (law.protocols_complete,), _verdict("elected")),
@@ -400,13 +429,13 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
                  "the CEC declares the election void; a re-run follows"),
     # The president-elect (Art. 66)
     ElectionStep("register_president", ("elected",), "president_registered", "V7", "commission",
-                 "the CEC registers the elected President, within 7 days of the results",
+                 "the CEC registers the elected President, within {V7.registration_days} days of the results",
                  (law.president_elect_standing,)),
     ElectionStep("refuse_president", ("elected",), "president_refused", "V7", "commission",
                  "the CEC refuses to register the President-elect: the election was void or violated "
-                 "in at least a quarter of the units", (law.quarter_of_units_violated,)),
+                 "in at least {V7.refusal_share} of the units", (law.quarter_of_units_violated,)),
     ElectionStep("appeal_president_refusal", ("president_refused",), "president_appealed", "V7", "court",
-                 "the President-elect appeals the refusal to the Supreme Court within 10 days",
+                 "the President-elect appeals the refusal to the Supreme Court within {V7.appeal_days} days",
                  (law.president_appeal_open,)),
     ElectionStep("uphold_president_appeal", ("president_appealed",), "elected", "V7", "court",
                  "the court annuls the refusal; the CEC registers the President-elect"),
@@ -416,7 +445,8 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
                  "no appeal within the window: the refusal is final", (law.president_appeal_lapsed,)),
     # A re-run (Art. 66)
     ElectionStep("call_rerun", ("void", "no_winner", "refusal_final"), "rerun_called", "V6", "commission",
-                 "the CEC calls a re-run within two months, at the same polling stations, with the same voter "
+                 "the CEC calls a re-run within {V6.rerun_within_months} months, at the same polling stations, "
+                 "with the same voter "
                  "registers, on timelines it shortens (V1)", (law.rerun_in_time,)),
 )  # fmt: skip
 

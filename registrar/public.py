@@ -2,10 +2,11 @@
 
 Every function here returns plain frozen dataclasses built from an explicit list of public
 facts; nothing is copied wholesale from a row or an audit payload. That is how rule G2 is
-kept: the published list shows of a candidate the name, birth year, position, place of work
-and place of residence, and nothing more; a status page adds the state and the public
-decisions. Declarations, the spouse, medical and language conclusions, signature counts,
-documents, contacts, birth dates and free-text reasons never leave through this module.
+kept: the published list shows of a candidate the facts G2.published_fields names, in its
+order (for the President: name, birth year, position, place of work and place of
+residence), and nothing more; a status page adds the state and the public decisions.
+Declarations, the spouse, medical and language conclusions, signature counts, documents,
+contacts, birth dates and free-text reasons never leave through this module.
 
 After the vote the same holds for the results (V4-V7): figures, the candidates' names and
 associations, the decisions' numbers and dates; never a protocol's chair, the signatures, a
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,7 @@ from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
+from registrar.rules import Rules, RulesError, for_kind
 
 # --- Elections and calendars ----------------------------------------------------------------
 
@@ -270,19 +273,76 @@ def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionC
 # --- The published list (G2) ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PublishedCandidate:
-    """G2: exactly what the CEC publishes of a registered candidate."""
+# The facts of a person a published list may show, each read from the person; which of them
+# an election kind publishes, and in which order, is its G2.published_fields.
+PUBLISHABLE: dict[str, Callable[[Person], Any]] = {
+    "full_name": lambda person: person.full_name,
+    "birth_year": lambda person: person.birth_date.year,
+    "position": lambda person: person.position,
+    "place_of_work": lambda person: person.place_of_work,
+    "place_of_residence": lambda person: person.place_of_residence,
+}
 
-    full_name: str
-    birth_year: int
-    position: str
-    place_of_work: str
-    place_of_residence: str
+
+def published_fields(rules: Rules) -> tuple[str, ...]:
+    """G2: the facts the list publishes, in its order; a kind without G2 publishes the names alone."""
+    names = tuple(rules.value("G2.published_fields", ("full_name",)))
+    unknown = [name for name in names if name not in PUBLISHABLE]
+    if unknown:
+        raise RulesError(f"{rules.path}: G2.published_fields: {', '.join(unknown)}: not a fact a list may publish "
+                         f"(known: {', '.join(PUBLISHABLE)})")  # fmt: skip
+    return names
 
 
-# The order of G2's list, also the CSV's columns.
-PUBLISHED_FIELDS = tuple(field.name for field in dataclasses.fields(PublishedCandidate))
+class PublishedCandidate(Mapping[str, Any]):
+    """G2: exactly what the CEC publishes of a registered candidate, in the rules' order.
+
+    Read as ``candidate.full_name`` or ``candidate["full_name"]``; a fact the rules do not
+    publish is not there to read."""
+
+    __slots__ = ("_facts",)
+
+    def __init__(self, facts: Mapping[str, Any]):
+        object.__setattr__(self, "_facts", dict(facts))
+
+    @classmethod
+    def of(cls, person: Person, rules: Rules) -> PublishedCandidate:
+        return cls({name: PUBLISHABLE[name](person) for name in published_fields(rules)})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._facts[name]
+        except KeyError:
+            raise AttributeError(f"{name!r} is not published (G2)") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a published candidate is read-only")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._facts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PublishedCandidate) and self._facts == other._facts
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._facts.items()))
+
+    def __repr__(self) -> str:
+        return f"PublishedCandidate({self._facts!r})"
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    # PUBLISHED_FIELDS: the presidential list's columns, read from its rules when first asked
+    # (not at import, so a broken rules file is reported as the installation's error).
+    if name == "PUBLISHED_FIELDS":
+        return published_fields(for_kind("presidential"))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -325,18 +385,13 @@ def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
     the same on every request and in every format.
     """
     with db.reading() as session:
-        _get_election(session, election_id)
+        rules = for_kind(_get_election(session, election_id).kind)
         rows = session.execute(
-            select(Candidacy.id, Person.full_name, Person.birth_date, Person.position, Person.place_of_work,
-                   Person.place_of_residence)
+            select(Candidacy.id, Person)
             .join(Person, Candidacy.person_id == Person.id)
             .where(Candidacy.election_id == election_id, Candidacy.state == "registered")
         ).all()  # fmt: skip
-    listed = [
-        ListedCandidacy(row.id, PublishedCandidate(row.full_name, row.birth_date.year, row.position, row.place_of_work,
-                                                   row.place_of_residence))
-        for row in rows
-    ]  # fmt: skip
+        listed = [ListedCandidacy(candidacy_id, PublishedCandidate.of(person, rules)) for candidacy_id, person in rows]
     listed.sort(key=lambda item: (name_key(item.candidate.full_name), item.candidacy_id))
     return listed
 
@@ -412,10 +467,12 @@ _PUBLIC_PARTICULARS = ("number", "decided_on", "grounds", "case_number")
 _BY = {(step.trigger, source): step.by for step in machines.CANDIDACY_STEPS for source in step.source}
 
 
-def diagram(state: str, visited: frozenset[str] = frozenset()) -> Diagram:
+def diagram(state: str, visited: frozenset[str] = frozenset(), rules: Rules | None = None) -> Diagram:
+    """The machine with ``state`` current; each step says its numbers from ``rules`` (the presidential by default)."""
+    rules = rules or for_kind("presidential")
     states = tuple(DiagramState(name, name == state, name in visited, name in machines.FINAL) for name in machines.STATES)
     steps = tuple(
-        DiagramStep(step.trigger, source, step.dest, step.rule, step.by, step.says, source == state)
+        DiagramStep(step.trigger, source, step.dest, step.rule, step.by, machines.says(step, rules), source == state)
         for step in machines.CANDIDACY_STEPS
         if step.dest is not None
         for source in step.source
@@ -456,6 +513,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
         if candidacy is None:
             raise NotFound(f"no candidacy {candidacy_id}")
         calendar = calendar_of(candidacy.election)
+        rules = for_kind(candidacy.election.kind)
         zone = calendar.zone
         person = candidacy.person
         events = [e for e in (_public_event(row, zone) for row in audit.history(session, "candidacy", candidacy.id)) if e]
@@ -464,15 +522,13 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
             id=candidacy.id,
             election_id=candidacy.election_id,
             election_title=candidacy.election.title,
-            candidate=PublishedCandidate(
-                person.full_name, person.birth_date.year, person.position, person.place_of_work, person.place_of_residence
-            ),  # fmt: skip
+            candidate=PublishedCandidate.of(person, rules),
             state=candidacy.state,
             state_since=candidacy.state_since.astimezone(dt.UTC),
             state_since_local=candidacy.state_since.astimezone(zone),
             final=candidacy.state in machines.FINAL,
             timeline=tuple(events),
-            diagram=diagram(candidacy.state, visited | {candidacy.state}),
+            diagram=diagram(candidacy.state, visited | {candidacy.state}, rules),
             election_phase=machines.current_phase(candidacy.election, calendar, now()),
         )
 
@@ -699,6 +755,8 @@ def as_json(value: Any) -> Any:
     """A read model as JSON-ready data: dataclasses to dicts, tuples to lists, instants and days to ISO 8601."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {field.name: as_json(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: as_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [as_json(item) for item in value]
     if isinstance(value, dt.date):  # datetimes too: both have isoformat

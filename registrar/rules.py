@@ -5,8 +5,12 @@ them as ``rules.E2.min_age_years`` so the place that applies a rule names it, an
 number lives once, in the file. Loading validates each known rule with a marshmallow
 schema and fails with ``RulesError("<file>: E2.min_age_years: <reason>")``.
 
-Rules a file leaves out are simply not applied (a parliamentary election has no E9); the
+Rules a file leaves out are simply not applied (a parliamentary election has no E9): code
+that applies an optional rule asks ``rules.has("E9")`` or ``rules.get("E9")`` first. The
 calendar needs T1, N2, G1, D1, V1 and V2, so a file without them is refused.
+
+Prose that states a rule's number names its key instead, ``"within {V3.protocol_days} days"``,
+and :meth:`Rules.say` renders it, so the number is written once, here in the file.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from registrar.resources import InstallationError, config_file, names_in, read_toml
 
 RULE_ID = re.compile(r"^[A-Z][0-9]+$")
+_PLACEHOLDER = re.compile(r"\{([A-Z][0-9]+\.[a-z_]+)\}")
 # What calendar.compute reads for every election (V1: which milestones a resolution may set).
 REQUIRED_RULES = ("T1", "N2", "G1", "D1", "V1", "V2")
 
@@ -57,6 +62,11 @@ def Clock(**kw: Any) -> fields.String:  # noqa: N802 - reads like a field type
         validate=lambda v: _time_of_day(v) or _raise("must be a time of day HH:MM (00:00-24:00)"),
         **kw,
     )
+
+
+def _published(names: list[str]) -> bool:
+    # A list of candidates names them; which other facts it shows is the rule's (G2).
+    return "full_name" in names and len(set(names)) == len(names)
 
 
 def _raise(message: str) -> bool:
@@ -107,9 +117,15 @@ def _rule(**params: fields.Field) -> type[RuleSchema]:
     return RuleSchema.from_dict(params)  # type: ignore[return-value]
 
 
+# D4: how a share of the voters that is not a whole number of signatures is made one.
+ROUNDINGS = ("up", "half_up", "down")
+# D5: the grounds on which a contribution is refunded (registrar.tally.refunds applies each).
+REFUND_GROUNDS = ("elected", "vote_share", "death")
+
+
 class _D4(RuleSchema):
     signature_share_percent = Share()
-    rounding = fields.String(required=True, validate=validate.OneOf(["up"]))
+    rounding = fields.String(required=True, validate=validate.OneOf(ROUNDINGS))
     min_regions_fraction = Fraction()
     even_split_min_fraction = fields.Decimal(required=True, validate=validate.Range(min=0, max=1))
     even_split_status = fields.String(validate=validate.OneOf(["confirmed", "unconfirmed"]))
@@ -129,7 +145,7 @@ class _D4(RuleSchema):
 class _D5(RuleSchema):
     multiplier = Count(1)
     refund_vote_share_percent = Share()
-    refund_on = Words()
+    refund_on = fields.List(fields.String(validate=validate.OneOf(REFUND_GROUNDS)), required=True)
     minimum_wage = fields.List(fields.Nested(Wage), required=True, validate=validate.Length(min=1))
 
     @validates_schema
@@ -171,10 +187,10 @@ SCHEMAS: dict[str, type[RuleSchema]] = {
     "E7": _rule(disqualifying=Words()),
     "E8": _rule(disqualifying=Words()),
     "E9": _rule(max_terms=Count(1), terms_counted_from=fields.Date(required=True)),
-    "N1": _rule(nominator_kinds=Words(), self_nomination=fields.Boolean(required=True)),
+    "N1": _rule(nominator_kinds=Words()),
     "N2": _rule(opens_days_after_announcement=Count(), closes_months_before_election=Count(), closes_at=Clock()),
     "N3": _rule(majority_of=fields.String(required=True, validate=validate.OneOf(["members", "present"]))),
-    "N4": _rule(membership_required=fields.Boolean(required=True)),
+    "N4": _rule(),
     "N5": _rule(candidacies_per_association=Count(1)),
     "N6": _rule(documents=Words()),
     "N7": _rule(min_registered=Count(1), max_extension_days=Count()),
@@ -189,7 +205,13 @@ SCHEMAS: dict[str, type[RuleSchema]] = {
     "D6": _rule(documents=Words()),
     "D7": _rule(check_days=Count(1)),
     "G1": _rule(opens_months_before_election=Count(), closes_days_before_election=Count(), closes_at=Clock()),
-    "G2": _rule(published_fields=Words()),
+    "G2": _rule(
+        published_fields=fields.List(
+            fields.String(validate=validate.Length(min=1)),
+            required=True,
+            validate=lambda v: _published(v) or _raise("must name full_name, each field once"),
+        )
+    ),
     "G3": _rule(grounds=Words()),
     "G4": _rule(verification_days=Count(1), grounds=Words()),
     "G5": _rule(grounds=Words()),
@@ -210,9 +232,7 @@ SCHEMAS: dict[str, type[RuleSchema]] = {
     ),
     "V5": _rule(second_round_within_months=Count(1)),
     "V6": _rule(rerun_within_months=Count(1)),
-    "V7": _rule(
-        registration_days=Count(1), refusal_share=Fraction(), appeal_days=Count(1), court_review_days=Count(1)
-    ),
+    "V7": _rule(registration_days=Count(1), refusal_share=Fraction(), appeal_days=Count(1), court_review_days=Count(1)),
 }
 
 
@@ -254,6 +274,28 @@ class Rules:
 
     def __contains__(self, rule_id: object) -> bool:
         return rule_id in self.by_id
+
+    def has(self, rule_id: str) -> bool:
+        """Whether this kind's file has the rule (one it leaves out is not applied)."""
+        return rule_id in self.by_id
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule, or None where this kind's file leaves it out."""
+        return self.by_id.get(rule_id)
+
+    def value(self, key: str, default: Any = None) -> Any:
+        """``"N6.documents"``: the value, or ``default`` where the file has no such rule."""
+        rule_id, _, name = key.partition(".")
+        rule = self.by_id.get(rule_id)
+        return default if rule is None else rule.values.get(name, default)
+
+    def say(self, text: str) -> str:
+        """``text`` with each ``{ID.key}`` replaced by the rule's value (``{V3.protocol_days}`` -> 2).
+
+        A value this kind has no rule for is shown by its key, so the sentence still says
+        where its number would come from.
+        """
+        return _PLACEHOLDER.sub(lambda m: _spoken(self.value(m[1], m[1])), text)
 
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.by_id.values())
@@ -345,6 +387,14 @@ def for_kind(kind: str, directory: Path | None = None) -> Rules:
     if rules.kind != kind:
         raise RulesError(f"{rules.path}: kind: says {rules.kind!r}, the file name says {kind!r}")
     return rules
+
+
+def _spoken(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # 1, not 1.0 nor 1E+0
+    if isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return f"{value[0]}/{value[1]}"  # a fraction, [1, 4] -> 1/4
+    return str(value)
 
 
 def as_decimal(value: Any) -> Decimal:

@@ -17,7 +17,7 @@ The effects, by deadline kind (:data:`EFFECTS`):
 information_request_answer D2  overdue: the CEC and the organisation are told
 documents_check            D7  the CEC's check of the complete documents is overdue
 declaration_verification   G4  no verification result: escalated to the CEC
-court_review               G6  the court's 10 days passed without a ruling: flagged
+court_review               G6  the court's G6.court_review_days passed, no ruling: flagged
 appeal_window              G6  no appeal: the refusal or cancellation becomes final
 nomination_closes          N2  nomination closes; the phase moves on
 registration_closes        G1  incomplete candidacies are refused (G3) with the appeal
@@ -25,11 +25,11 @@ registration_closes        G1  incomplete candidacies are refused (G3) with the 
                                told it may extend nomination (N7)
 voting_opens               V2  voting opens; the phase moves on; the ballot is fixed
 protocols_due              V3  protocols missing: the CEC and those commissions are told
-results_due                V4  no results established in 7 days: escalated to the CEC
+results_due                V4  no results in V4.results_days: escalated to the CEC
 second_round_due           V5  no second round called in time: escalated to the CEC
 second_round_voting_opens  V2  the second round's voting opens; its ballot is fixed
 second_round_voting_closes V2  the second round's voting closes; its count begins
-president_registration_due V7  the President-elect not registered in 7 days: escalated
+president_registration_due V7  not registered in V7.registration_days: escalated
 president_appeal_window    V7  no appeal: the refusal to register becomes final
 president_court_review     V7  the court's time passed without a ruling: flagged
 rerun_due                  V6  no re-run called in time: escalated to the CEC
@@ -41,8 +41,11 @@ INSERT, one UPDATE of the deadline rows); effects that change a state go through
 each in a savepoint so one refusal does not undo the batch. Every audit event caused by a
 deadline names it: ``payload["deadline"]`` is the deadline's key.
 
-Reminders go out before a deadline falls due, at the lead times of the settings (by default
-24 and 2 hours before), once per lead.
+Reminders go out before a deadline falls due, at the lead times of the settings
+(``reminder_hours``), once per lead.
+
+What a notice says names its period by the rule's key (``{V3.protocol_days}``), rendered with
+the rules of the subject's election kind when the notice is written.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ from registrar import actions, audit, deadlines, machines, results
 from registrar.db import Database, insert_many
 from registrar.errors import RegistrarError
 from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
-from registrar.rules import for_kind
+from registrar.rules import Rules, for_kind
 from registrar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,19 +127,25 @@ def _cec_and_candidacy(row: DueRow, facts: dict[str, Any]) -> list[str]:
 
 
 NOTICES: dict[str, Notice] = {
-    "information_request_answer": Notice("D2: the organisation did not answer the information request in time", _d2_recipients),
-    "documents_check": Notice("D7: the CEC's check of the complete documents is due", lambda row, facts: ["cec"]),
-    "declaration_verification": Notice("G4: no verification result from the revenue authorities: escalated to the CEC",
-                                       _cec_and_candidacy),
-    "court_review": Notice("G6: the Supreme Court's time to decide the appeal has passed without a recorded ruling",
-                           _cec_and_candidacy),
-    "protocols_due": Notice("V3: protocols of territorial commissions are missing after 2 days", _missing_commissions),
-    "results_due": Notice("V4: the results were not established within 7 days: escalated to the CEC", _cec),
-    "second_round_due": Notice("V5: no second round was held within two months of the first: escalated to the CEC", _cec),
-    "president_registration_due": Notice("V7: the elected President was not registered within 7 days: escalated", _cec),
-    "president_court_review": Notice("V7: the Supreme Court's time to decide the appeal has passed without a ruling",
-                                     _cec),
-    "rerun_due": Notice("V6: no re-run was called within two months: escalated to the CEC", _cec),
+    "information_request_answer": Notice("D2: the organisation did not answer the information request within "
+                                         "{D2.answer_days} days", _d2_recipients),
+    "documents_check": Notice("D7: the CEC's check of the complete documents is due ({D7.check_days} days)",
+                              lambda row, facts: ["cec"]),
+    "declaration_verification": Notice("G4: no verification result from the revenue authorities within "
+                                       "{G4.verification_days} days: escalated to the CEC", _cec_and_candidacy),
+    "court_review": Notice("G6: the Supreme Court's {G6.court_review_days} days to decide the appeal have passed "
+                           "without a recorded ruling", _cec_and_candidacy),
+    "protocols_due": Notice("V3: protocols of territorial commissions are missing after {V3.protocol_days} days",
+                            _missing_commissions),
+    "results_due": Notice("V4: the results were not established within {V4.results_days} days: escalated to the CEC",
+                          _cec),
+    "second_round_due": Notice("V5: no second round was held within {V5.second_round_within_months} months of the "
+                               "first: escalated to the CEC", _cec),
+    "president_registration_due": Notice("V7: the elected President was not registered within {V7.registration_days} "
+                                         "days: escalated", _cec),
+    "president_court_review": Notice("V7: the Supreme Court's {V7.court_review_days} days to decide the appeal have "
+                                     "passed without a ruling", _cec),
+    "rerun_due": Notice("V6: no re-run was called within {V6.rerun_within_months} months: escalated to the CEC", _cec),
 }  # fmt: skip
 
 
@@ -190,7 +199,7 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
         )
         or 0
     )
-    if "N7" in rules and registered < rules.N7.min_registered:
+    if rules.has("N7") and registered < rules.N7.min_registered:
         says = (f"N7: {registered} registered when registration closed; the CEC may extend nomination by up to "
                 f"{rules.N7.max_extension_days} days")  # fmt: skip
         seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, "election.extension_possible", "election",
@@ -260,23 +269,39 @@ def _claim(session: Session, now: dt.datetime, limit: int) -> Sequence[DueRow]:
 def _facts(session: Session, rows: Sequence[DueRow]) -> dict[str, Any]:
     """What the notices of a run need to know, in two queries for the whole run."""
     candidacies = sorted({int(r.subject_id) for r in rows if r.subject_type == "candidacy"})
+    elections = sorted({r.subject_id for r in rows if r.subject_type == "election"})
     asked_of = {r.id: deadlines.information_request_of(r.key) for r in rows if r.kind == "information_request_answer"}
     requests = sorted({n for n in asked_of.values() if n is not None})
     associations: dict[int, int] = {}
     organisations: dict[int, str] = {}
+    kinds: dict[tuple[str, str], str] = {}
     for where in _among(session, Candidacy.id, candidacies):
-        nominated_by = select(Candidacy.id, Candidacy.association_id).where(where)
-        associations.update((row[0], row[1]) for row in session.execute(nominated_by))
+        nominated_by = select(Candidacy.id, Candidacy.association_id, Election.kind).join(Election).where(where)
+        for candidacy, association, kind in session.execute(nominated_by):
+            associations[candidacy] = association
+            kinds[("candidacy", str(candidacy))] = kind
+    for chunk in _chunks(elections):
+        kinds.update((("election", e), k) for e, k in session.execute(select(Election.id, Election.kind)
+                                                                       .where(Election.id.in_(chunk))))  # fmt: skip
     for where in _among(session, InformationRequest.id, requests):
         asked = select(InformationRequest.id, InformationRequest.organisation).where(where)
         organisations.update((row[0], row[1]) for row in session.execute(asked))
     missing_protocols = {
-        r.id: results.missing_units(session, r.subject_id, deadlines.round_of(r.key))
-        for r in rows
-        if r.kind == "protocols_due"
+        r.id: results.missing_units(session, r.subject_id, deadlines.round_of(r.key)) for r in rows if r.kind == "protocols_due"
     }
     return {"associations": associations, "organisations": organisations, "asked_of": asked_of,
-            "missing_protocols": missing_protocols}  # fmt: skip
+            "missing_protocols": missing_protocols, "kinds": kinds}  # fmt: skip
+
+
+def _rules_of(row: DueRow, facts: dict[str, Any]) -> Rules | None:
+    kind = facts["kinds"].get((row.subject_type, str(row.subject_id)))
+    return for_kind(kind) if kind is not None else None
+
+
+def notice_says(kind: str, rules: Rules | None) -> str:
+    """What the notice of a deadline kind says, its periods from ``rules`` (None: named by their keys)."""
+    text = NOTICES[kind].says
+    return rules.say(text) if rules is not None else text
 
 
 def _among(session: Session, column: Any, ids: Sequence[int]) -> Iterable[Any]:
@@ -304,7 +329,8 @@ def _notify(session: Session, rows: Sequence[DueRow]) -> None:
     facts = _facts(session, rows)
     entries = [
         audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", row.subject_type, row.subject_id,
-                    _cause(row) | {"rule": row.rule, "says": NOTICES[row.kind].says, "due_local": row.due_local})
+                    _cause(row) | {"rule": row.rule, "says": notice_says(row.kind, _rules_of(row, facts)),
+                                   "due_local": row.due_local})
         for row in rows
     ]  # fmt: skip
     seqs = audit.append_many(session, entries)
@@ -456,7 +482,8 @@ def _reminded(row: DueRow, facts: dict[str, Any]) -> list[str]:
 EFFECT_SAYS = {kind: notice.says for kind, notice in NOTICES.items()} | {
     "appeal_window": "G6: no appeal within the window: the refusal or cancellation becomes final",
     "nomination_closes": "N2: nomination closes",
-    "registration_closes": "G1: registration closes; incomplete candidacies are refused (G3); N7 if fewer than two registered",
+    "registration_closes": "G1: registration closes; incomplete candidacies are refused (G3); N7 if fewer than "
+    "{N7.min_registered} registered",
     "voting_opens": "V2: voting opens",
     "second_round_voting_opens": "V2: voting opens in the second round; its ballot is fixed",
     "second_round_voting_closes": "V2: voting closes in the second round",
@@ -464,10 +491,16 @@ EFFECT_SAYS = {kind: notice.says for kind, notice in NOTICES.items()} | {
 }
 
 
-def _view(row: DueRow) -> dict[str, Any]:
+def effect_says(kind: str, rules: Rules | None) -> str:
+    """What a deadline of ``kind`` does when it falls due, its periods from ``rules`` (None: named by their keys)."""
+    text = EFFECT_SAYS.get(kind, "none")
+    return rules.say(text) if rules is not None else text
+
+
+def _view(row: DueRow, facts: dict[str, Any]) -> dict[str, Any]:
     return {"id": row.id, "key": row.key, "kind": row.kind, "rule": row.rule, "subject": f"{row.subject_type}:{row.subject_id}",
             "due_at": row.due_at.isoformat(), "due_local": row.due_local,
-            "effect": EFFECT_SAYS.get(row.kind, "none")}  # fmt: skip
+            "effect": effect_says(row.kind, _rules_of(row, facts))}  # fmt: skip
 
 
 def due(db: Database, before: dt.datetime, *, limit: int = 1000) -> list[dict[str, Any]]:
@@ -477,7 +510,8 @@ def due(db: Database, before: dt.datetime, *, limit: int = 1000) -> list[dict[st
             select(*COLUMNS).where(Deadline.status == "pending", Deadline.due_at <= before)
             .order_by(Deadline.due_at, Deadline.id).limit(limit)
         ).all()  # fmt: skip
-    return [_view(row) for row in rows]
+        facts = _facts(session, rows)
+    return [_view(row, facts) for row in rows]
 
 
 def health(db: Database, now: dt.datetime) -> dict[str, Any]:

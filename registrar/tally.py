@@ -3,19 +3,21 @@
 Pure functions over integers, so the same numbers give the same answer on every machine and
 a court can redo the sums by hand. Percentages are ``Decimal`` rounded half up to the
 hundredth from integer arithmetic, and every comparison with a threshold is made on the
-integers themselves (``votes * 100 > valid * 50``), never on a rounded percentage: 50.004%
-displays as 50.00% and is still a majority, and exactly 50% is not.
+integers themselves (``votes * 100 > valid * V4.majority_percent``), never on a rounded
+percentage: a share a little above the threshold displays as the threshold and is still a
+majority, and exactly the threshold is not.
 
 - V3: a territorial commission's protocol must add up (:func:`protocol_errors`).
-- V4: the CEC sums the protocols (:func:`total`); more than half of the valid votes elects,
-  and "against all", where on the ballot, is a valid vote (:func:`majority`, :func:`first_round`).
+- V4: the CEC sums the protocols (:func:`total`); more than V4.majority_percent of the valid
+  votes elects (:func:`majority`, :func:`first_round`); "against all", where on the ballot, is
+  a valid vote where V4.against_all_is_valid says so, and is otherwise counted apart.
 - V5: otherwise the two leaders go to a second round; one who withdraws or dies is replaced
   by the next in the first round (:func:`runoff_pair`); in the second round the one with
   more votes wins (:func:`second_round`). A second round with no winner leads to V6's re-run.
-- V7: the CEC may refuse to register the president-elect where at least a quarter of the
-  units were void or violated (:func:`violated_share`, :func:`refusal_allowed`).
-- D5: the election contribution is refunded to the winner, at a share of the first-round
-  votes, and on a candidate's death (:func:`refunds`).
+- V7: the CEC may refuse to register the president-elect where at least V7.refusal_share of
+  the units were void or violated (:func:`violated_share`, :func:`refusal_allowed`).
+- D5: the election contribution is refunded on the grounds of D5.refund_on: to the winner, at
+  a share of the first-round votes, and on a candidate's death (:func:`refunds`).
 
 Where the law is silent (a tie for a place in the second round), the verdict is
 "undecided" with the reason, for the CEC to decide; the code does not invent a tie-break.
@@ -28,6 +30,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+from registrar.rules import REFUND_GROUNDS
 
 AGAINST_ALL = "against_all"
 
@@ -50,7 +54,8 @@ class Figures:
 
     @property
     def valid(self) -> int:
-        """The valid ballots: "against all" is a valid vote (V4)."""
+        """The valid ballots, cast less invalid ("against all" among them; whether it is a
+        valid *vote* for the result is V4.against_all_is_valid, applied by :func:`total`)."""
         return self.ballots_cast - self.invalid_ballots
 
 
@@ -203,11 +208,14 @@ class Tally:
         }
 
 
-def total(protocols: Iterable[Figures], ballot: Sequence[int]) -> Tally:
+def total(protocols: Iterable[Figures], ballot: Sequence[int], *, against_all_is_valid: bool = True) -> Tally:
     """V4: the sum of every protocol; a candidate of the ballot with no votes anywhere still appears with 0.
 
-    The protocols are expected to have passed :func:`protocol_errors`; a vote for someone not
-    on ``ballot`` raises ``ValueError`` rather than being dropped from the count.
+    ``against_all_is_valid`` is V4.against_all_is_valid: when false, the valid votes, of
+    which the candidates' shares and the majority are taken, are those for the candidates,
+    and "against all" is shown as a share of the valid ballots. The protocols are expected to
+    have passed :func:`protocol_errors`; a vote for someone not on ``ballot`` raises
+    ``ValueError`` rather than being dropped from the count.
     """
     units = voters_on_list = ballots_issued = ballots_cast = invalid_ballots = 0
     votes = dict.fromkeys(ballot, 0)
@@ -224,7 +232,8 @@ def total(protocols: Iterable[Figures], ballot: Sequence[int]) -> Tally:
             votes[candidacy] += count
         if figures.against_all is not None:
             against_all = (against_all or 0) + figures.against_all
-    valid = ballots_cast - invalid_ballots
+    ballots = ballots_cast - invalid_ballots
+    valid = ballots if against_all_is_valid else ballots - (against_all or 0)
     ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0]))
     return Tally(
         units=units,
@@ -235,7 +244,7 @@ def total(protocols: Iterable[Figures], ballot: Sequence[int]) -> Tally:
         valid=valid,
         turnout=percent(ballots_cast, voters_on_list),
         candidates=tuple(Share(candidacy, count, percent(count, valid)) for candidacy, count in ranked),
-        against_all=None if against_all is None else Share(None, against_all, percent(against_all, valid)),
+        against_all=None if against_all is None else Share(None, against_all, percent(against_all, ballots)),
     )
 
 
@@ -354,7 +363,7 @@ def violated_share(flags: Iterable[bool]) -> Fraction:
 
 
 def refusal_allowed(share: Fraction, threshold: Fraction) -> bool:
-    """V7: the CEC may refuse to register the president-elect at "at least" the threshold (a quarter)."""
+    """V7: the CEC may refuse to register the president-elect at "at least" the threshold (V7.refusal_share)."""
     return share >= threshold
 
 
@@ -374,12 +383,14 @@ def refunds(
     elected: int | None,
     deceased: Collection[int],
     share_percent: Decimal,
+    refund_on: Collection[str] = REFUND_GROUNDS,
 ) -> list[Refund]:
     """D5: the contributions refunded, by candidacy id; a candidacy with no reason is not listed.
 
-    Refunded to the winner (``elected``), to a candidate with at least ``share_percent`` of
-    the valid votes of the first round (``tally``; exactly ``share_percent`` counts), and on a
-    candidate's death. Without a tally (no vote held) the vote share gives no refund.
+    On the grounds ``refund_on`` names (D5.refund_on): ``elected``, the winner; ``vote_share``,
+    a candidate with at least ``share_percent`` of the valid votes of the first round
+    (``tally``; exactly ``share_percent`` counts); ``death``, a candidate who died. Without a
+    tally (no vote held) the vote share gives no refund.
     """
     threshold = _exact(share_percent)
     # Only a candidate on the ballot has a share of the votes (one withdrawn before the vote has none).
@@ -388,11 +399,15 @@ def refunds(
     found: list[Refund] = []
     for candidacy in sorted(contributions):
         reasons: list[str] = []
-        if elected is not None and candidacy == elected:
+        if "elected" in refund_on and elected is not None and candidacy == elected:
             reasons.append("elected")
-        if candidacy in first_round_votes and first_round_votes[candidacy] * 100 >= valid * threshold:
+        if (
+            "vote_share" in refund_on
+            and candidacy in first_round_votes
+            and first_round_votes[candidacy] * 100 >= valid * threshold
+        ):
             reasons.append("vote_share")
-        if candidacy in deceased:
+        if "death" in refund_on and candidacy in deceased:
             reasons.append("death")
         if reasons:
             found.append(Refund(candidacy, contributions[candidacy], tuple(reasons)))

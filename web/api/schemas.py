@@ -59,13 +59,15 @@ class ElectionSchema(Schema):
 
 
 class PublishedCandidateSchema(Schema):
-    """G2: exactly what the CEC publishes of a registered candidate."""
+    """G2: exactly what the CEC publishes of a registered candidate: the facts the election kind's
+    G2.published_fields names (for the President all of these), and nothing more. One field per
+    fact of registrar.public.PUBLISHABLE (tests/web/test_api_schema.py holds them equal)."""
 
     full_name = fields.String(required=True)
-    birth_year = fields.Integer(required=True)
-    position = fields.String(required=True)
-    place_of_work = fields.String(required=True)
-    place_of_residence = fields.String(required=True)
+    birth_year = fields.Integer()
+    position = fields.String()
+    place_of_work = fields.String()
+    place_of_residence = fields.String()
 
 
 class PublishedListSchema(Schema):
@@ -140,7 +142,9 @@ class AppealLineSchema(Schema):
     filed_at = fields.AwareDateTime(required=True)
     outcome = fields.String(allow_none=True)
     decided_at = fields.AwareDateTime(allow_none=True)
-    court_due_at = fields.AwareDateTime(allow_none=True, metadata={"description": "G6: the court's 10 days end"})
+    court_due_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "G6: when the court's G6.court_review_days end"}
+    )
 
 
 class AssociationLineSchema(Schema):
