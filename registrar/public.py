@@ -376,6 +376,12 @@ def name_key(name: str) -> tuple[tuple[int, int], ...]:
     return tuple(key)
 
 
+def published_columns(db: Database, election_id: str) -> tuple[str, ...]:
+    """G2: the columns of an election's published list (its kind's G2.published_fields), the CSV's header."""
+    with db.reading() as session:
+        return published_fields(for_kind(_get_election(session, election_id).kind))
+
+
 def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
     """G2: the registered candidates, in alphabetical order of their full names.
 

@@ -73,6 +73,14 @@ def test_g2_a_list_names_its_candidates_and_publishes_only_known_facts() -> None
     assert public.published_fields(RULES) == public.PUBLISHED_FIELDS
 
 
+def test_g2_an_elections_columns_are_its_kinds_published_fields(world: World) -> None:
+    assert public.published_columns(world.db, "kz-2029") == public.published_fields(RULES)
+    candidacy = world.nominate(full_name="Listed Candidate")
+    world.walk(candidacy, "registered")
+    [listed] = public.published_list(world.db, "kz-2029")
+    assert tuple(listed.candidate) == public.published_columns(world.db, "kz-2029")
+
+
 def test_g2_the_api_describes_every_publishable_fact_and_no_other() -> None:
     from web.api.schemas import PublishedCandidateSchema
 
