@@ -50,7 +50,8 @@ from registrar.models import (
     Person,
     SignatureProtocol,
 )
-from registrar.rules import Rules, for_kind
+from registrar.rules import Rules, UnknownKind, kinds
+from registrar.rules_in_force import Version, in_force, of_election, stored
 
 
 def now() -> dt.datetime:
@@ -91,7 +92,7 @@ def _resolution(row: CalendarResolution) -> Resolution:
 
 
 def calendar_of(election: Election) -> ElectionCalendar:
-    rules = for_kind(election.kind)
+    rules = of_election(election)
     return compute(election.announced_on, election.election_day, rules, [_resolution(r) for r in election.resolutions])
 
 
@@ -136,7 +137,7 @@ def announce_in(
 ) -> str:
     """:func:`announce_election` in the caller's transaction; a re-run (V6) names the election it repeats,
     and keeps its voter registers (the voter count on their reference date)."""
-    data, resolutions, calendar = _planned(payload)
+    data, resolutions, calendar, version = _planned(payload)
     if session.get(Election, data["id"]) is not None:
         raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
     voters, counted_on = data.get("registered_voters"), data.get("voters_counted_on")
@@ -156,15 +157,17 @@ def announce_in(
         registered_voters=voters,
         voters_counted_on=counted_on,
         rerun_of=rerun_of.id if rerun_of is not None else None,
+        **stored(version),
     )
     session.add(election)
     for resolution in resolutions:
         _store_resolution(election, resolution, at)
     session.flush()
-    deadlines.schedule_election(session, election.id, calendar, now=at, rules=for_kind(election.kind))
+    deadlines.schedule_election(session, election.id, calendar, now=at, rules=version.rules)
     audit.append(session, at=at, actor=actor, action="announce_election", subject_type="election",
                  subject_id=election.id, payload=data | {"calendar": calendar.to_json(), "rerun_of": election.rerun_of,
-                                                         "registered_voters": voters, "voters_counted_on": counted_on},
+                                                         "registered_voters": voters, "voters_counted_on": counted_on,
+                                                         "rules": {"title": version.title, "sha256": version.sha256}},
                  to_state=election.phase)  # fmt: skip
     return election.id
 
@@ -175,21 +178,26 @@ def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
     return _planned(payload)[2]
 
 
-def _planned(payload: dict[str, Any]) -> tuple[dict[str, Any], list[Resolution], ElectionCalendar]:
-    rules = _rules_for_payload(payload)
+def _planned(payload: dict[str, Any]) -> tuple[dict[str, Any], list[Resolution], ElectionCalendar, Version]:
+    version = _version_for_payload(payload)
+    rules = version.rules
     data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
     resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
     try:
-        return data, resolutions, compute(data["announced_on"], data["election_day"], rules, resolutions)
+        return data, resolutions, compute(data["announced_on"], data["election_day"], rules, resolutions), version
     except CalendarError as err:
         raise InvalidPayload({"election_day": [str(err)]}) from None
 
 
-def _rules_for_payload(payload: Any) -> Rules:
-    kind = payload.get("kind", "presidential") if isinstance(payload, dict) else "presidential"
+def _version_for_payload(payload: Any) -> Version:
+    """The rules an announcement would fix: its kind's file in force now."""
+    kind = payload.get("kind") if isinstance(payload, dict) else None
+    if not isinstance(kind, str) or not kind:
+        # Checked before the rest of the payload: without a kind there are no rules to check it by.
+        raise InvalidPayload({"kind": [f"required: the election kind, one of {', '.join(kinds())}"]})
     try:
-        return for_kind(str(kind))
-    except Exception as err:  # a kind without a rules file is a field error, not a crash
+        return in_force(kind)
+    except UnknownKind as err:  # a kind without a rules file is a field error, not a crash
         raise InvalidPayload({"kind": [str(err)]}) from None
 
 
@@ -208,7 +216,7 @@ def set_milestone(
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id, lock=True)
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         data = schemas.load(schemas.ResolutionSchema, payload, rules)
         resolutions = [_parse_resolution(data, rules)]
         return _adopt(session, election, rules, resolutions, "value", at=at, actor=actor, action="set_milestone", data=data)
@@ -243,8 +251,10 @@ def extend_nomination(
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id, lock=True)
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         data = schemas.load(schemas.ExtendNominationSchema, payload, rules)
+        if not rules.has("N7"):
+            raise GuardFailed("extend_nomination", [Unmet("N7", f"{rules.title}: nomination is not extended")])
         calendar = calendar_of(election)
         unmet = []
         if data["days"] > rules.N7.max_extension_days:
@@ -278,7 +288,7 @@ def record_voter_count(
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id, lock=True)
-        data = schemas.load(schemas.VoterCountSchema, payload, for_kind(election.kind))
+        data = schemas.load(schemas.VoterCountSchema, payload, of_election(election))
         election.registered_voters, election.voters_counted_on = data["registered_voters"], data["voters_counted_on"]
         audit.append(session, at=at, actor=actor, action="record_voter_count", subject_type="election",
                      subject_id=election.id, payload=data)  # fmt: skip
@@ -289,7 +299,7 @@ def record_voter_count(
 
 def register_association(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> int:
     at = at or now()
-    data = schemas.load(schemas.AssociationSchema, payload, for_kind("presidential"))
+    data = schemas.load(schemas.AssociationSchema, payload)
     with db.transaction() as session:
         if session.scalar(select(Association.id).where(Association.registration_number == data["registration_number"])):
             raise InvalidPayload({"registration_number": ["an association with this number is already registered"]})
@@ -309,7 +319,7 @@ def rename_association(
 ) -> None:
     """Parties rename; the old name stays in the history and on the decisions taken under it."""
     at = at or now()
-    data = schemas.load(schemas.RenameSchema, payload, for_kind("presidential"))
+    data = schemas.load(schemas.RenameSchema, payload)
     with db.transaction() as session:
         association = session.get(Association, association_id)
         if association is None:
@@ -331,7 +341,7 @@ def nominate(
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id)
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         data = schemas.load(schemas.NominateSchema, payload, rules)
         association = session.scalar(
             select(Association).where(Association.id == data["association_id"]).with_for_update(of=Association)
@@ -588,7 +598,7 @@ def perform_in(
         raise StaleVersion(expected_version, candidacy.version)
     machines.step_for(trigger, candidacy.state)
     election = candidacy.election
-    rules = for_kind(election.kind)
+    rules = of_election(election)
     data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
     extra = {f"_{key}": value for key, value in (cause or {}).items()}
     ctx = Context(session, rules, calendar_of(election), election, candidacy, at, {"_trigger": trigger, **extra})
@@ -671,11 +681,11 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
         if candidacy is None:
             raise NotFound(f"no candidacy {candidacy_id}")
         calendar = calendar_of(candidacy.election)
-        rules = for_kind(candidacy.election.kind)
+        rules = of_election(candidacy.election)
         ctx = Context(session, rules, calendar, candidacy.election, candidacy, at)
         checklist = {
             kind: conditions._has_document(ctx, kind)
-            for kind in dict.fromkeys([*rules.N6.documents, *rules.D6.documents])
+            for kind in dict.fromkeys([*rules.value("N6.documents", []), *rules.value("D6.documents", [])])
         }
         certificate = session.scalar(
             select(Certificate.number).where(Certificate.candidacy_id == candidacy.id, Certificate.revoked_at.is_(None))

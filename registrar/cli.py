@@ -22,7 +22,7 @@ from registrar.calendar import CalendarError, Resolution, compute
 from registrar.db import Database, database_url
 from registrar.errors import RegistrarError
 from registrar.resources import InstallationError
-from registrar.rules import for_kind
+from registrar.rules import for_kind, kinds
 from registrar.settings import SettingsError
 from registrar.settings import load as load_settings
 
@@ -135,12 +135,17 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.option("--announced", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Announcement date.")
 @click.option("--election-day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Election day.")
 @click.option("--set", "settings", multiple=True, metavar="NAME=ISO-DATETIME", help="A CEC-set milestone (V1).")
-@click.option("--kind", default="presidential", show_default=True, help="Election kind (its rules file).")
+@click.option("--kind", help="Election kind (its rules file); may be left out where only one is installed.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def calendar(announced: dt.datetime, election_day: dt.datetime, settings: tuple[str, ...], kind: str, as_json: bool) -> None:
+def calendar(
+    announced: dt.datetime, election_day: dt.datetime, settings: tuple[str, ...], kind: str | None, as_json: bool
+) -> None:
     """Compute an election calendar (milestones in local time, with the UTC offset)."""
     try:
-        rules = for_kind(kind)
+        installed = kinds()
+        if kind is None and len(installed) != 1:
+            raise ValueError(f"--kind: which election kind? one of {', '.join(installed)}")
+        rules = for_kind(kind or installed[0])
         resolutions = [_setting(text, rules.zone) for text in settings]
         result = compute(announced.date(), election_day.date(), rules, resolutions)
     except InstallationError as err:  # a rules file missing or broken: the installation's fault, not the asker's

@@ -22,6 +22,7 @@ from registrar.db import Database
 from registrar.machines import STATES
 from registrar.models import Candidacy, Election
 from registrar.rules import Rules, for_kind
+from registrar.rules_in_force import of_election
 
 DEMO_ID = "demo-presidential"
 OFFICER = "demo:clerk"
@@ -86,6 +87,10 @@ def decision(meeting_on: dt.date, members: int = 120, votes_for: int = 101) -> d
             "votes_for": votes_for, "minutes_number": f"C-{meeting_on:%Y%m%d}"}  # fmt: skip
 
 
+# The papers of D6 that are documents of their own (the rest are records: the conclusions, protocols, receipts).
+DOCUMENTS = {"consent": "consent letter", "biography": "biography"}
+
+
 def papers(trigger: str, calendar: ElectionCalendar, rules: Rules, day: dt.date, **extra: Any) -> list[dict[str, Any]]:
     """The payloads an officer enters for ``trigger``, complete and valid, dated ``day``."""
     iso = day.isoformat()
@@ -94,17 +99,19 @@ def papers(trigger: str, calendar: ElectionCalendar, rules: Rules, day: dt.date,
         return [{"declarations": [
             {"filer": filer, "valued_as_of": declared, "filed_on": iso, "revenue_office": "SRC Astana",
              "receipt_number": f"R-{filer}-{iso}"} for filer in rules.D1.filers]}]  # fmt: skip
-    if trigger == "medical_check":  # what happens while in medical_check
-        regions = rules.D4.regions[:15]
+    if trigger == "medical_check":  # what happens while in medical_check: the records the kind's rules ask for
+        regions = rules.value("D4.regions", [])[:15]
         per_region = VOTERS // 100 // 14 + 500
+        documents = [kind for kind in DOCUMENTS if kind in rules.value("D6.documents", [])]
         return [
-            {"_trigger": "record_medical_conclusion", "institution": "Central Clinical Hospital",
-             "number": f"MC-{iso}", "issued_on": iso, "fit": True},
-            {"_trigger": "record_language_conclusion", "decided_on": iso, "linguists": 7, "fluent": True},
-            {"_trigger": "record_contribution", "amount": rules.contribution_due_on(day), "paid_on": iso,
-             "receipt_number": f"P-{iso}"},
-            {"_trigger": "record_document", "kind": "consent", "received_on": iso, "reference": "consent letter"},
-            {"_trigger": "record_document", "kind": "biography", "received_on": iso, "reference": "biography"},
+            *([{"_trigger": "record_medical_conclusion", "institution": "Central Clinical Hospital",
+                "number": f"MC-{iso}", "issued_on": iso, "fit": True}] if rules.has("D3") else []),
+            *([{"_trigger": "record_language_conclusion", "decided_on": iso, "linguists": 7, "fluent": True}]
+              if rules.has("E3") else []),
+            *([{"_trigger": "record_contribution", "amount": rules.contribution_due_on(day), "paid_on": iso,
+                "receipt_number": f"P-{iso}"}] if rules.has("D5") else []),
+            *[{"_trigger": "record_document", "kind": kind, "received_on": iso, "reference": DOCUMENTS[kind]}
+              for kind in documents],
             *[{"_trigger": "record_signature_protocol", "region": r["code"], "commission": f"TEC {r['name']}",
                "signed_on": iso, "submitted": per_region + 300, "valid": per_region} for r in regions],
         ]  # fmt: skip
@@ -146,12 +153,12 @@ def walk(db: Database, candidacy_id: int, state: str, start: dt.datetime, *, act
     with db.reading() as session:
         candidacy = session.get(Candidacy, candidacy_id)
         assert candidacy is not None
-        calendar, rules = calendar_of(candidacy.election), for_kind(candidacy.election.kind)
+        calendar, rules = calendar_of(candidacy.election), of_election(candidacy.election)
     at = start
     for trigger in ROUTES[state]:
         at += dt.timedelta(hours=1)
         if trigger == "close_appeal_window":
-            at += dt.timedelta(days=rules.G6.appeal_days + 1)
+            at += dt.timedelta(days=rules.value("G6.appeal_days", 0) + 1)
         if trigger in ("register", "refuse") and at < calendar.registration_opens:
             at = calendar.registration_opens + dt.timedelta(hours=10)
         for payload in papers(trigger, calendar, rules, calendar.local(at).date()):

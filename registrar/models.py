@@ -86,6 +86,11 @@ class Election(Base):
     second_round_opens_at: Mapped[dt.datetime | None]
     second_round_closes_at: Mapped[dt.datetime | None]
     second_round_ballot: Mapped[list[Any] | None]
+    # The rules it was announced under, kept whatever later becomes of the kind's file: the file's
+    # text, its SHA-256 and its title (registrar.rules_in_force reads them).
+    rules_title: Mapped[str] = mapped_column(String(300))
+    rules_sha256: Mapped[str] = mapped_column(String(64))
+    rules_text: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     resolutions: Mapped[list[CalendarResolution]] = relationship(

@@ -80,7 +80,7 @@ from registrar.errors import InvalidPayload, NotFound
 from registrar.machines import ELECTION_TRIGGERS
 from registrar.models import Candidacy, Contact, DeliveryAttempt, OutboxMessage
 from registrar.resources import InstallationError, config_file, packaged, read_toml
-from registrar.rules import for_kind
+from registrar.rules_in_force import capital_zone
 from registrar.settings import Settings, Smtp
 
 MESSAGES_DIR = packaged("messages")
@@ -331,15 +331,10 @@ def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]], locali
         if moment.tzinfo is None:
             return f"{moment:%Y-%m-%d %H:%M}"
         if name == "at":  # the action's moment is stored in UTC; people read the capital's time (T1)
-            moment = moment.astimezone(_capital_zone())
+            moment = moment.astimezone(capital_zone())
         offset = moment.strftime("%z")
         return f"{moment:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
     return str(value)
-
-
-@cache
-def _capital_zone() -> dt.tzinfo:
-    return for_kind("presidential").zone
 
 
 class _Values(dict[str, str]):

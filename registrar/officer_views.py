@@ -35,7 +35,8 @@ from registrar.models import (
     OutboxMessage,
     Person,
 )
-from registrar.rules import Rules, for_kind
+from registrar.rules import Rules, for_kind, kinds
+from registrar.rules_in_force import described, of_election
 
 LIMIT = 100
 SOON = dt.timedelta(days=3)
@@ -192,6 +193,8 @@ def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
         return {
             "kind": candidacy.election.kind,
             "title": candidacy.election.title,
+            "rules": of_election(candidacy.election),
+            "rules_version": described(candidacy.election),
             "information_requests": [
                 {
                     "id": r.id,
@@ -297,6 +300,27 @@ def election_calendar(db: Database, election_id: str) -> ElectionCalendar:
         return calendar_of(election)
 
 
+def election_rules(db: Database, election_id: str) -> tuple[Rules, dict[str, Any]]:
+    """The rules an election follows (its forms are built from them) and how its page names them."""
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        if election is None:
+            raise NotFound(f"no election {election_id!r}")
+        return of_election(election), described(election)
+
+
+def election_kinds() -> tuple[tuple[str, str], ...]:
+    """The kinds an election may be announced as: each rules file in force, by its title."""
+    return tuple((kind, for_kind(kind).title) for kind in kinds())
+
+
+def announcement_rules(kind: str | None) -> Rules:
+    """The rules an announcement form is laid out by before any election exists: the kind chosen,
+    else the first there is (the form's fields do not depend on which)."""
+    known = kinds()
+    return for_kind(kind if kind in known else known[0])
+
+
 # --- An election after the vote (V3-V7, D5) -------------------------------------------------------
 
 # The phases from the close of the first round's voting on: protocols, results, decisions.
@@ -313,8 +337,10 @@ def _people(session: Any, candidacy_ids: list[int]) -> dict[int, str]:
     return {int(cid): name for cid, name in _names(session, candidacy_ids).items()}
 
 
-def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any]:
+def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any] | None:
     """V7: the units void or violated in the round that elected (else the first), against the share a refusal needs."""
+    if not rules.has("V7"):
+        return None
     round_, in_force = results.electing_round(session, election.id)
     share = tally.violated_share(p.void or p.violations for p in in_force)
     needed = Fraction(*rules.V7.refusal_share)
@@ -336,7 +362,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
         election = session.get(Election, election_id)
         if election is None:
             raise NotFound(f"no election {election_id!r}")
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         round_ = shown["counting_round"]
         on_ballot = results.ballot(session, election, round_) if round_ is not None else []
         names = _people(session, on_ballot)
@@ -421,7 +447,7 @@ def protocol_form(db: Database, election_id: str, *, at: dt.datetime, correction
         election = session.get(Election, election_id)
         if election is None:
             raise NotFound(f"no election {election_id!r}")
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         on_ballot = results.ballot(session, election, round_) if round_ is not None else []
         names = _people(session, on_ballot)
     schema = schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema
@@ -440,9 +466,9 @@ def protocol_form(db: Database, election_id: str, *, at: dt.datetime, correction
     return ProtocolForm(round_, out, {f"votes.{cid}": names.get(cid, f"#{cid}") for cid in on_ballot}, units)
 
 
-def decision_fields(trigger: str, kind: str = "presidential") -> list[FormField]:
-    """The inputs of a decision on the election (V4-V7), from its payload schema."""
-    return form_fields(schemas.ELECTION_SCHEMAS[trigger], for_kind(kind))
+def decision_fields(trigger: str, rules: Rules) -> list[FormField]:
+    """The inputs of a decision on the election (V4-V7), from its payload schema and the election's rules."""
+    return form_fields(schemas.ELECTION_SCHEMAS[trigger], rules)
 
 
 # --- Forms, from the payload schemas ------------------------------------------------------------
@@ -467,8 +493,8 @@ LIST_ROWS = {"declarations": lambda rules: len(rules.D1.filers), "resolutions": 
 
 def _pool(rules: Rules) -> list[tuple[str, str]]:
     """Every value a rules-checked field may take somewhere: the schema's own validator picks its own."""
-    values = [(f, f) for f in rules.D1.filers] + [(r["code"], r["name"]) for r in rules.D4.regions]
-    values += [(d, d) for d in rules.D6.documents]
+    values = [(f, f) for f in rules.D1.filers] + [(r["code"], r["name"]) for r in rules.value("D4.regions", [])]
+    values += [(d, d) for d in rules.value("D6.documents", [])]
     values += [(g, g) for rid in ("G3", "G4", "G5") if rid in rules for g in getattr(rules, rid).grounds]
     return list(dict.fromkeys(values))
 
@@ -523,8 +549,9 @@ def form_fields(schema: type[Schema], rules: Rules, prefix: str = "") -> list[Fo
     return out
 
 
-def trigger_fields(trigger: str, kind: str = "presidential") -> list[FormField]:
-    return form_fields(schemas.TRIGGER_SCHEMAS[trigger], for_kind(kind))
+def trigger_fields(trigger: str, rules: Rules) -> list[FormField]:
+    """The inputs of a candidacy's action, from its payload schema and the election's rules."""
+    return form_fields(schemas.TRIGGER_SCHEMAS[trigger], rules)
 
 
 def choices_for_records(trigger: str, records: dict[str, Any]) -> dict[str, tuple[tuple[str, str], ...]]:

@@ -44,7 +44,8 @@ from registrar.models import (
     OutboxMessage,
     Protocol,
 )
-from registrar.rules import Rules, as_decimal, for_kind
+from registrar.rules import Rules, as_decimal
+from registrar.rules_in_force import of_election
 
 # The rounds' counting phases, and the phases in which each round's figures are final.
 ROUND_COUNTING = {"counting": 1, "second_round_counting": 2}
@@ -173,7 +174,7 @@ def _submit(
     session: Session, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime, correction: bool
 ) -> dict[str, Any]:
     election = _election(session, election_id, lock=True)
-    rules = for_kind(election.kind)
+    rules = of_election(election)
     phase = machines.current_phase(election, calendar_of(election), at)
     round_ = ROUND_COUNTING.get(phase)
     if round_ is None:
@@ -314,7 +315,7 @@ def perform_election_in(
     election = _election(session, election_id, lock=True)
     if expected_version is not None and election.version != expected_version:
         raise StaleVersion(expected_version, election.version)
-    rules = for_kind(election.kind)
+    rules = of_election(election)
     calendar = calendar_of(election)
     phase = machines.current_phase(election, calendar, at)
     machines.election_step_for(trigger, phase)
@@ -587,7 +588,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
     at = at or now()
     with db.reading() as session:
         election = _election(session, election_id)
-        rules = for_kind(election.kind)
+        rules = of_election(election)
         calendar = calendar_of(election)
         phase = machines.current_phase(election, calendar, at)
         units = territory.current()
@@ -686,7 +687,9 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
     votes of the first round, a candidate who died)."""
     with db.reading() as session:
         election = _election(session, election_id)
-        rules = for_kind(election.kind)
+        rules = of_election(election)
+        if not rules.has("D5"):
+            return []  # no contribution is paid, so none is refunded
         paid = {candidacy: amount for candidacy, amount in session.execute(
             select(Contribution.candidacy_id, Contribution.amount).join(Candidacy)
             .where(Candidacy.election_id == election.id)

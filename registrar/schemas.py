@@ -26,7 +26,11 @@ Count = lambda minimum=0: fields.Integer(required=True, strict=True, validate=va
 
 def _from_rules(pick: Callable[[Rules], list[str]], what: str) -> Callable[[str], None]:
     def check(value: str) -> None:
-        choices = pick(current_rules.get())
+        rules = current_rules.get()
+        try:
+            choices = pick(rules)
+        except AttributeError:  # the rule that lists them is not in this kind's file
+            raise ValidationError(f"the {rules.title} rules name no {what}") from None
         if value not in choices:
             raise ValidationError(f"not a {what} of these rules; one of: {', '.join(choices)}")
 
@@ -54,7 +58,7 @@ class AnnounceElectionSchema(Payload):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$",
                        error="lower-case letters, digits and dashes, 2 to 63 characters"))  # fmt: skip
     title = Name()
-    kind = fields.String(load_default="presidential", validate=validate.Regexp(r"^[a-z][a-z0-9_-]*$"))
+    kind = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]*$"))
     announced_on = Day()
     election_day = Day()
     registered_voters = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
@@ -339,16 +343,20 @@ def _instance(schema: type[Schema]) -> Schema:
     return schema()
 
 
-def load(schema: type[Schema], payload: Any, rules: Rules) -> dict[str, Any]:
-    """Validate ``payload``; raise :class:`registrar.errors.InvalidPayload` naming each bad field."""
+def load(schema: type[Schema], payload: Any, rules: Rules | None = None) -> dict[str, Any]:
+    """Validate ``payload``; raise :class:`registrar.errors.InvalidPayload` naming each bad field.
+
+    ``rules``: the election's, for a schema whose choices the law lists (none for what belongs
+    to no election, such as an association)."""
     from registrar.errors import InvalidPayload
 
     if not isinstance(payload, dict):
         raise InvalidPayload({"_schema": ["the payload must be a JSON object"]})
-    token = current_rules.set(rules)
+    token = current_rules.set(rules) if rules is not None else None
     try:
         return dict(_instance(schema).load(payload))
     except ValidationError as err:
         raise InvalidPayload(err.normalized_messages()) from None
     finally:
-        current_rules.reset(token)
+        if token is not None:
+            current_rules.reset(token)

@@ -22,7 +22,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from registrar.resources import InstallationError, config_file, packaged, read_toml
-from registrar.rules import Rules, _flatten, for_kind
+from registrar.rules import Rules, _flatten, for_kind, kinds
 
 TERRITORY_FILE = packaged("territory.toml")
 ENVIRONMENT_VARIABLE = "REGISTRAR_TERRITORY"
@@ -129,11 +129,19 @@ def parse(document: dict[str, Any], path: Traversable, rules: Rules) -> Territor
 def load(path: Traversable | str = TERRITORY_FILE, rules: Rules | None = None) -> Territory:
     """Load a territory file; a missing, malformed or invalid one raises :class:`TerritoryError`.
 
-    ``rules`` gives the D4 regions the units must match (by default the presidential rules).
+    ``rules`` gives the D4 regions the units must match; by default, those of every election kind
+    whose rules list regions, since one country's units serve each of its elections.
     """
     path = Path(path) if isinstance(path, str) else path
     document = read_toml(path, TerritoryError, "no such territory file")
-    return parse(document, path, rules if rules is not None else for_kind("presidential"))
+    if rules is not None:
+        return parse(document, path, rules)
+    regional = [found for found in map(for_kind, kinds()) if found.has("D4")]
+    if not regional:
+        raise TerritoryError(f"{path}: no election kind's rules list the regions (D4) its units stand for")
+    for other in regional[1:]:
+        parse(document, path, other)
+    return parse(document, path, regional[0])
 
 
 @functools.cache

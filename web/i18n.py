@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, redirect, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
 
-from registrar.rules import for_kind
+from registrar.rules_in_force import capital_zone
 
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -60,7 +60,7 @@ def _account_language() -> str | None:
 
 
 def zone() -> ZoneInfo:
-    return for_kind("presidential").zone
+    return capital_zone()
 
 
 def local_time(moment: dt.datetime | str | None, style: str = "d MMMM y, HH:mm") -> str:

@@ -24,7 +24,7 @@ import web
 from registrar import accounts, actions, audit, officer_views, results, roles, schemas, territory
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.officer_views import FormField
-from registrar.rules import for_kind
+from registrar.rules import Rules
 from web.auth import current_account, require_action, roles_required
 from web.forms import (
     DEADLINE_NAMES,
@@ -94,8 +94,8 @@ def dashboard() -> Page:
 # --- A candidacy and its actions -----------------------------------------------------------------
 
 
-def _action_fields(trigger: str, kind: str, records: dict[str, Any]) -> list[FormField]:
-    fields = officer_views.trigger_fields(trigger, kind)
+def _action_fields(trigger: str, records: dict[str, Any]) -> list[FormField]:
+    fields = officer_views.trigger_fields(trigger, records["rules"])
     return officer_views.with_choices(fields, officer_views.choices_for_records(trigger, records))
 
 
@@ -107,7 +107,7 @@ def _candidacy_page(candidacy_id: int, failed: str | None = None, values: dict[s
     except NotFound:
         abort(404)
     mine = roles.triggers_for(_role())
-    forms = [{"trigger": t, "fields": (fields := _action_fields(t, records["kind"], records)), "labels": labels_for(fields)}
+    forms = [{"trigger": t, "fields": (fields := _action_fields(t, records)), "labels": labels_for(fields)}
              for t in view["allowed"] if t in mine]  # fmt: skip
     return render_template("officer/candidacy.html", view=view, records=records, forms=forms, failed=failed,
                            values=values or {}, errors=errors or {}, now=actions.now()), status  # fmt: skip
@@ -130,7 +130,7 @@ def act(candidacy_id: int, trigger: str) -> Page:
     require_action(trigger)
     try:
         records = officer_views.candidacy_records(web.database(), candidacy_id)
-        payload = payload_from(request.form, _action_fields(trigger, records["kind"], records))
+        payload = payload_from(request.form, _action_fields(trigger, records))
         outcome = actions.perform(web.database(), candidacy_id, trigger, payload, actor=web.auth.actor(),
                                   expected_version=_version())  # fmt: skip
     except NotFound:
@@ -162,8 +162,9 @@ def _form_page(template: str, fields: list[FormField], status: int = 200, **cont
     return render_template(template, fields=fields, labels=labels_for(fields), **context), status
 
 
-def _nomination_fields() -> list[FormField]:
-    fields = officer_views.form_fields(schemas.NominateSchema, for_kind("presidential"))
+def _nomination_fields(election_id: str) -> list[FormField]:
+    rules, _described = officer_views.election_rules(web.database(), election_id)
+    fields = officer_views.form_fields(schemas.NominateSchema, rules)
     choices = tuple((str(i), name) for i, name in officer_views.associations(web.database()))
     return officer_views.with_choices(fields, {"association_id": choices})
 
@@ -172,7 +173,10 @@ def _nomination_fields() -> list[FormField]:
 @roles_required(*OFFICERS)
 def nominate(election_id: str) -> Page:
     require_action("nominate")
-    fields = _nomination_fields()
+    try:
+        fields = _nomination_fields(election_id)
+    except NotFound:
+        abort(404)
     if request.method == "GET":
         return _form_page("officer/nominate.html", fields, election_id=election_id)
     try:
@@ -190,9 +194,13 @@ def nominate(election_id: str) -> Page:
 @roles_required(*OFFICERS)
 def new_election() -> Page:
     require_action("announce_election")
-    fields = officer_views.form_fields(schemas.AnnounceElectionSchema, for_kind("presidential"))
+    kinds = officer_views.election_kinds()
+    rules = officer_views.announcement_rules(request.values.get("kind"))
+    fields = officer_views.with_choices(officer_views.form_fields(schemas.AnnounceElectionSchema, rules), {"kind": kinds})
     if request.method == "GET":
-        return _form_page("officer/new_election.html", fields, values={"kind": "presidential"})
+        # One kind of election installed: it is the kind; with more, the officer says which.
+        chosen = request.args.get("kind") or (kinds[0][0] if len(kinds) == 1 else "")
+        return _form_page("officer/new_election.html", fields, values={"kind": chosen})
     payload, values = payload_from(request.form, fields), values_of(request.form)
     try:
         if "preview" in request.form:
@@ -205,30 +213,33 @@ def new_election() -> Page:
     return redirect(url_for(".election", election_id=election_id))
 
 
-# The election's own actions (V1, N7, D4): the schema of its payload and the registrar function.
-ELECTION_ACTIONS: dict[str, tuple[type[Any], Callable[..., Any]]] = {
-    "set_milestone": (schemas.ResolutionSchema, actions.set_milestone),
-    "extend_nomination": (schemas.ExtendNominationSchema, actions.extend_nomination),
-    "record_voter_count": (schemas.VoterCountSchema, actions.record_voter_count),
+# The election's own actions: the rule each applies (offered where the election's rules have it),
+# the schema of its payload and the registrar function.
+ELECTION_ACTIONS: dict[str, tuple[str, type[Any], Callable[..., Any]]] = {
+    "set_milestone": ("V1", schemas.ResolutionSchema, actions.set_milestone),
+    "extend_nomination": ("N7", schemas.ExtendNominationSchema, actions.extend_nomination),
+    "record_voter_count": ("D4", schemas.VoterCountSchema, actions.record_voter_count),
 }
+
+
+def _election_forms(rules: Rules) -> list[dict[str, Any]]:
+    return [{"action": a, "fields": (f := officer_views.form_fields(schema, rules)), "labels": labels_for(f)}
+            for a, (rule, schema, _fn) in ELECTION_ACTIONS.items() if rules.has(rule) and web.auth.may(a)]  # fmt: skip
 
 
 def _election_page(election_id: str, failed: str | None = None, values: dict[str, Any] | None = None,
                    errors: dict[str, list[str]] | None = None, status: int = 200, **context: Any) -> Page:  # fmt: skip
     try:
         calendar = officer_views.election_calendar(web.database(), election_id)
+        rules, version = officer_views.election_rules(web.database(), election_id)
         after = officer_views.after_vote(web.database(), election_id, at=actions.now())
     except NotFound:
         abort(404)
-    rules = for_kind("presidential")
-    forms = [{"action": a, "fields": (f := officer_views.form_fields(schema, rules)), "labels": labels_for(f)}
-             for a, (schema, _fn) in ELECTION_ACTIONS.items() if web.auth.may(a)]  # fmt: skip
-    allowed, kind = (after["allowed"], after["kind"]) if after else ([], "presidential")
-    decisions = [{"trigger": t, "fields": (f := officer_views.decision_fields(t, kind)), "labels": labels_for(f)}
-                 for t in allowed if web.auth.may(t)]  # fmt: skip
-    return render_template("officer/election.html", election_id=election_id, calendar=calendar, forms=forms,
-                           after=after, decisions=decisions, failed=failed, values=values or {}, errors=errors or {},
-                           **context), status  # fmt: skip
+    decisions = [{"trigger": t, "fields": (f := officer_views.decision_fields(t, rules)), "labels": labels_for(f)}
+                 for t in (after["allowed"] if after else []) if web.auth.may(t)]  # fmt: skip
+    return render_template("officer/election.html", election_id=election_id, calendar=calendar, rules_version=version,
+                           forms=_election_forms(rules), after=after, decisions=decisions, failed=failed,
+                           values=values or {}, errors=errors or {}, **context), status  # fmt: skip
 
 
 @bp.get("/elections/<election_id>")
@@ -243,9 +254,10 @@ def election_act(election_id: str, action: str) -> Page:
     if action not in ELECTION_ACTIONS:
         abort(404)
     require_action(action)
-    schema, perform = ELECTION_ACTIONS[action]
+    _rule, schema, perform = ELECTION_ACTIONS[action]
     try:
-        payload = payload_from(request.form, officer_views.form_fields(schema, for_kind("presidential")))
+        rules, _described = officer_views.election_rules(web.database(), election_id)
+        payload = payload_from(request.form, officer_views.form_fields(schema, rules))
         perform(web.database(), election_id, payload, actor=web.auth.actor())
     except NotFound:
         abort(404)
@@ -264,11 +276,13 @@ def decide(election_id: str, trigger: str) -> Page:
     if trigger not in ELECTION_TITLES:
         abort(404)
     require_action(trigger)
-    values, fields = values_of(request.form), officer_views.decision_fields(trigger)
+    values, fields = values_of(request.form), []
     try:
+        rules, _described = officer_views.election_rules(web.database(), election_id)
+        fields = officer_views.decision_fields(trigger, rules)
         payload = payload_from(request.form, fields)
         if trigger == "call_rerun" and "preview" in request.form:
-            return _election_page(election_id, trigger, values, rerun_preview=_rerun_calendar(payload))
+            return _election_page(election_id, trigger, values, rerun_preview=_rerun_calendar(payload, rules.kind))
         results.perform_election(web.database(), election_id, trigger, payload, actor=web.auth.actor(),
                                  expected_version=_version())  # fmt: skip
     except NotFound:
@@ -279,10 +293,10 @@ def decide(election_id: str, trigger: str) -> Page:
     return redirect(url_for(".election", election_id=election_id))
 
 
-def _rerun_calendar(payload: dict[str, Any]) -> Any:
-    """V6: the calendar the re-run would have, announced on the day of the resolution calling it."""
+def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
+    """V6: the calendar the re-run would have: an election of the same kind, announced on the day of the resolution calling it."""
     announcement: dict[str, Any] = {key: payload[key] for key in ("id", "title", "election_day", "resolutions") if key in payload}
-    announcement |= {"kind": "presidential", "announced_on": payload.get("decided_on", "")}
+    announcement |= {"kind": kind, "announced_on": payload.get("decided_on", "")}
     try:
         return actions.preview_calendar(announcement)
     except InvalidPayload as err:

@@ -657,7 +657,7 @@ def test_d4_an_election_announced_without_a_voter_count_takes_the_territorial_un
     """D4: the 1% is taken of the voters on the reference date; without a count in the announcement, the
     registers of the territorial units (config/territory.toml) give it, with their date."""
     units = territory.current()
-    actions.announce_election(db, {"id": "kz-2031", "title": "2031", "announced_on": "2031-01-10",
+    actions.announce_election(db, {"id": "kz-2031", "title": "2031", "kind": "presidential", "announced_on": "2031-01-10",
                                    "election_day": "2031-04-20"}, actor="test:clerk",
                               at=dt.datetime(2031, 1, 10, 10, tzinfo=rules.zone))  # fmt: skip
     with db.reading() as session:

@@ -13,8 +13,12 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
+from registrar import rules_in_force
+from registrar.actions import calendar_of
+from registrar.calendar import compute
 from registrar.db import Database, alembic_config
-from registrar.models import Base
+from registrar.models import Base, Election
+from registrar.rules import for_kind
 
 
 def differences(connection: Connection) -> list[Any]:
@@ -94,5 +98,27 @@ def test_every_revision_downgrades_one_step_and_upgrades_again(tmp_path: Path) -
             assert revision_of(database) == script.get_revision(revision).down_revision
         run_alembic(database, "upgrade", "head")
         assert revision_of(database) == head()
+    finally:
+        database.dispose()
+
+
+def test_0007_gives_the_elections_already_announced_the_rules_file_in_force(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'backfill.sqlite3'}")
+    try:
+        run_alembic(database, "upgrade", "0006")
+        with database.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO election (id, title, kind, announced_on, election_day, phase, version) "
+                "VALUES ('kz-2029', 'Presidential election 2029', 'presidential', '2029-08-24', '2029-11-25', 'announced', 1)"
+            ))  # fmt: skip
+        run_alembic(database, "upgrade", "0007")
+        with database.reading() as session:
+            election = session.get(Election, "kz-2029")
+            assert election is not None
+            in_force = rules_in_force.in_force("presidential")
+            assert (election.rules_title, election.rules_sha256, election.rules_text) == (
+                in_force.title, in_force.sha256, in_force.text)  # fmt: skip
+            assert calendar_of(election).to_json() == compute(election.announced_on, election.election_day,
+                                                              for_kind("presidential"), []).to_json()  # fmt: skip
     finally:
         database.dispose()

@@ -231,7 +231,7 @@ def fresh(db: Database) -> Api:
 def announce(api: Api) -> dict[str, Any]:
     """An election in its nomination phase now: nomination opened ten days ago and closes in about two weeks."""
     today = dt.date.today()
-    body = {"id": "kz-api", "title": "Presidential election (API test)",
+    body = {"id": "kz-api", "title": "Presidential election (API test)", "kind": "presidential",
             "announced_on": (today - dt.timedelta(days=10)).isoformat(),
             "election_day": (today + dt.timedelta(days=75)).isoformat(), "registered_voters": demo.VOTERS,
             "voters_counted_on": today.isoformat()}  # fmt: skip
@@ -289,6 +289,6 @@ def test_a_candidacy_through_the_api(fresh: Api) -> None:
 
 def test_a_duplicate_election_is_a_field_error(fresh: Api) -> None:
     announce(fresh)
-    again = fresh.post("/elections", {"id": "kz-api", "title": "Again", "announced_on": "2029-08-24",
+    again = fresh.post("/elections", {"id": "kz-api", "title": "Again", "kind": "presidential", "announced_on": "2029-08-24",
                                       "election_day": "2029-11-25"}, "commission")  # fmt: skip
     assert (again.status_code, again.get_json()["code"]) == (422, "invalid") and "id" in again.get_json()["errors"]

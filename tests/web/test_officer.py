@@ -7,8 +7,9 @@ import re
 
 import pytest
 
-from registrar import roles
+from registrar import roles, rules_in_force
 from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
+from registrar.models import Election
 
 from .conftest import WebWorld
 
@@ -83,6 +84,22 @@ def test_the_candidacy_page_offers_only_the_roles_allowed_actions(world: WebWorl
     assert "/actions/refuse" in commission, "the CEC may refuse before the documents are complete"
     auditor = world.as_role("auditor").get(f"/officer/candidacies/{NOMINATED}").get_data(as_text=True)
     assert "/actions/" not in auditor
+
+
+def test_the_election_and_candidacy_pages_name_the_rules_version_the_election_follows(world: WebWorld) -> None:
+    version = rules_in_force.in_force("presidential")
+    with world.db.reading() as session:
+        election = session.get(Election, ELECTION)
+        assert election is not None and election.rules_sha256 == version.sha256
+        announced = election.announced_on.isoformat()
+    said = f"{version.title}, version {version.sha256[:12]}, in force when the election was announced on {announced}"
+    for path in (f"/officer/elections/{ELECTION}", f"/officer/candidacies/{NOMINATED}"):
+        page = world.as_role("auditor").get(path).get_data(as_text=True)
+        assert said in page and f'title="SHA-256 {version.sha256}"' in page, path
+    kazakh = world.as_role("auditor")
+    kazakh.get("/language/kk")
+    page = kazakh.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
+    assert f"{version.sha256[:12]} нұсқасы: сайлау {announced} тағайындалған күні қолданыста болған" in page
 
 
 def test_the_certificate_has_its_number_and_verification_address(world: WebWorld) -> None:
