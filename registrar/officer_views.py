@@ -171,10 +171,13 @@ def elections(db: Database) -> list[dict[str, Any]]:
                 for e in session.scalars(select(Election).order_by(Election.election_day.desc()).limit(LIMIT))]  # fmt: skip
 
 
-def associations(db: Database) -> list[tuple[int, str]]:
-    """Associations that may nominate (N1: national, not liquidated), by name."""
+def associations(db: Database, rules: Rules) -> list[tuple[int, str]]:
+    """Associations that may nominate under ``rules`` (N1: of the kinds it names, not liquidated), by name."""
+    query = select(Association).where(Association.liquidated_on.is_(None))
+    if rules.has("N1"):
+        query = query.where(Association.kind.in_(rules.N1.nominator_kinds))
     with db.reading() as session:
-        found = session.scalars(select(Association).where(Association.kind == "national", Association.liquidated_on.is_(None)))
+        found = session.scalars(query)
         return sorted(((a.id, a.name) for a in found), key=lambda pair: pair[1])
 
 

@@ -165,7 +165,7 @@ def _form_page(template: str, fields: list[FormField], status: int = 200, **cont
 def _nomination_fields(election_id: str) -> list[FormField]:
     rules, _described = officer_views.election_rules(web.database(), election_id)
     fields = officer_views.form_fields(schemas.NominateSchema, rules)
-    choices = tuple((str(i), name) for i, name in officer_views.associations(web.database()))
+    choices = tuple((str(i), name) for i, name in officer_views.associations(web.database(), rules))
     return officer_views.with_choices(fields, {"association_id": choices})
 
 
