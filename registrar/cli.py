@@ -108,7 +108,7 @@ class _Commands(click.Group):
               help="SQLAlchemy URL (REGISTRAR_DATABASE_URL).")  # fmt: skip
 @click.pass_context
 def main(ctx: click.Context, database: str) -> None:
-    """Registrar: candidate registration for the presidential election."""
+    """Registrar: candidate registration for the elections of Kazakhstan, each kind by its rules file."""
     ctx.obj = {"url": database}
 
 

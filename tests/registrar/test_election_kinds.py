@@ -5,16 +5,22 @@ announcement to a registered candidate through the same actions as the president
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
-from registrar import actions, demo, public
+from registrar import actions, demo, public, rules_in_force
+from registrar.cli import main
 from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed
 from registrar.models import Election
-from registrar.rules import Rules
-from tests.kinds import SECOND_KIND, second_kind_fixture  # noqa: F401 - the fixture
+from registrar.resources import ENVIRONMENT_VARIABLE
+from registrar.rules import Rules, RulesError, for_kind
+from tests.kinds import DATA, SECOND_KIND, second_kind_fixture  # noqa: F401 - the fixture
 
 ELECTION_ID = "st-2031"
 REGIONAL = {"registration_number": "R-1", "name": "Regional Association", "kind": "regional", "registered_on": "2010-01-01"}
@@ -116,3 +122,35 @@ def test_the_same_person_is_refused_for_president(db: Database, rules: Rules) ->
                                          "decision": demo.decision(dt.date(2031, 3, 1), members=120, votes_for=60)},
                          actor="test:clerk", at=at)  # fmt: skip
     assert sorted({u.rule for u in refused.value.unmet}) == ["N1", "N3"]
+
+
+def test_the_calendar_command_asks_for_the_kind_where_more_than_one_is_installed(second_kind: Rules) -> None:
+    args = ["calendar", "--announced", ANNOUNCED.isoformat(), "--election-day", ELECTION_DAY.isoformat()]
+    unnamed = CliRunner().invoke(main, args)
+    assert unnamed.exit_code == 2 and "--kind: which election kind? one of presidential, senate_test" in unnamed.output
+    named = CliRunner().invoke(main, [*args, "--kind", SECOND_KIND, "--json"])
+    assert named.exit_code == 0, named.output
+    assert json.loads(named.output)["voting_opens"] == f"{ELECTION_DAY.isoformat()}T08:00:00+05:00"  # V2 of this kind
+
+
+def test_one_kind_installed_is_the_kind() -> None:
+    args = ["calendar", "--announced", ANNOUNCED.isoformat(), "--election-day", ELECTION_DAY.isoformat(), "--json"]
+    only = CliRunner().invoke(main, args)
+    assert only.exit_code == 0 and json.loads(only.output)["voting_opens"].endswith("T07:00:00+05:00"), only.output
+
+
+def test_every_kind_reads_instants_in_the_capitals_zone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """T1: a notice or a page without an election in view reads instants in the one zone every kind shares."""
+    assert rules_in_force.capital_zone() == ZoneInfo("Asia/Almaty")
+    (tmp_path / "rules").mkdir()
+    text = (DATA / "rules" / f"{SECOND_KIND}.toml").read_text(encoding="utf-8")
+    (tmp_path / "rules" / f"{SECOND_KIND}.toml").write_text(text.replace('"Asia/Almaty"', '"Asia/Aqtobe"'), encoding="utf-8")
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(tmp_path))
+    for_kind.cache_clear()
+    rules_in_force.capital_zone.cache_clear()
+    try:
+        with pytest.raises(RulesError, match="must share the capital's time zone"):
+            rules_in_force.capital_zone()
+    finally:
+        for_kind.cache_clear()
+        rules_in_force.capital_zone.cache_clear()
