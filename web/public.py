@@ -57,11 +57,11 @@ def candidates_json(election_id: str) -> Response:
 @bp.get("/elections/<election_id>/candidates.csv")
 @cached
 def candidates_csv(election_id: str) -> Response:
-    listed = public.published_list(database(), election_id)
+    columns, listed = public.published_columns(database(), election_id), public.published_list(database(), election_id)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(public.PUBLISHED_FIELDS)
-    writer.writerows([getattr(item.candidate, name) for name in public.PUBLISHED_FIELDS] for item in listed)
+    writer.writerow(columns)
+    writer.writerows([getattr(item.candidate, name) for name in columns] for item in listed)
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{election_id}-candidates.csv"'})  # fmt: skip
 

@@ -85,3 +85,6 @@ def test_a_second_kind_is_announced_nominated_and_registered_through_the_forms(
     assert view["state"] == "registered" and view["certificate"] == "ST-WEB-001"
     assert set(view["documents"]) == {"consent", "biography", "declaration_certificates", "medical_conclusion"}
     assert view["history"][-1]["actor"].startswith("user:commission")
+    # G2: the public list of this kind has its columns, the name and the year of birth.
+    listed = web_world.client().get(f"/elections/{ELECTION}/candidates.csv").get_data(as_text=True)
+    assert listed == f"full_name,birth_year\r\nSecond Kind Nominee,{born.year}\r\n"
