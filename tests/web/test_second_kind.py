@@ -22,9 +22,7 @@ def _version(db: Database, candidacy_id: int) -> str:
     return str(actions.show_candidacy(db, candidacy_id)["version"])
 
 
-def test_a_second_kind_is_announced_nominated_and_registered_through_the_forms(
-    web_world: WebWorld, second_kind: Rules
-) -> None:
+def test_a_second_kind_is_announced_nominated_and_registered_through_the_forms(web_world: WebWorld, second_kind: Rules) -> None:
     db, today = web_world.db, dt.date.today()
     clerk, commission = web_world.login_as("clerk"), web_world.login_as("commission")
 
