@@ -14,7 +14,7 @@ from functools import cache
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from registrar.machines import CANDIDACY_STEPS, ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
+from registrar.machines import CANDIDACY_STEPS, ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS, ElectionStep, Step
 from registrar.resources import InstallationError, config_file, read_toml
 
 ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "auditor", "admin")
@@ -39,9 +39,10 @@ ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
 # A step's rule and words are declared once, with the step; who takes it (``Step.by``) is
 # mapped to account roles by the roles file's [actors].
-_STEPS: dict[str, list[Any]] = {}
-for _step in (*CANDIDACY_STEPS, *ELECTION_STEPS):
-    _STEPS.setdefault(_step.trigger, []).append(_step)
+_STEPS: dict[str, list[Step | ElectionStep]] = {}
+for _steps in (CANDIDACY_STEPS, ELECTION_STEPS):
+    for _step in _steps:
+        _STEPS.setdefault(_step.trigger, []).append(_step)
 ACTORS: tuple[str, ...] = tuple(dict.fromkeys(step.by for steps in _STEPS.values() for step in steps))
 
 
