@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import random
 import re
 import shutil
 import signal
@@ -54,11 +55,34 @@ def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, logs:
         time.sleep(every)
 
 
+# Ports for our own servers come from a band below Linux's ephemeral range (32768-60999), so no
+# outgoing connection and no bind to port 0 can be handed one; each pytest-xdist worker draws
+# from its own slice of the band, and a server that still finds its port taken (another test
+# session on the machine drew it) is started again on another one.
+PORT_BAND = range(20000, 32000)
+PORT_SLICE = 1000
+BIND_ATTEMPTS = 20
+
+
+def _port_slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    start = PORT_BAND.start + (index * PORT_SLICE) % len(PORT_BAND)
+    return range(start, start + PORT_SLICE)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port of this worker's slice that nothing holds now (a start must still expect to lose it)."""
+    ports = _port_slice()
+    for _ in range(200):
+        port = random.choice(ports)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free loopback port in {ports.start}-{ports.stop - 1}", pytrace=False)
 
 
 # --- processes ----------------------------------------------------------------------------
@@ -140,15 +164,35 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (apt-get install redis-server)", pytrace=False)
-        self.port = free_port()
+        self.binary, self.directory = binary, directory
+        self._use(free_port())
+
+    def _use(self, port: int) -> None:
+        self.port = port
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--dir", str(directory)]  # fmt: skip
-        self.process = Process("redis", argv, directory / "redis.log", dict(os.environ))
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--dir", str(self.directory)]  # fmt: skip
+        self.process = Process("redis", argv, self.directory / "redis.log", dict(os.environ))
 
     def start(self) -> None:
+        """Start it; when its port was taken between choosing and binding, start it on another one."""
+        for _ in range(BIND_ATTEMPTS):
+            if self._started():
+                return
+            self._use(free_port())
+        pytest.fail(f"redis-server found {BIND_ATTEMPTS} ports taken\n{self.process.log()}", pytrace=False)
+
+    def _started(self) -> bool:
+        """Start on ``self.port`` and wait for PONG; False when the port turned out to be taken."""
         self.process.start()
-        wait_until(self.ping, timeout=STARTUP_SECONDS, what=f"redis-server on port {self.port}", logs=self.process.log)
+        wait_until(lambda: self.ping() or not self.process.running, timeout=STARTUP_SECONDS,
+                   what=f"redis-server on port {self.port}", logs=self.process.log)  # fmt: skip
+        if self.process.running:
+            return True
+        self.process.kill()  # reap it
+        if "Address already in use" in self.process.this_run():
+            return False
+        pytest.fail(f"redis-server exited at start on port {self.port}\n{self.process.log()}", pytrace=False)
 
     def ping(self) -> bool:
         try:
@@ -173,7 +217,8 @@ class RedisServer:
         """Kill it (nothing is saved, so the queue is lost) and start a fresh one on the same port."""
         before = self.run_id()
         self.process.kill()
-        self.start()
+        if not self._started():  # the clients know this port: a restart cannot move
+            pytest.fail(f"port {self.port} was taken while redis-server restarted\n{self.process.log()}", pytrace=False)
         assert self.run_id() != before, "the same redis-server answered after the restart"
 
 
@@ -238,22 +283,26 @@ class Election:
         """
         rules = for_kind("presidential")
         with self.db.transaction() as session:
+            # fmt: off
             requests = [
                 InformationRequest(candidacy_id=self.candidacies[i % len(self.candidacies)], organisation=f"Bank {i}",
-                                   subject="accounts of the candidate", sent_at=due - dt.timedelta(days=4))  # fmt: skip
+                                   subject="accounts of the candidate", sent_at=due - dt.timedelta(days=4))
                 for i, due in enumerate(due_times)
             ]
+            # fmt: on
             session.add_all(requests)
             session.flush()
+            # fmt: off
             rows = [
                 {"key": f"candidacy:{r.candidacy_id}:information_request_answer:{r.sent_at.astimezone(dt.UTC).isoformat()}"
                         f":{r.id}",
                  "subject_type": "candidacy", "subject_id": str(r.candidacy_id), "kind": "information_request_answer",
                  "rule": "D2", "due_at": due, "due_local": due.astimezone(rules.zone).isoformat(),
                  "computed_from": "test: a request sent four days before", "status": "pending",
-                 "created_at": r.sent_at}  # fmt: skip
+                 "created_at": r.sent_at}
                 for r, due in zip(requests, due_times, strict=True)
             ]
+            # fmt: on
             session.execute(insert(Deadline), rows)
         return [row["key"] for row in rows]
 
