@@ -34,7 +34,8 @@ from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
-from registrar.rules import Rules, RulesError, for_kind
+from registrar.rules import Rules, RulesError
+from registrar.rules_in_force import of_election
 
 # --- Elections and calendars ----------------------------------------------------------------
 
@@ -337,14 +338,6 @@ class PublishedCandidate(Mapping[str, Any]):
         return f"PublishedCandidate({self._facts!r})"
 
 
-def __getattr__(name: str) -> tuple[str, ...]:
-    # PUBLISHED_FIELDS: the presidential list's columns, read from its rules when first asked
-    # (not at import, so a broken rules file is reported as the installation's error).
-    if name == "PUBLISHED_FIELDS":
-        return published_fields(for_kind("presidential"))
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 @dataclass(frozen=True)
 class ListedCandidacy:
     """A line of the published list with the candidacy it belongs to (for the link to its status page)."""
@@ -379,7 +372,7 @@ def name_key(name: str) -> tuple[tuple[int, int], ...]:
 def published_columns(db: Database, election_id: str) -> tuple[str, ...]:
     """G2: the columns of an election's published list (its kind's G2.published_fields), the CSV's header."""
     with db.reading() as session:
-        return published_fields(for_kind(_get_election(session, election_id).kind))
+        return published_fields(of_election(_get_election(session, election_id)))
 
 
 def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
@@ -391,7 +384,7 @@ def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
     the same on every request and in every format.
     """
     with db.reading() as session:
-        rules = for_kind(_get_election(session, election_id).kind)
+        rules = of_election(_get_election(session, election_id))
         rows = session.execute(
             select(Candidacy.id, Person)
             .join(Person, Candidacy.person_id == Person.id)
@@ -473,9 +466,8 @@ _PUBLIC_PARTICULARS = ("number", "decided_on", "grounds", "case_number")
 _BY = {(step.trigger, source): step.by for step in machines.CANDIDACY_STEPS for source in step.source}
 
 
-def diagram(state: str, visited: frozenset[str] = frozenset(), rules: Rules | None = None) -> Diagram:
-    """The machine with ``state`` current; each step says its numbers from ``rules`` (the presidential by default)."""
-    rules = rules or for_kind("presidential")
+def diagram(state: str, rules: Rules, visited: frozenset[str] = frozenset()) -> Diagram:
+    """The machine with ``state`` current; each step says its numbers from the election's ``rules``."""
     states = tuple(DiagramState(name, name == state, name in visited, name in machines.FINAL) for name in machines.STATES)
     steps = tuple(
         DiagramStep(step.trigger, source, step.dest, step.rule, step.by, machines.says(step, rules), source == state)
@@ -519,7 +511,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
         if candidacy is None:
             raise NotFound(f"no candidacy {candidacy_id}")
         calendar = calendar_of(candidacy.election)
-        rules = for_kind(candidacy.election.kind)
+        rules = of_election(candidacy.election)
         zone = calendar.zone
         person = candidacy.person
         events = [e for e in (_public_event(row, zone) for row in audit.history(session, "candidacy", candidacy.id)) if e]
@@ -534,7 +526,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
             state_since_local=candidacy.state_since.astimezone(zone),
             final=candidacy.state in machines.FINAL,
             timeline=tuple(events),
-            diagram=diagram(candidacy.state, visited | {candidacy.state}, rules),
+            diagram=diagram(candidacy.state, rules, visited | {candidacy.state}),
             election_phase=machines.current_phase(candidacy.election, calendar, now()),
         )
 

@@ -67,7 +67,8 @@ from registrar import actions, audit, deadlines, machines, results
 from registrar.db import Database, insert_many
 from registrar.errors import RegistrarError
 from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
-from registrar.rules import Rules, for_kind
+from registrar.rules import Rules
+from registrar.rules_in_force import of_election
 from registrar.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
             report.outcomes["refusal skipped"] += 1
     election = session.get(Election, row.subject_id)
     assert election is not None
-    rules = for_kind(election.kind)
+    rules = of_election(election)
     registered = (
         session.scalar(
             select(func.count(Candidacy.id)).where(Candidacy.election_id == row.subject_id, Candidacy.state == "registered")
@@ -274,15 +275,19 @@ def _facts(session: Session, rows: Sequence[DueRow]) -> dict[str, Any]:
     requests = sorted({n for n in asked_of.values() if n is not None})
     associations: dict[int, int] = {}
     organisations: dict[int, str] = {}
-    kinds: dict[tuple[str, str], str] = {}
+    rules: dict[tuple[str, str], Rules] = {}
+    election_of: dict[int, str] = {}
     for where in _among(session, Candidacy.id, candidacies):
-        nominated_by = select(Candidacy.id, Candidacy.association_id, Election.kind).join(Election).where(where)
-        for candidacy, association, kind in session.execute(nominated_by):
+        nominated_by = select(Candidacy.id, Candidacy.association_id, Candidacy.election_id).where(where)
+        for candidacy, association, election_id in session.execute(nominated_by):
             associations[candidacy] = association
-            kinds[("candidacy", str(candidacy))] = kind
-    for chunk in _chunks(elections):
-        kinds.update((("election", e), k) for e, k in session.execute(select(Election.id, Election.kind)
-                                                                       .where(Election.id.in_(chunk))))  # fmt: skip
+            election_of[candidacy] = election_id
+    # Each election's rules once (its stored text is kilobytes), not once per candidacy row.
+    held_under: dict[str, Rules] = {}
+    for chunk in _chunks(sorted({*elections, *election_of.values()})):
+        held_under.update((e.id, of_election(e)) for e in session.scalars(select(Election).where(Election.id.in_(chunk))))
+    rules.update((("candidacy", str(c)), held_under[e]) for c, e in election_of.items())
+    rules.update((("election", e), held_under[e]) for e in elections if e in held_under)
     for where in _among(session, InformationRequest.id, requests):
         asked = select(InformationRequest.id, InformationRequest.organisation).where(where)
         organisations.update((row[0], row[1]) for row in session.execute(asked))
@@ -290,12 +295,12 @@ def _facts(session: Session, rows: Sequence[DueRow]) -> dict[str, Any]:
         r.id: results.missing_units(session, r.subject_id, deadlines.round_of(r.key)) for r in rows if r.kind == "protocols_due"
     }
     return {"associations": associations, "organisations": organisations, "asked_of": asked_of,
-            "missing_protocols": missing_protocols, "kinds": kinds}  # fmt: skip
+            "missing_protocols": missing_protocols, "rules": rules}  # fmt: skip
 
 
 def _rules_of(row: DueRow, facts: dict[str, Any]) -> Rules | None:
-    kind = facts["kinds"].get((row.subject_type, str(row.subject_id)))
-    return for_kind(kind) if kind is not None else None
+    found: Rules | None = facts["rules"].get((row.subject_type, str(row.subject_id)))
+    return found
 
 
 def notice_says(kind: str, rules: Rules | None) -> str:

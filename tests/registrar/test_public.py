@@ -32,6 +32,7 @@ from registrar.models import (
     Person,
     SignatureProtocol,
 )
+from registrar.rules import for_kind
 from tests.conftest import BACKENDS, _empty_postgresql
 
 SPOUSE = "Marzhan Secretova"
@@ -135,16 +136,17 @@ def test_no_private_field_name_appears_in_any_public_structure(demo_db: Database
 
 def test_the_diagram_is_the_machine_and_carries_no_record(demo_db: Database) -> None:
     status = public.candidacy_status(demo_db, public.candidacy_ids(demo_db, demo.DEMO_ID)[0])
-    assert status.diagram.steps == public.diagram(status.state).steps
+    assert status.diagram.steps == public.diagram(status.state, for_kind("presidential")).steps
     assert status.diagram.mermaid == machines.mermaid()
 
 
 def test_the_published_list_has_exactly_the_fields_of_g2_for_the_registered_only(demo_db: Database) -> None:
     listed = public.published_list(demo_db, demo.DEMO_ID)
     assert [c.candidate.full_name for c in listed] == ["Gulnara Abenova", "Marat Kenzhebekov"]
-    assert public.PUBLISHED_FIELDS == ("full_name", "birth_year", "position", "place_of_work", "place_of_residence")
+    published = public.published_fields(for_kind("presidential"))
+    assert published == ("full_name", "birth_year", "position", "place_of_work", "place_of_residence")
     for item in public.as_json(listed):
-        assert set(item["candidate"]) == set(public.PUBLISHED_FIELDS)
+        assert set(item["candidate"]) == set(published)
     first = listed[0].candidate
     assert first.birth_year == public.election(demo_db, demo.DEMO_ID).election.election_day.year - 52  # demo.person
     with demo_db.reading() as session:
@@ -178,7 +180,8 @@ def test_the_timeline_orders_the_calendar_and_places_now(demo_db: Database) -> N
 def test_a_cec_resolution_shows_on_the_timeline_as_v1(db: Database) -> None:
     actions.announce_election(
         db,
-        {"id": "kz-snap", "title": "Snap election", "announced_on": "2029-08-24", "election_day": "2029-11-25",
+        {"id": "kz-snap", "title": "Snap election", "kind": "presidential",
+         "announced_on": "2029-08-24", "election_day": "2029-11-25",
          "resolutions": [{"milestone": "registration_closes", "value": "2029-10-20T18:00:00+05:00", "number": "CEC-12/3",
                           "adopted_on": "2029-08-24"}]},
         actor="test:commission",
