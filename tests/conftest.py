@@ -3,6 +3,19 @@
 PostgreSQL is not optional: when it cannot be reached the tests fail with the reason, they
 are never skipped. Each test session gets its own database (created, migrated once, dropped
 at the end); each test starts from empty tables.
+
+The suite runs on pytest-xdist workers (``addopts`` in pyproject.toml, ``--dist loadgroup``):
+each worker is a session of its own, so it has its own database and temporary folders. A
+test is sent to any worker, except that the tests of a group run one after another on one
+worker (:func:`pytest_collection_modifyitems` gives the groups):
+
+- ``processes``: the tests that start servers, Celery workers, benchmarks or twenty racing
+  threads, and look at what they did within timeouts: one at a time, so none of them
+  competes with another for the two cores;
+- ``browser``: Chromium, launched once for all of them;
+- ``lint``: ruff, mypy and import-linter, each a few seconds of one core;
+- a module with a module-scoped fixture (a demo built for its tests) is a group of its own,
+  so the fixture is built once and not once on each worker.
 """
 
 from __future__ import annotations
@@ -24,6 +37,36 @@ PG_ADMIN_URL = os.environ.get("REGISTRAR_TEST_PG", "postgresql://postgres@127.0.
 BACKENDS = os.environ.get("REGISTRAR_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 
+PROCESS_TESTS = (
+    "tests/workers/",
+    "tests/bench/",
+    "tests/web/test_serve.py",
+    "tests/registrar/test_concurrency.py",
+)
+BROWSER_TESTS = ("tests/e2e/",)
+LINT_TESTS = ("tests/test_code_quality.py",)
+
+
+def _group(item: pytest.Item) -> str | None:
+    path = item.nodeid.split("::", 1)[0]
+    for group, prefixes in (("processes", PROCESS_TESTS), ("browser", BROWSER_TESTS), ("lint", LINT_TESTS)):
+        if path.startswith(prefixes):
+            return group
+    fixtures = getattr(item, "_fixtureinfo", None)
+    definitions = fixtures.name2fixturedefs.values() if fixtures is not None else ()
+    if any(definition.scope == "module" for defs in definitions for definition in defs):
+        return path
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its xdist group (see the module's docstring); a test of no group has none."""
+    for item in items:
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _admin() -> psycopg.Connection:
     try:
         return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
@@ -33,7 +76,8 @@ def _admin() -> psycopg.Connection:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, migrated to the newest revision, dropped at the end."""
+    """A fresh PostgreSQL database for this test session (each xdist worker is one), migrated to
+    the newest revision, dropped at the end."""
     name = f"registrar_test_{uuid.uuid4().hex[:10]}"
     with _admin() as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
