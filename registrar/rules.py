@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from registrar.resources import InstallationError, config_file, names_in, read_toml
 
@@ -330,15 +330,21 @@ def _flatten(messages: Any, prefix: str = "") -> Iterator[str]:
         yield f"{prefix}: {messages}"
 
 
-def parse(document: Mapping[str, Any], path: Traversable) -> Rules:
-    """Validate a parsed rules document and build :class:`Rules`."""
+def parse(document: Mapping[str, Any], path: Traversable, *, stored: bool = False) -> Rules:
+    """Validate a parsed rules document and build :class:`Rules`.
+
+    ``stored``: the copy an election was announced under (:mod:`registrar.rules_in_force`). A
+    key the code has since stopped reading is passed over rather than refused: the election
+    was lawfully called under that text, and refusing it would stop its deadlines.
+    """
     errors: list[str] = []
     header = {k: v for k, v in document.items() if not RULE_ID.match(k)}
     for key in ("kind", "title"):
         if not isinstance(header.get(key), str) or not header.get(key):
             errors.append(f"{key}: required, a non-empty string")
     unknown_header = sorted(set(header) - {"kind", "title", "law"})
-    errors += [f"{key}: unknown key (rule tables are named by their id, e.g. E2)" for key in unknown_header]
+    if not stored:
+        errors += [f"{key}: unknown key (rule tables are named by their id, e.g. E2)" for key in unknown_header]
     by_id: dict[str, Rule] = {}
     for rule_id, table in document.items():
         if not RULE_ID.match(rule_id):
@@ -349,7 +355,7 @@ def parse(document: Mapping[str, Any], path: Traversable) -> Rules:
         # A rule the code does not apply yet (a new election kind's) keeps its values as
         # written; only its source and status are checked.
         known = rule_id in SCHEMAS
-        schema = SCHEMAS[rule_id]() if known else RuleSchema(partial=False, unknown="exclude")
+        schema = SCHEMAS[rule_id](unknown=EXCLUDE if stored else RAISE) if known else RuleSchema(unknown=EXCLUDE)
         try:
             loaded = schema.load(table)
         except ValidationError as err:

@@ -68,7 +68,7 @@ def _parsed(sha256: str, text: str, where: Traversable) -> Rules:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise RulesError(f"{where}: not valid TOML: {err}") from None
-        found = _BY_HASH.setdefault(sha256, parse(document, where))
+        found = _BY_HASH.setdefault(sha256, parse(document, where, stored=True))
     return found
 
 

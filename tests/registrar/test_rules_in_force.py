@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import tomllib
 
 import pytest
 from sqlalchemy import select, update
@@ -15,7 +16,7 @@ from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload
 from registrar.models import Election
 from registrar.resources import packaged
-from registrar.rules import Rules, RulesError
+from registrar.rules import Rules, RulesError, parse
 from tests.kinds import Edit, edit_presidential_fixture  # noqa: F401 - the fixture
 from tests.registrar.conftest import ANNOUNCED, ELECTION_DAY, ELECTION_ID, World
 
@@ -123,6 +124,22 @@ def test_an_altered_snapshot_is_refused_not_applied(world: World) -> None:
     rules_in_force._BY_HASH.pop(election.rules_sha256, None)  # as in a fresh process
     with pytest.raises(RulesError, match="do not match their SHA-256"):
         rules_in_force.of_election(election)
+
+
+def test_a_stored_copy_with_a_key_the_code_no_longer_reads_still_applies(world: World) -> None:
+    # An election announced before N1.self_nomination was dropped from the schema keeps its
+    # text (and its hash); the key is passed over, while a file in force with it is refused.
+    older = packaged("rules/presidential.toml").read_text(encoding="utf-8").replace(
+        "[N1]\n", "[N1]\nself_nomination = false\n", 1
+    )
+    assert "self_nomination" in older
+    with world.db.transaction() as session:
+        session.execute(update(Election).where(Election.id == ELECTION_ID)
+                        .values(rules_text=older, rules_sha256=rules_in_force.digest(older)))  # fmt: skip
+    election = _election(world.db, ELECTION_ID)
+    assert rules_in_force.of_election(election).N1.nominator_kinds == world.rules.N1.nominator_kinds
+    with pytest.raises(RulesError, match=r"N1\.self_nomination: Unknown field"):
+        parse(tomllib.loads(older), packaged("rules/presidential.toml"))
 
 
 def test_an_announcement_without_a_kind_or_of_an_unknown_kind_is_a_field_error(db: Database, rules: Rules) -> None:
