@@ -28,7 +28,7 @@ naming the milestones the CEC has to set.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -158,6 +158,7 @@ def compute(
             raise TypeError(f"{name} must be a date, got {day!r}")
     zone = rules.zone
     n2, g1, v2 = rules.N2, rules.G1, rules.V2
+    valuation_day = VALUATION_DAYS[str(rules.D1.valued_as_of)]
 
     nomination_opens = _at(announced_on + dt.timedelta(days=int(n2.opens_days_after_announcement)), "00:00", zone)
     effective: dict[str, dt.datetime | dt.date] = {
@@ -169,7 +170,7 @@ def compute(
         "registration_closes": _at(
             election_day - dt.timedelta(days=int(g1.closes_days_before_election)), str(g1.closes_at), zone
         ),
-        "declarations_as_of": _declarations_as_of(nomination_opens),
+        "declarations_as_of": valuation_day(nomination_opens),
         "voting_opens": _at(election_day, str(v2.opens_at), zone),
         "voting_closes": _at(election_day, str(v2.closes_at), zone),
     }
@@ -190,7 +191,7 @@ def compute(
         # D1 values assets as of the month nomination actually opens, including a CEC-set opening.
         opens = effective["nomination_opens"]
         assert isinstance(opens, dt.datetime)
-        effective["declarations_as_of"] = _declarations_as_of(opens)
+        effective["declarations_as_of"] = valuation_day(opens)
 
     def instant(name: str) -> dt.datetime:
         value = effective[name]
@@ -270,8 +271,10 @@ def months_after(day: dt.date, months: int) -> dt.date:
     return _months_before(day, -months)
 
 
-def _declarations_as_of(nomination_opens: dt.datetime) -> dt.date:
-    return nomination_opens.date().replace(day=1)
+# D1.valued_as_of: the day the declarations value assets on, from the moment nomination opens.
+VALUATION_DAYS: dict[str, Callable[[dt.datetime], dt.date]] = {
+    "first_day_of_nomination_month": lambda nomination_opens: nomination_opens.date().replace(day=1),
+}
 
 
 def _aware(moment: dt.datetime, zone: ZoneInfo) -> dt.datetime:

@@ -414,3 +414,13 @@ def test_property_t2_period_ends_at_local_midnight_after_the_nth_day(start: dt.d
     assert (end.hour, end.minute) == (0, 0)
     assert end.date() == local_date(start, RULES) + dt.timedelta(days=days + 1)
     assert end > start
+
+
+def test_d1_every_valuation_day_the_rules_admit_is_one_the_calendar_computes() -> None:
+    from marshmallow import validate
+
+    from registrar.calendar import VALUATION_DAYS
+    from registrar.rules import SCHEMAS
+
+    (one_of,) = [v for v in SCHEMAS["D1"]().fields["valued_as_of"].validators if isinstance(v, validate.OneOf)]
+    assert set(one_of.choices) == set(VALUATION_DAYS)
