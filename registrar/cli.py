@@ -212,15 +212,27 @@ def candidacy_show(ctx: click.Context, candidacy_id: int, as_json: bool) -> None
         click.echo(f"  [{e['seq']}] {e['at']} {e['actor']}: {e['action']} {e['from'] or ''} -> {e['to']}")
 
 
+def _trigger_taken(subject: str, data_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The arguments of a trigger taken on a versioned record: a candidacy's action, a decision on an election."""
+
+    def options(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed((
+            click.argument("trigger"),
+            click.option("--data", default="{}", help=data_help),
+            click.option("--version", "expected_version", type=int, help=f"The {subject}'s version you read (optimistic lock)."),
+            click.option("--actor", default="cli", show_default=True),
+            click.option("--at", "at", help="The moment it is taken, ISO-8601 with offset (default: now)."),
+            click.pass_context,
+        )):  # fmt: skip
+            command = option(command)
+        return _fails_cleanly(command)
+
+    return options
+
+
 @main.command()
 @click.argument("candidacy_id", type=int)
-@click.argument("trigger")
-@click.option("--data", default="{}", help="The action's payload as JSON.")
-@click.option("--version", "expected_version", type=int, help="The version you read (optimistic lock).")
-@click.option("--actor", default="cli", show_default=True)
-@click.option("--at", "at", help="The moment of the action, ISO-8601 with offset (default: now).")
-@click.pass_context
-@_fails_cleanly
+@_trigger_taken("candidacy", "The action's payload as JSON.")
 def act(ctx: click.Context, candidacy_id: int, trigger: str, data: str, expected_version: int | None,
         actor: str, at: str | None) -> None:  # fmt: skip
     """Do TRIGGER on a candidacy (the same action the forms and the API call)."""
@@ -264,13 +276,7 @@ def election_protocol(ctx: click.Context, election_id: str, data: str, correctio
 
 @election.command("decide")
 @click.argument("election_id")
-@click.argument("trigger")
-@click.option("--data", default="{}", help="The decision's payload as JSON (number, decided_on ...).")
-@click.option("--version", "expected_version", type=int, help="The election's version you read (optimistic lock).")
-@click.option("--actor", default="cli", show_default=True)
-@click.option("--at", "at", help="ISO-8601 with offset (default: now).")
-@click.pass_context
-@_fails_cleanly
+@_trigger_taken("election", "The decision's payload as JSON (number, decided_on ...).")
 def election_decide(ctx: click.Context, election_id: str, trigger: str, data: str, expected_version: int | None,
                     actor: str, at: str | None) -> None:  # fmt: skip
     """Take TRIGGER on the election after the vote: establish_results, call_second_round, register_president ... (V4-V7)."""
