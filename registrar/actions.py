@@ -247,7 +247,7 @@ def _adopt(
 def extend_nomination(
     db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
 ) -> ElectionCalendar:
-    """N7: fewer than two registered at registration close: nomination reopens for up to 20 days."""
+    """N7: fewer than two registered at registration close: nomination reopens for up to N7.max_extension_days."""
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id, lock=True)
@@ -284,7 +284,7 @@ def extend_nomination(
 def record_voter_count(
     db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
 ) -> None:
-    """D4: the number of registered voters on the reference date, from which 1% is counted."""
+    """D4: the number of registered voters on the reference date, from which D4.signature_share_percent is counted."""
     at = at or now()
     with db.transaction() as session:
         election = _election(session, election_id, lock=True)

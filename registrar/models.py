@@ -248,7 +248,7 @@ class Declaration(Base):
 
 
 class InformationRequest(Base):
-    """D2: a request to an organisation about the candidate's assets, answered within 4 days."""
+    """D2: a request to an organisation about the candidate's assets, answered within D2.answer_days."""
 
     __tablename__ = "information_request"
 

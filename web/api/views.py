@@ -306,7 +306,7 @@ def deadlines(**query: Any) -> Any:
 @blp.response(200, AppealLineSchema(many=True))
 @_errors(401, 403)
 def appeals() -> Any:
-    """G6: every appeal, with the end of the court's 10 days while it runs (officials)."""
+    """G6: every appeal, with the end of the court's G6.court_review_days while it runs (officials)."""
     return reads.appeals(database())
 
 
