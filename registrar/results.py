@@ -117,8 +117,15 @@ def _out_of_race(session: Session, ids: Sequence[int]) -> list[int]:
     return sorted(row.id for row in rows if row.state != "registered")
 
 
+def round_tally(protocols: Sequence[Protocol], on_ballot: Sequence[int], rules: Rules) -> tally.Tally:
+    """V4: the national totals of a round's protocols in force, "against all" a valid vote where the
+    election's V4.against_all_is_valid says so (else counted apart, outside the shares and the majority)."""
+    return tally.total([figures_of(p) for p in protocols], on_ballot,
+                       against_all_is_valid=bool(rules.V4.against_all_is_valid))  # fmt: skip
+
+
 def _first_round_tally(session: Session, election: Election) -> tally.Tally:
-    return tally.total([figures_of(p) for p in current_protocols(session, election.id, 1)], ballot(session, election, 1))
+    return round_tally(current_protocols(session, election.id, 1), ballot(session, election, 1), of_election(election))
 
 
 def ballot(session: Session, election: Election, round_: int) -> list[int]:
@@ -251,10 +258,13 @@ def _signing_day_errors(signed_on: dt.date, voted_on: dt.date | None, today: dt.
 
 
 def _signature_errors(signed: int, members: int, rules: Rules) -> dict[str, list[str]]:
-    """V3: signed by the chair and more than the configured share of the commission's members."""
-    numerator, denominator = rules.V3.signed_by_more_than
+    """V3: signed by the chair and more than the configured share of the commission's members (a kind
+    without V3 sets no share: only the commission's size bounds the signatures)."""
     if signed > members:
         return {"members_signed": [f"the commission has {members} members"]}
+    if not rules.has("V3"):
+        return {}
+    numerator, denominator = rules.V3.signed_by_more_than
     if signed * denominator <= members * numerator:
         needed = members * numerator // denominator + 1
         return {"members_signed": [f"at least {needed} of the commission's {members} members must sign (V3)"]}
@@ -385,7 +395,7 @@ def _count(ctx: ElectionContext) -> None:
     round_ = _round_of(ctx.phase)
     on_ballot = ballot(ctx.session, ctx.election, round_)
     ctx.missing_units = tuple(missing_units(ctx.session, ctx.election.id, round_))
-    counted = tally.total([figures_of(p) for p in current_protocols(ctx.session, ctx.election.id, round_)], on_ballot)
+    counted = round_tally(current_protocols(ctx.session, ctx.election.id, round_), on_ballot, ctx.rules)
     if round_ == 1:
         needed = as_decimal(ctx.rules.V4.majority_percent)
         ctx.verdict = tally.first_round(counted, percent_needed=needed, out_of_race=_out_of_race(ctx.session, on_ballot))
@@ -427,10 +437,17 @@ PREPARE: dict[str, Callable[[ElectionContext], None]] = {
 def _decision(ctx: ElectionContext, *, body: str = "CEC", candidacy_id: int | None = None,
               details: dict[str, Any] | None = None) -> None:  # fmt: skip
     ctx.session.add(
-        ElectionDecision(election_id=ctx.election.id, kind=ctx.trigger, body=body, number=ctx.data.get("number", ""),
-                         decided_on=ctx.data.get("decided_on") or local_date(ctx.at, ctx.rules),
-                         candidacy_id=candidacy_id, reason=ctx.data.get("reason", ""),
-                         details=audit.jsonable(details or {}), recorded_at=ctx.at)  # fmt: skip
+        ElectionDecision(
+            election_id=ctx.election.id,
+            kind=ctx.trigger,
+            body=body,
+            number=ctx.data.get("number", ""),
+            decided_on=ctx.data.get("decided_on") or local_date(ctx.at, ctx.rules),
+            candidacy_id=candidacy_id,
+            reason=ctx.data.get("reason", ""),
+            details=audit.jsonable(details or {}),
+            recorded_at=ctx.at,
+        )  # fmt: skip
     )
 
 
@@ -439,9 +456,18 @@ def _establish(ctx: ElectionContext) -> dict[str, Any]:
     verdict = ctx.verdict
     round_ = _round_of(ctx.phase)
     ctx.session.add(
-        ElectionResult(election_id=ctx.election.id, round=round_, outcome=verdict.outcome, winner_id=verdict.winner,
-                       leaders=list(verdict.leaders), tally=counted.as_dict(), reason=verdict.reason,
-                       number=ctx.data["number"], decided_on=ctx.data["decided_on"], established_at=ctx.at)  # fmt: skip
+        ElectionResult(
+            election_id=ctx.election.id,
+            round=round_,
+            outcome=verdict.outcome,
+            winner_id=verdict.winner,
+            leaders=list(verdict.leaders),
+            tally=counted.as_dict(),
+            reason=verdict.reason,
+            number=ctx.data["number"],
+            decided_on=ctx.data["decided_on"],
+            established_at=ctx.at,
+        )  # fmt: skip
     )
     details = {"round": round_, "outcome": verdict.outcome, "winner": verdict.winner, "leaders": list(verdict.leaders),
                "reason": verdict.reason}  # fmt: skip
@@ -534,11 +560,14 @@ RECORDERS: dict[str, Callable[[ElectionContext], dict[str, Any]]] = {
 }
 
 
-# The deadlines a phase opens (those it closes are deadlines.AFTER_VOTE's open_in).
+# The deadlines a phase opens (those it closes are deadlines.AFTER_VOTE's open_in). A kind whose file
+# leaves the deadline's rule out (no V5, V6 or V7) sets no such period: the phase opens none.
 
 
 def _open(kind: str, days: Callable[[Rules], int], what: str) -> Callable[[ElectionContext], None]:
     def open_(ctx: ElectionContext) -> None:
+        if not ctx.rules.has(deadlines.AFTER_VOTE[kind].rule):
+            return
         n = days(ctx.rules)
         deadlines.open_election_deadline(ctx.session, ctx.election.id, kind, period_end(ctx.at, n, ctx.rules),
                                          calendar=ctx.calendar, now=ctx.at,
@@ -549,6 +578,8 @@ def _open(kind: str, days: Callable[[Rules], int], what: str) -> Callable[[Elect
 
 
 def _second_round_due(ctx: ElectionContext) -> None:
+    if not ctx.rules.has("V5"):
+        return
     months = int(ctx.rules.V5.second_round_within_months)
     latest = within_months(ctx.election.election_day, months)
     deadlines.open_election_deadline(ctx.session, ctx.election.id, "second_round_due", period_end(latest, 0, ctx.rules),
@@ -558,6 +589,8 @@ def _second_round_due(ctx: ElectionContext) -> None:
 
 
 def _rerun_due(ctx: ElectionContext) -> None:
+    if not ctx.rules.has("V6"):
+        return
     months = int(ctx.rules.V6.rerun_within_months)
     since = local_date(ctx.at, ctx.rules)
     deadlines.open_election_deadline(ctx.session, ctx.election.id, "rerun_due",
@@ -602,7 +635,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
                 on_ballot = ballot(session, election, round_)
             except NotAllowed:
                 on_ballot = []
-            counted = tally.total([figures_of(p) for p in in_force], on_ballot)
+            counted = round_tally(in_force, on_ballot, rules)
             established = session.scalar(
                 select(ElectionResult).where(ElectionResult.election_id == election.id, ElectionResult.round == round_)
             )
@@ -697,9 +730,7 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
         deceased = list(session.scalars(
             select(Candidacy.id).where(Candidacy.election_id == election.id, Candidacy.state == "deceased")
         ))  # fmt: skip
-        first = session.scalar(
-            select(ElectionResult).where(ElectionResult.election_id == election.id, ElectionResult.round == 1)
-        )
+        first = session.scalar(select(ElectionResult).where(ElectionResult.election_id == election.id, ElectionResult.round == 1))
         counted = _first_round_tally(session, election) if first is not None else None
         names = _candidate_names(session, election, rules)
         # An election declared void elected no one: its "winner" is refunded only on a share of the votes.
@@ -707,7 +738,8 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
                                                                   ElectionDecision.kind == "declare_void"))  # fmt: skip
         elected = None if voided is not None else _winner(session, election.id)
         listed = tally.refunds(paid, tally=counted, elected=elected, deceased=deceased,
-                               share_percent=as_decimal(rules.D5.refund_vote_share_percent))  # fmt: skip
+                               share_percent=as_decimal(rules.D5.refund_vote_share_percent),
+                               refund_on=rules.D5.refund_on)  # fmt: skip
         return [{"candidacy_id": r.candidacy_id, **names.get(r.candidacy_id, {}), "amount": r.amount,
                  "reasons": list(r.reasons)} for r in listed]  # fmt: skip
 

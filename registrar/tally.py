@@ -31,8 +31,6 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from registrar.rules import REFUND_GROUNDS
-
 AGAINST_ALL = "against_all"
 
 ELECTED = "elected"
@@ -208,10 +206,11 @@ class Tally:
         }
 
 
-def total(protocols: Iterable[Figures], ballot: Sequence[int], *, against_all_is_valid: bool = True) -> Tally:
+def total(protocols: Iterable[Figures], ballot: Sequence[int], *, against_all_is_valid: bool) -> Tally:
     """V4: the sum of every protocol; a candidate of the ballot with no votes anywhere still appears with 0.
 
-    ``against_all_is_valid`` is V4.against_all_is_valid: when false, the valid votes, of
+    ``against_all_is_valid`` is V4.against_all_is_valid, always the caller's election's (no
+    default, so no caller counts under a rule it did not read): when false, the valid votes, of
     which the candidates' shares and the majority are taken, are those for the candidates,
     and "against all" is shown as a share of the valid ballots. The protocols are expected to
     have passed :func:`protocol_errors`; a vote for someone not on ``ballot`` raises
@@ -383,11 +382,11 @@ def refunds(
     elected: int | None,
     deceased: Collection[int],
     share_percent: Decimal,
-    refund_on: Collection[str] = REFUND_GROUNDS,
+    refund_on: Collection[str],
 ) -> list[Refund]:
     """D5: the contributions refunded, by candidacy id; a candidacy with no reason is not listed.
 
-    On the grounds ``refund_on`` names (D5.refund_on): ``elected``, the winner; ``vote_share``,
+    On the grounds ``refund_on`` names (D5.refund_on of the election, no default): ``elected``, the winner; ``vote_share``,
     a candidate with at least ``share_percent`` of the valid votes of the first round
     (``tally``; exactly ``share_percent`` counts); ``death``, a candidate who died. Without a
     tally (no vote held) the vote share gives no refund.

@@ -97,13 +97,18 @@ class _TerritorySchema(Schema):
 
 
 def parse(document: dict[str, Any], path: Traversable, rules: Rules) -> Territory:
-    """Validate a parsed territory document against its schema and the D4 regions of ``rules``."""
+    """Validate a parsed territory document against its schema and the D4 regions of ``rules``.
+
+    A kind whose rules list no regions (no D4) has nothing to check the units against: they are
+    taken as the file gives them, in its order, each named by its code.
+    """
     try:
         loaded = _TerritorySchema().load(document)
     except ValidationError as err:
         raise TerritoryError(f"{path}: " + "; ".join(_flatten(err.messages))) from None
-    names = {region["code"]: region["name"] for region in rules.D4.regions}
     by_code = {unit["code"]: unit for unit in loaded["units"]}
+    regions = rules.get("D4")
+    names = {region["code"]: region["name"] for region in regions.regions} if regions is not None else {c: c for c in by_code}
     unknown = [code for code in by_code if code not in names]
     missing = [code for code in names if code not in by_code]
     if unknown or missing:

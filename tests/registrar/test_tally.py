@@ -39,6 +39,8 @@ RULES = for_kind("presidential")
 HALF = RULES.V4.majority_percent  # 50
 FIVE = RULES.D5.refund_vote_share_percent  # 5
 QUARTER = Fraction(*RULES.V7.refusal_share)  # 1/4
+VALID = bool(RULES.V4.against_all_is_valid)  # true: "against all" is a valid vote
+GROUNDS = tuple(RULES.D5.refund_on)  # elected, vote_share, death
 
 
 def protocol(votes: dict[int, int], *, against_all: int | None = None, invalid: int = 0, absent: int = 0) -> Figures:
@@ -55,7 +57,7 @@ def protocol(votes: dict[int, int], *, against_all: int | None = None, invalid: 
 
 
 def tally_of(votes: dict[int, int], *, against_all: int | None = None, invalid: int = 0) -> Tally:
-    return total([protocol(votes, against_all=against_all, invalid=invalid)], list(votes))
+    return total([protocol(votes, against_all=against_all, invalid=invalid)], list(votes), against_all_is_valid=VALID)
 
 
 # --- percent and majority (V4) -----------------------------------------------------------------
@@ -276,7 +278,7 @@ def test_v3_a_consistent_protocol_is_accepted_and_one_vote_more_is_caught(
 def test_v4_total_sums_every_protocol_and_keeps_candidates_without_votes() -> None:
     north = Figures(1_000_000, 700_000, 690_000, 10_000, {7: 400_000, 3: 200_000, 5: 0}, 80_000)
     south = Figures(2_000_000, 1_500_000, 1_480_000, 20_000, {7: 700_000, 3: 700_000, 5: 0}, 60_000)
-    tally = total([north, south], ballot=[3, 5, 7])
+    tally = total([north, south], ballot=[3, 5, 7], against_all_is_valid=VALID)
     assert (tally.units, tally.voters_on_list, tally.ballots_issued) == (2, 3_000_000, 2_200_000)
     assert (tally.ballots_cast, tally.invalid_ballots, tally.valid) == (2_170_000, 30_000, 2_140_000)
     # turnout 2_170_000 / 3_000_000 = 72.333...%
@@ -309,7 +311,7 @@ def test_v4_total_sums_every_protocol_and_keeps_candidates_without_votes() -> No
 
 
 def test_v4_equal_votes_are_listed_by_candidacy_id_and_no_against_all_is_none() -> None:
-    tally = total([protocol({9: 10, 4: 10, 6: 20})], ballot=[9, 4, 6])
+    tally = total([protocol({9: 10, 4: 10, 6: 20})], ballot=[9, 4, 6], against_all_is_valid=VALID)
     assert [share.candidacy_id for share in tally.candidates] == [6, 4, 9]
     assert tally.against_all is None
     assert tally.as_dict()["against_all"] is None
@@ -317,11 +319,11 @@ def test_v4_equal_votes_are_listed_by_candidacy_id_and_no_against_all_is_none() 
 
 def test_v4_total_refuses_votes_for_someone_not_on_the_ballot() -> None:
     with pytest.raises(ValueError, match="candidacy 8, which is not on the ballot"):
-        total([protocol({1: 10, 8: 5})], ballot=[1])
+        total([protocol({1: 10, 8: 5})], ballot=[1], against_all_is_valid=VALID)
 
 
 def test_v4_no_protocols_yet() -> None:
-    tally = total([], ballot=[1, 2])
+    tally = total([], ballot=[1, 2], against_all_is_valid=VALID)
     assert (tally.units, tally.valid, tally.turnout) == (0, 0, Decimal("0.00"))
     assert [share.votes for share in tally.candidates] == [0, 0]
 
@@ -473,7 +475,7 @@ def test_d5_refunds_to_the_winner_at_five_percent_and_on_death() -> None:
     )
     assert first.valid == 1_000_000
     contributions = dict.fromkeys([1, 2, 3, 4, 5, 6], CONTRIBUTION)
-    found = refunds(contributions, tally=first, elected=1, deceased={4, 5}, share_percent=FIVE)
+    found = refunds(contributions, tally=first, elected=1, deceased={4, 5}, share_percent=FIVE, refund_on=GROUNDS)
     assert found == [
         Refund(1, CONTRIBUTION, ("elected", "vote_share")),
         Refund(2, CONTRIBUTION, ("vote_share",)),  # exactly 5.00% counts
@@ -486,12 +488,14 @@ def test_d5_refunds_to_the_winner_at_five_percent_and_on_death() -> None:
 
 
 def test_d5_without_a_vote_only_death_refunds() -> None:
-    found = refunds({1: CONTRIBUTION, 2: 42_500 * 50}, tally=None, elected=None, deceased={2}, share_percent=FIVE)
+    found = refunds(
+        {1: CONTRIBUTION, 2: 42_500 * 50}, tally=None, elected=None, deceased={2}, share_percent=FIVE, refund_on=GROUNDS
+    )
     assert found == [Refund(2, 42_500 * 50, ("death",))]
 
 
 def test_d5_the_reasons_are_the_names_of_the_rules_file() -> None:
     tally = tally_of({1: 10, 2: 1})
-    found = refunds({1: 1, 2: 2}, tally=tally, elected=1, deceased={1}, share_percent=FIVE)
+    found = refunds({1: 1, 2: 2}, tally=tally, elected=1, deceased={1}, share_percent=FIVE, refund_on=GROUNDS)
     assert found == [Refund(1, 1, ("elected", "vote_share", "death")), Refund(2, 2, ("vote_share",))]
     assert set(found[0].reasons) <= set(RULES.D5.refund_on)

@@ -16,7 +16,9 @@ import pytest
 from registrar import territory
 from registrar.resources import packaged
 from registrar.rules import for_kind, parse
+from registrar.rules import load as load_rules
 from registrar.territory import TERRITORY_FILE, Territory, TerritoryError, Unit, current, load
+from tests.kinds import DATA, SECOND_KIND
 
 D4 = for_kind("presidential").D4
 D4_CODES = tuple(region["code"] for region in D4.regions)
@@ -135,6 +137,19 @@ def test_d4_the_units_must_match_the_rules_given(tmp_path: Path) -> None:
     assert loaded.codes == ("ABA", "AKM")
     with pytest.raises(TerritoryError, match="units: codes not among the D4 regions: AKT, ALM, "):
         load(TERRITORY_FILE, rules=two_regions)
+
+
+def test_d4_a_kind_without_regions_takes_the_units_as_the_file_gives_them(tmp_path: Path) -> None:
+    """A kind whose rules list no regions (no D4: tests/data/rules/senate_test.toml) checks no code
+    against them: the units keep the file's order and are named by their code."""
+    without_regions = load_rules(DATA / "rules" / f"{SECOND_KIND}.toml")
+    assert not without_regions.has("D4")
+    document = default_document()
+    abai = document["units"][0]
+    document["units"] = [*reversed(document["units"][:3]), abai | {"code": "NEW"}]
+    loaded = load(write(tmp_path, document), rules=without_regions)
+    assert loaded.codes == ("AKT", "AKM", "ABA", "NEW")
+    assert loaded.unit("NEW") == Unit("NEW", "NEW", abai["commission"], abai["members"], abai["voters"])
 
 
 # --- a broken file is refused, naming the file, the key and the reason --------------------------
