@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import os
 import re
-import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -293,8 +293,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def demo_db(demo_template: Path, tmp_path: Path) -> Iterator[str]:
+    # SQLite's own backup, not a file copy: the demo's last transactions may still be in the
+    # template's -wal file while the in-process CLI's engine keeps it open (it failed so, under xdist).
     target = tmp_path / "demo.sqlite3"
-    shutil.copy(demo_template, target)
+    with sqlite3.connect(demo_template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
     yield sqlite_url(target)
 
 

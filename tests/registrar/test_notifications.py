@@ -13,7 +13,6 @@ import email
 import email.policy
 import json
 import signal
-import socket
 import ssl
 import string
 import subprocess
@@ -57,6 +56,7 @@ from registrar.notifications import (
     verify_signature,
 )
 from registrar.settings import Settings, Smtp
+from tests.ports import BIND_ATTEMPTS, free_port
 
 from .conftest import ELECTION_ID, World
 
@@ -68,10 +68,17 @@ KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
 CYRILLIC = {chr(c) for c in range(0x0400, 0x0500)}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def serve_smtp(handler: Inbox, **options: Any) -> Controller:
+    """A started aiosmtpd server for ``handler`` on a port of this worker's (another one if that was taken)."""
+    for _ in range(BIND_ATTEMPTS):
+        handler.port = free_port()
+        controller = Controller(handler, hostname="127.0.0.1", port=handler.port, **options)
+        try:
+            controller.start()
+        except OSError:
+            continue
+        return controller
+    pytest.fail(f"no SMTP server could bind a port in {BIND_ATTEMPTS} attempts", pytrace=False)
 
 
 # --- A real SMTP server --------------------------------------------------------------------
@@ -94,9 +101,7 @@ class Inbox:
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
     handler = Inbox()
-    handler.port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
-    controller.start()
+    controller = serve_smtp(handler)
     yield handler
     controller.stop()
 
@@ -551,12 +556,10 @@ def test_mail_goes_over_tls_with_a_login(db: Database, tmp_path: Path, monkeypat
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     inbox, accounts = Inbox(), Accounts()
-    inbox.port = free_port()
     # aiosmtpd offers AUTH only after STARTTLS; on an implicit-TLS port the whole session is encrypted.
     tls = ({"tls_context": server_tls, "require_starttls": True, "auth_require_tls": True} if mode == "starttls"
            else {"ssl_context": server_tls, "auth_require_tls": False})  # fmt: skip
-    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port, authenticator=accounts, **tls)
-    controller.start()
+    controller = serve_smtp(inbox, authenticator=accounts, **tls)
     try:
         mailbox(db, "cec", "duty@cec.example.kz", "en")
         key_ok, key_refused = enqueue(db, "cec"), enqueue(db, "cec")

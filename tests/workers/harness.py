@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import random
 import re
 import shutil
 import signal
@@ -32,6 +31,7 @@ from registrar import actions, audit, demo
 from registrar.db import Database
 from registrar.models import AuditEvent, Deadline, InformationRequest, OutboxMessage
 from registrar.rules import for_kind
+from tests.ports import BIND_ATTEMPTS, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ELECTION_ID = "kz-workers"
@@ -59,32 +59,6 @@ def wait_until(condition: Callable[[], Any], *, timeout: float, what: str, logs:
 # outgoing connection and no bind to port 0 can be handed one; each pytest-xdist worker draws
 # from its own slice of the band, and a server that still finds its port taken (another test
 # session on the machine drew it) is started again on another one.
-PORT_BAND = range(20000, 32000)
-PORT_SLICE = 1000
-BIND_ATTEMPTS = 20
-
-
-def _port_slice() -> range:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    index = int(worker[2:]) if worker[2:].isdigit() else 0
-    start = PORT_BAND.start + (index * PORT_SLICE) % len(PORT_BAND)
-    return range(start, start + PORT_SLICE)
-
-
-def free_port() -> int:
-    """A loopback port of this worker's slice that nothing holds now (a start must still expect to lose it)."""
-    ports = _port_slice()
-    for _ in range(200):
-        port = random.choice(ports)
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"no free loopback port in {ports.start}-{ports.stop - 1}", pytrace=False)
-
-
 # --- processes ----------------------------------------------------------------------------
 
 
