@@ -716,8 +716,9 @@ def _candidate_names(session: Session, election: Election, rules: Rules) -> dict
 
 
 def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
-    """D5: whose election contribution is refunded, and how much (the winner, 5% or more of the valid
-    votes of the first round, a candidate who died)."""
+    """D5: whose election contribution is refunded, and how much (on the grounds D5.refund_on names:
+    the winner, a share of the first round's valid votes of at least D5.refund_vote_share_percent, a
+    candidate who died)."""
     with db.reading() as session:
         election = _election(session, election_id)
         rules = of_election(election)

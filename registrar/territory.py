@@ -3,7 +3,7 @@
 Why a file of its own: the regions are law (D4 lists them in the rules file, with their
 names), but the number of voters on a reference date and the make-up of each territorial
 commission are facts of one election, published by the CEC and revised between elections.
-So the names stay in the rules, once, and this file adds per region code what D4 (1% of the
+So the names stay in the rules, once, and this file adds per region code what D4 (its share of the
 voters), V3 (one protocol per territorial commission, signed by its members) and V7 (a
 quarter of the units) count. Loading checks that the two files speak of the same regions:
 a unit the rules do not know, or a region without a unit, would silently change D4's total.
@@ -62,7 +62,7 @@ class Territory:
 
     @property
     def voters(self) -> int:
-        """The voters of all units on the reference date: D4's 1% is taken of this sum."""
+        """The voters of all units on the reference date: D4's share is taken of this sum."""
         return sum(unit.voters for unit in self.units)
 
 
