@@ -1031,8 +1031,9 @@ def report(results: Results, args: argparse.Namespace) -> str:
         verdict = "met" if scaled < TARGET_SECONDS and burst.once == n else "NOT met"
         where = "" if args.backend == "postgresql" else f" (the target is for PostgreSQL; this is {args.backend})"
         extra = "" if n == TARGET_N else f", {scaled:.2f} s scaled to {TARGET_N:,}"
-        out.append(f"  {TARGET_N:,} enforced in < {TARGET_SECONDS:.0f} s: {n:,} in {burst.seconds:.2f} s{extra}: "
-                   f"{verdict}{where}")
+        out.append(
+            f"  {TARGET_N:,} enforced in < {TARGET_SECONDS:.0f} s: {n:,} in {burst.seconds:.2f} s{extra}: {verdict}{where}"
+        )
     eta_burst = results.burst.get(ETA)
     if eta_burst is not None:
         eta_time = f"{eta_burst.seconds:.2f} s" if eta_burst.seconds is not None else f"not all applied ({eta_burst.note})"
@@ -1043,9 +1044,11 @@ def report(results: Results, args: argparse.Namespace) -> str:
             idle, most = levels[0], max(levels, key=lambda m: m.pending)
             growth = most.group_mib - idle.group_mib  # type: ignore[operator]
             flat = growth <= max(FLAT_MIB, FLAT_SHARE * idle.group_mib)  # type: ignore[operator]
-            out.append(f"  memory flat in the number pending: {engine}: {idle.group_mib:,.1f} MiB at {idle.pending:,}, "
-                       f"{most.group_mib:,.1f} MiB at {most.pending:,} ({growth:+,.1f} MiB): "
-                       f"{'met' if flat else 'NOT met'}")
+            out.append(
+                f"  memory flat in the number pending: {engine}: {idle.group_mib:,.1f} MiB at {idle.pending:,}, "
+                f"{most.group_mib:,.1f} MiB at {most.pending:,} ({growth:+,.1f} MiB): "
+                f"{'met' if flat else 'NOT met'}"
+            )
     for engine in (ENGINE, ETA):
         scenarios = [e for name, _, e in results.faults if name == engine]
         if eng_burst := results.burst.get(engine):

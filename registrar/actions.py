@@ -334,9 +334,7 @@ def rename_association(
 # --- Nomination ---------------------------------------------------------------------------
 
 
-def nominate(
-    db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
-) -> Outcome:
+def nominate(db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> Outcome:
     """N1-N5: a national association's supreme body nominates a person; a candidacy begins."""
     at = at or now()
     with db.transaction() as session:
@@ -375,9 +373,16 @@ Recorder = Callable[[Context, dict[str, Any]], None]
 def _decision(body: str) -> Recorder:
     def record(ctx: Context, data: dict[str, Any]) -> None:
         ctx.session.add(
-            Decision(candidacy_id=ctx.candidacy.id, kind=ctx.payload["_trigger"], body=body, number=data["number"],
-                     decided_on=data["decided_on"], grounds=data.get("grounds", []), reason=data.get("reason", ""),
-                     recorded_at=ctx.at)  # fmt: skip
+            Decision(
+                candidacy_id=ctx.candidacy.id,
+                kind=ctx.payload["_trigger"],
+                body=body,
+                number=data["number"],
+                decided_on=data["decided_on"],
+                grounds=data.get("grounds", []),
+                reason=data.get("reason", ""),
+                recorded_at=ctx.at,
+            )  # fmt: skip
         )
 
     return record
@@ -483,7 +488,6 @@ def _verification(ctx: Context, data: dict[str, Any]) -> None:
         )
     )
     if not pending:
-
         deadlines.cancel(ctx.session, Deadline.subject_type == "candidacy", Deadline.subject_id == str(ctx.candidacy.id),
                          Deadline.kind == "declaration_verification", now=ctx.at)  # fmt: skip
     if data["result"] == "false":
@@ -724,8 +728,14 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
                 _deadline_view(d) | {"outcome": d.outcome} for d in deadlines.fired_for(session, "candidacy", candidacy.id)
             ],
             "history": [
-                {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                 "from": e.from_state, "to": e.to_state}  # fmt: skip
+                {
+                    "seq": e.seq,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "from": e.from_state,
+                    "to": e.to_state,
+                }  # fmt: skip
                 for e in audit.history(session, "candidacy", candidacy.id)
             ],
         }

@@ -163,9 +163,7 @@ def compute(
     nomination_opens = _at(announced_on + dt.timedelta(days=int(n2.opens_days_after_announcement)), "00:00", zone)
     effective: dict[str, dt.datetime | dt.date] = {
         "nomination_opens": nomination_opens,
-        "nomination_closes": _at(
-            _months_before(election_day, int(n2.closes_months_before_election)), str(n2.closes_at), zone
-        ),
+        "nomination_closes": _at(_months_before(election_day, int(n2.closes_months_before_election)), str(n2.closes_at), zone),
         "registration_opens": _at(_months_before(election_day, int(g1.opens_months_before_election)), "00:00", zone),
         "registration_closes": _at(
             election_day - dt.timedelta(days=int(g1.closes_days_before_election)), str(g1.closes_at), zone
@@ -180,8 +178,7 @@ def compute(
     refused = sorted({r.milestone for r in ordered if r.milestone not in settable}, key=MILESTONES.index)
     if refused:
         raise CalendarError(
-            f"V1: a CEC resolution cannot set {', '.join(refused)} "
-            f"(settable: {', '.join(rules.V1.settable_milestones)})"
+            f"V1: a CEC resolution cannot set {', '.join(refused)} (settable: {', '.join(rules.V1.settable_milestones)})"
         )
     for resolution in ordered:
         value = resolution.value

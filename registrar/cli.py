@@ -258,8 +258,12 @@ def election_announce(ctx: click.Context, data: str, actor: str) -> None:
 
 @election.command("protocol")
 @click.argument("election_id")
-@click.option("--data", required=True, help="JSON: unit, voters_on_list, ballots_issued, ballots_cast, invalid_ballots, "
-                                            "votes {candidacy id: n}, against_all, chair, members_signed, signed_on ...")
+@click.option(
+    "--data",
+    required=True,
+    help="JSON: unit, voters_on_list, ballots_issued, ballots_cast, invalid_ballots, "
+    "votes {candidacy id: n}, against_all, chair, members_signed, signed_on ...",
+)
 @click.option("--correction", is_flag=True, help="A corrected protocol: a new version; --data needs a reason.")
 @click.option("--actor", default="cli", show_default=True)
 @click.option("--at", "at", help="ISO-8601 with offset (default: now).")

@@ -58,8 +58,12 @@ def contacts() -> None:
 
 
 @contacts.command("add")
-@click.option("--recipient", required=True, help='"cec", "association:<id>", "candidate:<id>", "organisation:<name>" '
-                                                    'or "commission:<unit code>" (a territorial commission).')
+@click.option(
+    "--recipient",
+    required=True,
+    help='"cec", "association:<id>", "candidate:<id>", "organisation:<name>" '
+    'or "commission:<unit code>" (a territorial commission).',
+)
 @click.option("--channel", required=True, type=click.Choice(notifications.CHANNELS), help="How the recipient is reached.")
 @click.option("--address", required=True, help="An e-mail address, or the webhook's http(s) URL.")
 @click.option("--language", default="kk", show_default=True, type=click.Choice(notifications.LANGUAGES))

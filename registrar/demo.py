@@ -31,8 +31,13 @@ VOTERS = 12_100_000
 ASSOCIATIONS = [
     ("0001-AM", "Nur Otan", "national", "1999-03-01", [("Amanat", "2022-03-01")]),
     ("0002-AZ", "Ak Zhol Democratic Party", "national", "2002-04-12", []),
-    ("0003-PP", "Communist People's Party of Kazakhstan", "national", "2004-06-21",
-     [("People's Party of Kazakhstan", "2020-11-13")]),
+    (
+        "0003-PP",
+        "Communist People's Party of Kazakhstan",
+        "national",
+        "2004-06-21",
+        [("People's Party of Kazakhstan", "2020-11-13")],
+    ),
     ("0004-AU", "Auyl People's Democratic Patriotic Party", "national", "2000-03-10", []),
     ("0005-NS", "National Social Democratic Party", "national", "2006-09-10", []),
     ("0006-RE", "Respublica", "national", "2022-12-20", []),
@@ -251,9 +256,7 @@ def summary(db: Database, election_id: str) -> str:
             )
         )
         registered = list(
-            session.scalars(
-                select(Candidacy).where(Candidacy.election_id == election_id, Candidacy.state == "registered")
-            )
+            session.scalars(select(Candidacy).where(Candidacy.election_id == election_id, Candidacy.state == "registered"))
         )
         lines = [f"{election.title} [{election.id}], election day {election.election_day}"]
         lines.append(f"phase now: {actions.machines.phase_at(calendar, actions.now())}")

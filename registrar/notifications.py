@@ -240,8 +240,16 @@ def list_contacts(db: Database, *, recipient: str | None = None, include_inactiv
         query = query.where(Contact.active.is_(True))
     with db.reading() as session:
         return [
-            {"id": c.id, "recipient": c.recipient, "channel": c.channel, "address": c.address, "language": c.language,
-             "signed": c.secret is not None, "active": c.active, "created_at": c.created_at.isoformat()}  # fmt: skip
+            {
+                "id": c.id,
+                "recipient": c.recipient,
+                "channel": c.channel,
+                "address": c.address,
+                "language": c.language,
+                "signed": c.secret is not None,
+                "active": c.active,
+                "created_at": c.created_at.isoformat(),
+            }  # fmt: skip
             for c in session.scalars(query)
         ]
 

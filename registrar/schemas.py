@@ -223,9 +223,7 @@ class RefuseSchema(ResolutionRecordSchema):
 
 
 class CancelSchema(ResolutionRecordSchema):
-    grounds = fields.List(
-        fields.String(validate=_grounds("G3", "G4", "G5")), required=True, validate=validate.Length(min=1)
-    )
+    grounds = fields.List(fields.String(validate=_grounds("G3", "G4", "G5")), required=True, validate=validate.Length(min=1))
 
 
 class DeclarationVerificationSchema(Payload):

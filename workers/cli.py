@@ -26,8 +26,12 @@ def _die(message: str) -> NoReturn:
 
 
 @click.command()
-@click.option("--beat/--no-beat", default=False, show_default=True,
-              help="Run the beat scheduler inside this worker. Exactly one beat may run: use it on one machine only.")
+@click.option(
+    "--beat/--no-beat",
+    default=False,
+    show_default=True,
+    help="Run the beat scheduler inside this worker. Exactly one beat may run: use it on one machine only.",
+)
 @click.option("--concurrency", type=click.IntRange(min=1), default=None, help="Worker processes (default: one per CPU).")
 @click.option("--loglevel", default=None, help="DEBUG, INFO, WARNING ... (default: [logging] level).")
 @click.pass_context

@@ -67,8 +67,16 @@ def build_world(db: Database, rules: Rules, national: int = 8) -> World:
     at = dt.datetime.combine(ANNOUNCED, dt.time(11), tzinfo=rules.zone)
     ids = [
         actions.register_association(
-            db, {"registration_number": f"N-{i:03d}", "name": f"National Association {i}", "kind": "national",
-                 "registered_on": "2010-01-01"}, actor="test:ministry", at=at)  # fmt: skip
+            db,
+            {
+                "registration_number": f"N-{i:03d}",
+                "name": f"National Association {i}",
+                "kind": "national",
+                "registered_on": "2010-01-01",
+            },
+            actor="test:ministry",
+            at=at,
+        )  # fmt: skip
         for i in range(1, national + 1)
     ]
     regional = actions.register_association(
@@ -80,5 +88,3 @@ def build_world(db: Database, rules: Rules, national: int = 8) -> World:
 @pytest.fixture
 def world(db: Database, rules: Rules) -> World:
     return build_world(db, rules)
-
-

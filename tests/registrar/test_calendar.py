@@ -234,9 +234,7 @@ def test_v1_later_resolution_wins_by_adoption_date_then_order_given() -> None:
 
 
 def test_v1_resolution_values_are_stored_in_local_time() -> None:
-    in_utc = Resolution(
-        "nomination_closes", dt.datetime(2022, 10, 11, 12, 0, tzinfo=UTC), "12/145", dt.date(2022, 9, 22)
-    )
+    in_utc = Resolution("nomination_closes", dt.datetime(2022, 10, 11, 12, 0, tzinfo=UTC), "12/145", dt.date(2022, 9, 22))
     naive = Resolution("registration_opens", dt.datetime(2022, 10, 11, 0, 0), "12/145", dt.date(2022, 9, 22))
     calendar = compute(SNAP_ANNOUNCED, SNAP_ELECTION, RULES, [in_utc, naive, SNAP_RESOLUTIONS[2]])
     assert calendar.nomination_closes.tzinfo == ZONE

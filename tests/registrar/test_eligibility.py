@@ -131,9 +131,7 @@ def test_e2_age_boundary_on_the_day() -> None:
 
 def test_e2_age_boundary_the_day_after_fails() -> None:
     person = replace(ELIGIBLE, birth_date=turns_min_age_on(ELECTION_DAY + dt.timedelta(days=1)))
-    assert [str(u) for u in check(person)] == [
-        f"E2: younger than {MIN_AGE} on {ELECTION_DAY.isoformat()} ({MIN_AGE - 1} years)"
-    ]
+    assert [str(u) for u in check(person)] == [f"E2: younger than {MIN_AGE} on {ELECTION_DAY.isoformat()} ({MIN_AGE - 1} years)"]
 
 
 def test_e2_born_29_february_turns_older_on_1_march_in_common_years() -> None:
@@ -172,9 +170,7 @@ def test_e2_reference_day_follows_age_measured_on(measured_on: str, expected: dt
     assert reference_day(CALENDAR, rules) == expected
     assert check(replace(ELIGIBLE, birth_date=turns_min_age_on(expected)), rules) == []
     too_young = replace(ELIGIBLE, birth_date=turns_min_age_on(expected + dt.timedelta(days=1)))
-    assert check(too_young, rules) == [
-        Unmet("E2", f"younger than {MIN_AGE} on {expected.isoformat()} ({MIN_AGE - 1} years)")
-    ]
+    assert check(too_young, rules) == [Unmet("E2", f"younger than {MIN_AGE} on {expected.isoformat()} ({MIN_AGE - 1} years)")]
 
 
 def test_e2_registration_closes_is_read_as_a_date_in_the_capital() -> None:

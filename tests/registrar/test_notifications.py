@@ -317,8 +317,21 @@ GOOD_WEBHOOK = {"recipient": "association:7", "channel": "webhook", "address": "
         (GOOD_EMAIL | {"language": "de", "address": "nobody"}, {"language", "address"}),
         ({"channel": "email"}, {"recipient", "address"}),
     ],
-    ids=["recipient", "recipient-id", "commission-case", "commission-length", "channel", "email", "secret-on-email",
-         "scheme", "url", "no-secret", "short-secret", "two-at-once", "missing"],  # fmt: skip
+    ids=[
+        "recipient",
+        "recipient-id",
+        "commission-case",
+        "commission-length",
+        "channel",
+        "email",
+        "secret-on-email",
+        "scheme",
+        "url",
+        "no-secret",
+        "short-secret",
+        "two-at-once",
+        "missing",
+    ],  # fmt: skip
 )
 def test_bad_contact_input_names_the_fields_and_stores_nothing(db: Database, payload: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(InvalidPayload) as caught:
@@ -470,7 +483,10 @@ def test_a_failing_endpoint_is_retried_with_backoff_and_logged(db: Database, rec
                                                                                T0 + dt.timedelta(seconds=90), None)  # fmt: skip
     log = delivery_log(db, done.id)
     assert [(a["attempt"], a["ok"], a["detail"].split(":")[0]) for a in log] == [
-        (1, False, "HTTP 500 Internal Server Error"), (2, False, "HTTP 503 Service Unavailable"), (3, True, "HTTP 200")]
+        (1, False, "HTTP 500 Internal Server Error"),
+        (2, False, "HTTP 503 Service Unavailable"),
+        (3, True, "HTTP 200"),
+    ]
     assert receiver.keys() == [key, key, key]  # the same delivery key each time: recognisably one message
 
 
@@ -586,9 +602,7 @@ def test_an_unreachable_mail_server_is_a_failed_attempt_not_a_crash(db: Database
     assert "ConnectionRefusedError" in (row(db, key).last_error or "")
 
 
-def test_a_deliverer_killed_between_sending_and_recording_sends_again_with_the_same_key(
-    db: Database, receiver: Receiver
-) -> None:
+def test_a_deliverer_killed_between_sending_and_recording_sends_again_with_the_same_key(db: Database, receiver: Receiver) -> None:
     webhook(db, "cec", receiver.url("/hang"))
     key = enqueue(db, "cec")
     url = db.engine.url.render_as_string(hide_password=False)

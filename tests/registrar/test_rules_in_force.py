@@ -129,8 +129,8 @@ def test_an_altered_snapshot_is_refused_not_applied(world: World) -> None:
 def test_a_stored_copy_with_a_key_the_code_no_longer_reads_still_applies(world: World) -> None:
     # An election announced before N1.self_nomination was dropped from the schema keeps its
     # text (and its hash); the key is passed over, while a file in force with it is refused.
-    older = packaged("rules/presidential.toml").read_text(encoding="utf-8").replace(
-        "[N1]\n", "[N1]\nself_nomination = false\n", 1
+    older = (
+        packaged("rules/presidential.toml").read_text(encoding="utf-8").replace("[N1]\n", "[N1]\nself_nomination = false\n", 1)
     )
     assert "self_nomination" in older
     with world.db.transaction() as session:

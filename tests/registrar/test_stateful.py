@@ -90,9 +90,11 @@ def snapshot(db: Database) -> dict[str, list[Any]]:
     """Every row of every table, in key order, as the driver returns it: what "nothing was written" is compared against."""
     with db.engine.connect() as connection:
         return {
-            table.name: list(connection.exec_driver_sql(
-                f'SELECT * FROM "{table.name}" ORDER BY {", ".join(c.name for c in table.primary_key.columns)}'
-            ).fetchall())
+            table.name: list(
+                connection.exec_driver_sql(
+                    f'SELECT * FROM "{table.name}" ORDER BY {", ".join(c.name for c in table.primary_key.columns)}'
+                ).fetchall()
+            )
             for table in Base.metadata.sorted_tables
         }
 
@@ -206,13 +208,16 @@ class CandidacyMachine(RuleBasedStateMachine):
 
     def _active_for(self, association_id: int) -> int:
         with self.db.reading() as session:
-            return session.scalar(
-                select(func.count(Candidacy.id)).where(
-                    Candidacy.election_id == ELECTION_ID,
-                    Candidacy.association_id == association_id,
-                    Candidacy.state.not_in(("withdrawn", "revoked")),
+            return (
+                session.scalar(
+                    select(func.count(Candidacy.id)).where(
+                        Candidacy.election_id == ELECTION_ID,
+                        Candidacy.association_id == association_id,
+                        Candidacy.state.not_in(("withdrawn", "revoked")),
+                    )
                 )
-            ) or 0
+                or 0
+            )
 
     def _in(self, states: tuple[str, ...]) -> bool:
         with self.db.reading() as session:

@@ -232,7 +232,7 @@ def test_the_chart_escapes_its_texts_and_draws_exact_lengths() -> None:
     svg = charts.bar_chart([charts.Bar('<script>"Ә" & Co</script>', "100.00", "100.00%"), charts.Bar("x", "0.01", "0.01%")],
                            title="T <b>", description="D & E", id_prefix="chart-x")  # fmt: skip
     assert "<script>" not in svg and "&lt;script&gt;&#34;Ә&#34; &amp; Co&lt;/script&gt;" in svg
-    assert "<title id=\"chart-x-title\">T &lt;b&gt;</title>" in svg and "D &amp; E" in svg
+    assert '<title id="chart-x-title">T &lt;b&gt;</title>' in svg and "D &amp; E" in svg
     assert 'width="440.00"' in svg and 'width="0.04"' in svg  # 440 * 0.01 / 100 = 0.044, to the hundredth
     for bad in ("100.01", "-1", "NaN", "1e3", "half"):
         with pytest.raises(ValueError):

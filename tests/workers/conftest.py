@@ -39,5 +39,3 @@ def celery(db: Database, redis_server: RedisServer, tmp_path: Path) -> Iterator[
 @pytest.fixture
 def election(db: Database) -> Election:
     return present_election(db)
-
-

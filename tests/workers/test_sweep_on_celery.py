@@ -85,9 +85,7 @@ def test_redis_restarted_empty_while_deadlines_are_pending(
     assert_each_applied_once(db, keys)
 
 
-def test_overdue_deadlines_fire_once_in_due_order_when_beat_comes_back(
-    db: Database, election: Election, celery: Celery
-) -> None:
+def test_overdue_deadlines_fire_once_in_due_order_when_beat_comes_back(db: Database, election: Election, celery: Celery) -> None:
     beat = celery.started(celery.beat())
     celery.started(celery.worker(concurrency=1))
     earlier = past_burst(election, 10)
