@@ -22,6 +22,7 @@ from registrar import demo
 from registrar.db import Database
 from registrar.settings import Settings
 from tests.conftest import _empty_postgresql
+from tests.demo_copies import build_demo
 from web import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,7 +54,7 @@ class Site:
 def site(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """The demo election served over HTTP, with an officer account per role."""
     database = _empty_postgresql(pg_url)
-    demo.build(database)
+    build_demo(database)
     logins, password = demo.officers(database)
     app = create_app(Settings(database_url=pg_url), database, SECRET_KEY="e2e secret key")
     server = create_server(app, host="127.0.0.1", port=0, threads=4)

@@ -7,15 +7,16 @@ import itertools
 
 from sqlalchemy import select
 
-from registrar import demo, officer_views
+from registrar import officer_views
 from registrar.db import Database
 from registrar.models import Candidacy
+from tests.demo_copies import build_demo
 
 TODAY = dt.date(2029, 10, 1)
 
 
 def test_the_queue_is_every_waiting_candidacy_in_waiting_order(db: Database) -> None:
-    demo.build(db, TODAY)
+    build_demo(db, TODAY)
     for role, limit in itertools.product(["clerk", "commission", "revenue", "court", "auditor"], [3, 100]):
         states = officer_views.states_for(role)
         with db.reading() as session:

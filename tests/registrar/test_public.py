@@ -34,6 +34,7 @@ from registrar.models import (
 )
 from registrar.rules import for_kind
 from tests.conftest import BACKENDS, _empty_postgresql
+from tests.demo_copies import build_demo
 
 SPOUSE = "Marzhan Secretova"
 PRIVATE_TABLES = (Declaration, InformationRequest, MedicalConclusion, LanguageConclusion, SignatureProtocol, Contribution,
@@ -88,7 +89,7 @@ def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         database = Database(f"sqlite:///{target}")
     else:
         database = _empty_postgresql(request.getfixturevalue("pg_url"))
-    demo.build(database)
+    build_demo(database)
     add_private_records(database)
     yield database
     database.dispose()

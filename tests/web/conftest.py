@@ -26,10 +26,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from registrar import accounts, demo
+from registrar import accounts
 from registrar.db import Database
 from registrar.settings import Settings
 from tests.conftest import BACKENDS, _empty_postgresql
+from tests.demo_copies import build_demo
 from web import create_app
 
 PASSWORD = "a long test password"
@@ -133,6 +134,6 @@ def demo_world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
         database = Database(f"sqlite:///{target}")
     else:
         database = _empty_postgresql(request.getfixturevalue("pg_url"))
-    demo.build(database, DEMO_TODAY)
+    build_demo(database, DEMO_TODAY)
     yield WebWorld(make_app(database), database)
     database.dispose()

@@ -20,6 +20,7 @@ from registrar import accounts, actions, demo, public, roles
 from registrar.db import Database
 from registrar.machines import TRIGGERS
 from registrar.rules import for_kind
+from tests.demo_copies import build_demo
 from tests.registrar.test_public import add_private_records, private_values
 from tests.web.conftest import make_app
 from tests.web.helpers import protocol_secrets
@@ -60,7 +61,7 @@ def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -
     target = tmp_path_factory.mktemp("api") / "registrar.sqlite3"
     shutil.copy(str(sqlite_template), target)
     database = Database(f"sqlite:///{target}")
-    demo.build(database)
+    build_demo(database)
     add_private_records(database)
     yield database
     database.dispose()

@@ -15,8 +15,9 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Err, Ok
 
-from registrar import accounts, demo
+from registrar import accounts
 from registrar.db import Database
+from tests.demo_copies import build_demo
 from tests.web.conftest import make_app
 
 
@@ -25,7 +26,7 @@ def demo_app(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) 
     target = tmp_path_factory.mktemp("schemathesis") / "registrar.sqlite3"
     shutil.copy(str(sqlite_template), target)
     database = Database(f"sqlite:///{target}")
-    demo.build(database)
+    build_demo(database)
     app = make_app(database)
     for role in ("clerk", "commission"):
         accounts.create_user(database, f"fuzz-{role}", role, "a long enough password 1")

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from registrar import actions, demo, public
 from registrar.models import Candidacy, Person
+from tests.demo_copies import build_demo
 
 from .conftest import DEMO_TODAY, WebWorld
 
@@ -32,7 +33,7 @@ def _revision_read_on_every_request(web_world: WebWorld) -> None:
 
 
 def test_the_list_is_served_from_the_cache_until_an_action_changes_the_trail(web_world: WebWorld) -> None:
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     first = public.published_list(web_world.db, demo.DEMO_ID)[0]
     status, page, _ = _listed_page(web_world)
     assert status == 200 and first.candidate.full_name in page
@@ -47,7 +48,7 @@ def test_the_list_is_served_from_the_cache_until_an_action_changes_the_trail(web
 
 
 def test_a_browser_that_has_the_page_gets_304(web_world: WebWorld) -> None:
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     _, _, etag = _listed_page(web_world)
     assert etag
     response = web_world.client().get(f"/elections/{demo.DEMO_ID}/candidates",
@@ -61,7 +62,7 @@ def test_a_browser_that_has_the_page_gets_304(web_world: WebWorld) -> None:
 
 
 def test_an_officer_is_never_served_the_public_cache(web_world: WebWorld) -> None:
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     first = public.published_list(web_world.db, demo.DEMO_ID)[0]
     _listed_page(web_world)
     _rename_behind_the_back(web_world, first.candidacy_id, "Seen By The Officer")
@@ -74,14 +75,14 @@ def test_an_officer_is_never_served_the_public_cache(web_world: WebWorld) -> Non
 
 def test_a_missing_page_is_not_kept(web_world: WebWorld) -> None:
     assert web_world.client().get("/elections/nowhere/candidates").status_code == 404
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     assert web_world.client().get("/elections/nowhere/candidates").status_code == 404
     assert _listed_page(web_world)[0] == 200
 
 
 def test_a_change_reaches_the_public_within_the_time_the_revision_is_trusted(web_world: WebWorld) -> None:
     web_world.app.config["REGISTRAR_PUBLIC_REVISION_SECONDS"] = 0.5
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     first = public.published_list(web_world.db, demo.DEMO_ID)[0]
     _listed_page(web_world)
     _rename_behind_the_back(web_world, first.candidacy_id, "Renamed Later")

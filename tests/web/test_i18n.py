@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from registrar.db import Database
 from registrar.settings import Settings
+from tests.demo_copies import build_demo
 from web import create_app
 from web.i18n import LANGUAGES, local_time
 
@@ -124,10 +125,10 @@ def test_the_chosen_language_outlives_logging_in_and_out(db: Database) -> None:
 
 def test_an_officers_candidacy_page_reads_in_russian_without_codes(db: Database) -> None:
     """The documents, the phase and the history are words of the language, not the rules file's names."""
-    from registrar import accounts, demo
+    from registrar import accounts
     from tests.web.conftest import DEMO_TODAY, make_app
 
-    demo.build(db, DEMO_TODAY)
+    build_demo(db, DEMO_TODAY)
     accounts.create_user(db, "clerk1", "clerk", "a long test password")
     client = make_app(db).test_client()
     client.get("/language/ru")
@@ -139,11 +140,10 @@ def test_an_officers_candidacy_page_reads_in_russian_without_codes(db: Database)
 
 
 def test_a_refusals_grounds_read_as_words_on_the_public_page(db: Database) -> None:
-    from registrar import demo
     from registrar.models import Candidacy
     from tests.web.conftest import DEMO_TODAY, make_app
 
-    demo.build(db, DEMO_TODAY)
+    build_demo(db, DEMO_TODAY)
     with db.reading() as session:
         refused = session.scalar(select(Candidacy.id).where(Candidacy.state == "refused"))
     client = make_app(db).test_client()
@@ -153,10 +153,10 @@ def test_a_refusals_grounds_read_as_words_on_the_public_page(db: Database) -> No
 
 
 def test_the_commissions_refusal_form_offers_the_grounds_in_words(db: Database) -> None:
-    from registrar import accounts, demo
+    from registrar import accounts
     from tests.web.conftest import DEMO_TODAY, make_app
 
-    demo.build(db, DEMO_TODAY)
+    build_demo(db, DEMO_TODAY)
     accounts.create_user(db, "commission1", "commission", "a long test password")
     client = make_app(db).test_client()
     client.get("/language/ru")

@@ -14,6 +14,7 @@ from registrar import actions, demo
 from registrar.db import Database
 from registrar.officer_views import election_calendar
 from registrar.rules import for_kind
+from tests.demo_copies import build_demo
 
 from .conftest import DEMO_TODAY, WebWorld
 
@@ -40,7 +41,7 @@ def form_data(payload: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 @pytest.fixture
 def demo_db(web_world: WebWorld) -> WebWorld:
-    demo.build(web_world.db, DEMO_TODAY)
+    build_demo(web_world.db, DEMO_TODAY)
     return web_world
 
 

@@ -19,6 +19,7 @@ from registrar.db import Database
 from registrar.models import Candidacy, Person
 from registrar.rules import for_kind
 from registrar.settings import Settings
+from tests.demo_copies import build_demo
 from tests.registrar.test_public import add_private_records, private_values
 from tests.web.helpers import protocol_secrets
 from web import create_app
@@ -31,7 +32,7 @@ def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -
     target = tmp_path_factory.mktemp("web-public") / "registrar.sqlite3"
     shutil.copy(str(sqlite_template), target)
     database = Database(f"sqlite:///{target}")
-    demo.build(database)
+    build_demo(database)
     add_private_records(database)
     # A registered candidate written in Kazakh, to see the names survive every format.
     with database.transaction() as session:
