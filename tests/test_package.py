@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -34,8 +35,15 @@ def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None, tim
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from this checkout, as `pip install .` builds it."""
+    # Built from a copy of what the package is made of: setuptools keeps a build/ folder in the
+    # source tree, whose leftovers from an earlier build could slip into the wheel (or break it).
+    source = tmp_path_factory.mktemp("source")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for room in ("registrar", "web", "workers"):
+        shutil.copytree(ROOT / room, source / room, ignore=shutil.ignore_patterns("__pycache__"))
     out = tmp_path_factory.mktemp("dist")
-    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, ROOT, cwd=out)
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", out, source, cwd=out)
     (built,) = out.glob("registrar-*.whl")
     return built
 
