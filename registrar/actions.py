@@ -603,7 +603,7 @@ def perform_in(
     step = machines.step_for(trigger, candidacy.state)
     election = candidacy.election
     rules = of_election(election)
-    if not _applies(step, rules):
+    if not step.applies(rules):
         raise NotAllowed(trigger, candidacy.state, f"{trigger!r}: the {rules.title} rules have no {step.rule}: nothing to record")
     data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
     extra = {f"_{key}": value for key, value in (cause or {}).items()}
@@ -624,20 +624,6 @@ def perform_in(
         if after in ON_ENTER:
             ON_ENTER[after](ctx)
     return _finish(ctx, trigger, before, after, data, actor)
-
-
-def _applies(step: machines.Step, rules: Rules) -> bool:
-    # A step that only adds a record adds one the law asks for: no signature protocols where the
-    # election's rules have no D4, no contribution without D5.
-    return step.dest is not None or rules.has(step.rule)
-
-
-def offered(
-    state: str, calendar: ElectionCalendar, at: dt.datetime, rules: Rules, *, court_reinstated: bool = False
-) -> list[str]:
-    """What may be attempted now on a candidacy in ``state`` under the election's ``rules``."""
-    allowed = machines.allowed_triggers(state, calendar, at, court_reinstated=court_reinstated, rules=rules)
-    return [trigger for trigger in allowed if _applies(machines.step_for(trigger, state), rules)]
 
 
 def candidacy_recipients(association_id: int, candidacy_id: int | str) -> list[str]:
@@ -681,7 +667,9 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
         previous_state=before or "",
         version=candidacy.version,
         event_seq=event.seq,
-        allowed=offered(after, ctx.calendar, ctx.at, ctx.rules, court_reinstated=machines.reinstated(candidacy)),
+        allowed=machines.allowed_triggers(
+            after, ctx.calendar, ctx.at, court_reinstated=machines.reinstated(candidacy), rules=ctx.rules
+        ),
         deadlines=[_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
     )
 
@@ -719,7 +707,9 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
             "state_since": candidacy.state_since.isoformat(),
             "version": candidacy.version,
             "phase": machines.phase_at(calendar, at),
-            "allowed": offered(candidacy.state, calendar, at, rules, court_reinstated=machines.reinstated(candidacy)),
+            "allowed": machines.allowed_triggers(
+                candidacy.state, calendar, at, court_reinstated=machines.reinstated(candidacy), rules=rules
+            ),
             "documents": checklist,
             "certificate": certificate,
             "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],

@@ -179,6 +179,11 @@ class Step:
     window: Window | None = None
     when: Callable[[Context], bool] | None = None  # routes one trigger from one state to one of several states
 
+    def applies(self, rules: Rules) -> bool:
+        """Whether the election's rules have this step: one that only adds a record adds one the
+        law asks for (no signature protocols where the rules have no D4, no contribution without D5)."""
+        return self.dest is not None or rules.has(self.rule)
+
 
 PAPERS = Window("G1", OPEN_FOR_PAPERS, "registration_closes")
 # G7: a candidate may leave the race until the milestone the rules name, and never once voting opens.
@@ -377,8 +382,10 @@ def allowed_triggers(
 ) -> list[str]:  # fmt: skip
     """What may be attempted now: the state and the phase allow it (conditions are checked when fired).
 
-    Without ``rules`` a window whose closing milestone is the rules' is gated by its phases alone."""
-    windows = ((s, window_for(s, court_reinstated)) for s in steps_from(state))
+    With the election's ``rules``, only the steps those rules have; without them a window whose
+    closing milestone is the rules' is gated by its phases alone."""
+    steps = (s for s in steps_from(state) if rules is None or s.applies(rules))
+    windows = ((s, window_for(s, court_reinstated)) for s in steps)
     return list(dict.fromkeys(s.trigger for s, w in windows
                               if w is None or not window_unmet(w, calendar, at, phase, rules)))  # fmt: skip
 
