@@ -50,11 +50,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Templates link to a room only once it is there (a page must never fail on a missing endpoint).
     app.jinja_env.globals["view_functions"] = app.view_functions
 
-    from web import api, auth, health, i18n, officer, public
+    from web import api, auth, health, i18n, officer, public, words
 
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(words.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(officer.bp)
     api.init_app(app)

@@ -26,20 +26,17 @@ from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarErro
 from registrar.officer_views import FormField
 from registrar.rules import Rules
 from web.auth import current_account, require_action, roles_required
-from web.forms import (
+from web.forms import errors_of, labels_for, onto, payload_from, values_of
+from web.words import (
     DEADLINE_NAMES,
     DOCUMENT_NAMES,
     ELECTION_TITLES,
+    GROUNDS,
     OUTCOME_NAMES,
     REFUND_REASONS,
     STATE_NAMES,
     TRIGGER_TITLES,
-    errors_of,
     event_label,
-    labels_for,
-    onto,
-    payload_from,
-    values_of,
 )
 
 bp = Blueprint("officer", __name__, url_prefix="/officer")
@@ -51,8 +48,6 @@ Page = str | tuple[str, int] | BaseResponse
 @bp.app_template_global()
 def choice_label(option: Any, text: str) -> str:
     """A choice in words: a ground of refusal or a document by its name in the reader's language, else as given."""
-    from web.public import GROUNDS
-
     named = GROUNDS.get(str(option)) or DOCUMENT_NAMES.get(str(option))
     return str(named) if named is not None else text
 

@@ -324,7 +324,7 @@ def test_the_timeline_goes_on_through_the_decisions_and_deadlines_after_the_vote
 
 
 def test_every_phase_and_state_has_words() -> None:
-    from web.public import MILESTONES, PHASES, STATES
+    from web.words import MILESTONES, PHASES, STATES
 
     assert set(PHASES) == set(machines.PHASES) and "results" not in PHASES
     assert set(STATES) == set(machines.STATES) and "deceased" in STATES
