@@ -13,17 +13,18 @@ API and the workers all call these functions; none of them decides a legal quest
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from registrar import audit, conditions, deadlines, machines, schemas, territory
+from registrar import audit, conditions, deadlines, machines, schemas, states, territory
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
 from registrar.db import Database
@@ -201,7 +202,8 @@ def _version_for_payload(payload: Any) -> Version:
         raise InvalidPayload({"kind": [str(err)]}) from None
 
 
-def _election(session: Session, election_id: str, *, lock: bool = False) -> Election:
+def election_row(session: Session, election_id: str, *, lock: bool = False) -> Election:
+    """The election's row (locked for the action's transaction with ``lock``), or NotFound."""
     query = select(Election).where(Election.id == election_id)
     election = session.scalar(query.with_for_update() if lock else query)
     if election is None:
@@ -215,7 +217,7 @@ def set_milestone(
     """V1: a CEC resolution sets one milestone; the whole calendar must still hold together."""
     at = at or now()
     with db.transaction() as session:
-        election = _election(session, election_id, lock=True)
+        election = election_row(session, election_id, lock=True)
         rules = of_election(election)
         data = schemas.load(schemas.ResolutionSchema, payload, rules)
         resolutions = [_parse_resolution(data, rules)]
@@ -228,7 +230,7 @@ def _adopt(
 ) -> ElectionCalendar:  # fmt: skip
     """V1: CEC resolutions take effect if the whole calendar still holds together (else the
     error is the payload's ``field``); the cut-off deadlines and the phase follow."""
-    if election.phase in machines.AFTER_COUNT:
+    if election.phase in states.AFTER_COUNT:
         raise InvalidPayload({field: [f"the vote is over (the election is {election.phase}): its calendar is closed"]})
     try:
         calendar = compute(election.announced_on, election.election_day, rules,
@@ -250,7 +252,7 @@ def extend_nomination(
     """N7: fewer than two registered at registration close: nomination reopens for up to N7.max_extension_days."""
     at = at or now()
     with db.transaction() as session:
-        election = _election(session, election_id, lock=True)
+        election = election_row(session, election_id, lock=True)
         rules = of_election(election)
         data = schemas.load(schemas.ExtendNominationSchema, payload, rules)
         if not rules.has("N7"):
@@ -287,7 +289,7 @@ def record_voter_count(
     """D4: the number of registered voters on the reference date, from which D4.signature_share_percent is counted."""
     at = at or now()
     with db.transaction() as session:
-        election = _election(session, election_id, lock=True)
+        election = election_row(session, election_id, lock=True)
         data = schemas.load(schemas.VoterCountSchema, payload, of_election(election))
         election.registered_voters, election.voters_counted_on = data["registered_voters"], data["voters_counted_on"]
         audit.append(session, at=at, actor=actor, action="record_voter_count", subject_type="election",
@@ -338,7 +340,7 @@ def nominate(db: Database, election_id: str, payload: dict[str, Any], *, actor: 
     """N1-N5: a national association's supreme body nominates a person; a candidacy begins."""
     at = at or now()
     with db.transaction() as session:
-        election = _election(session, election_id)
+        election = election_row(session, election_id)
         rules = of_election(election)
         data = schemas.load(schemas.NominateSchema, payload, rules)
         association = session.scalar(
@@ -454,7 +456,7 @@ def _register(ctx: Context, data: dict[str, Any]) -> None:
 
 def _issue_certificate(ctx: Context) -> None:
     # The election row's lock orders concurrent registrations, so numbers never collide.
-    _election(ctx.session, ctx.election.id, lock=True)
+    election_row(ctx.session, ctx.election.id, lock=True)
     current = ctx.session.scalar(
         select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
     )
@@ -569,12 +571,21 @@ def perform(
 ) -> Outcome:
     """Do one action on a candidacy, in one transaction; see the module docstring for the order."""
     at = at or now()
+    with one_action(db, select(Candidacy.version).where(Candidacy.id == candidacy_id), expected_version) as session:
+        return perform_in(session, candidacy_id, trigger, payload, actor=actor, expected_version=expected_version, at=at)
+
+
+@contextmanager
+def one_action(db: Database, version: Select[Any], expected_version: int | None) -> Iterator[Session]:
+    """The transaction of one action on a versioned row (a candidacy, an election): a concurrent
+    change is a :class:`StaleVersion` with the row's current ``version``, a clash with a stored
+    record a field error; either way nothing is written."""
     try:
         with db.transaction() as session:
-            return perform_in(session, candidacy_id, trigger, payload, actor=actor, expected_version=expected_version, at=at)
+            yield session
     except StaleDataError:
         with db.reading() as session:
-            current = session.scalar(select(Candidacy.version).where(Candidacy.id == candidacy_id)) or 0
+            current = int(session.scalar(version) or 0)
         raise StaleVersion(expected_version or current - 1, current) from None
     except IntegrityError as err:
         raise InvalidPayload({"_schema": [f"conflicts with a stored record: {err.orig}"]}) from None
@@ -670,11 +681,12 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
         allowed=machines.allowed_triggers(
             after, ctx.calendar, ctx.at, court_reinstated=machines.reinstated(candidacy), rules=ctx.rules
         ),
-        deadlines=[_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
+        deadlines=[deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
     )
 
 
-def _deadline_view(row: Any) -> dict[str, Any]:
+def deadline_view(row: Any) -> dict[str, Any]:
+    """A pending or lapsed deadline as the outcome of an action and the officer's page show it."""
     return {"kind": row.kind, "rule": row.rule, "due_at": row.due_at.isoformat(), "due_local": row.due_local}
 
 
@@ -712,10 +724,10 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
             ),
             "documents": checklist,
             "certificate": certificate,
-            "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
+            "deadlines": [deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
             # Deadlines that fell due (D2 unanswered, G4 unverified, G6 court overdue ...) and what followed.
             "lapsed": [
-                _deadline_view(d) | {"outcome": d.outcome} for d in deadlines.fired_for(session, "candidacy", candidacy.id)
+                deadline_view(d) | {"outcome": d.outcome} for d in deadlines.fired_for(session, "candidacy", candidacy.id)
             ],
             "history": [
                 {

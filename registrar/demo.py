@@ -19,10 +19,10 @@ from registrar import actions, demo_results
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
-from registrar.machines import STATES
 from registrar.models import Candidacy, Election
 from registrar.rules import Rules, for_kind
 from registrar.rules_in_force import of_election
+from registrar.states import STATES
 
 DEMO_ID = "demo-presidential"
 OFFICER = "demo:clerk"

@@ -17,7 +17,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, union_all
 
-from registrar import deadlines, machines, results, roles, schemas, tally, territory
+from registrar import deadlines, machines, results, roles, schemas, states, tally, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -133,9 +133,9 @@ UNASKED = frozenset({"refuse", "refuse_incomplete", "cancel_registration", "with
 def states_for(role: str) -> list[str]:
     """The states in which a candidacy waits for the role (a step it takes next applies there)."""
     if role in SEE_ALL:
-        return [s for s in machines.STATES if s not in machines.FINAL]
+        return [s for s in states.STATES if s not in states.FINAL]
     mine = roles.triggers_for(role) - UNASKED
-    return [s for s in machines.STATES if any(step.trigger in mine for step in machines.steps_from(s))]
+    return [s for s in states.STATES if any(step.trigger in mine for step in machines.steps_from(s))]
 
 
 def candidacies_for(db: Database, role: str, *, election: str | None = None, limit: int = LIMIT) -> list[dict[str, Any]]:
@@ -327,7 +327,7 @@ def announcement_rules(kind: str | None) -> Rules:
 # --- An election after the vote (V3-V7, D5) -------------------------------------------------------
 
 # The phases from the close of the first round's voting on: protocols, results, decisions.
-AFTER_VOTE = frozenset({"counting", *machines.AFTER_COUNT})
+AFTER_VOTE = frozenset({"counting", *states.AFTER_COUNT})
 
 
 def _election_deadlines(session: Any, election_id: str, at: dt.datetime) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registrar import audit, deadlines, machines, tally
+from registrar import audit, deadlines, machines, states, tally
 from registrar import results as results_
 from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
@@ -468,14 +468,14 @@ _BY = {(step.trigger, source): step.by for step in machines.CANDIDACY_STEPS for 
 
 def diagram(state: str, rules: Rules, visited: frozenset[str] = frozenset()) -> Diagram:
     """The machine with ``state`` current; each step says its numbers from the election's ``rules``."""
-    states = tuple(DiagramState(name, name == state, name in visited, name in machines.FINAL) for name in machines.STATES)
+    boxes = tuple(DiagramState(name, name == state, name in visited, name in states.FINAL) for name in states.STATES)
     steps = tuple(
         DiagramStep(step.trigger, source, step.dest, step.rule, step.by, machines.says(step, rules), source == state)
         for step in machines.CANDIDACY_STEPS
         if step.dest is not None
         for source in step.source
     )
-    return Diagram(states, steps, machines.mermaid())
+    return Diagram(boxes, steps, machines.mermaid())
 
 
 def _public_event(event: Any, zone: Any) -> PublicEvent | None:
@@ -524,7 +524,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
             state=candidacy.state,
             state_since=candidacy.state_since.astimezone(dt.UTC),
             state_since_local=candidacy.state_since.astimezone(zone),
-            final=candidacy.state in machines.FINAL,
+            final=candidacy.state in states.FINAL,
             timeline=tuple(events),
             diagram=diagram(candidacy.state, rules, visited | {candidacy.state}),
             election_phase=machines.current_phase(candidacy.election, calendar, now()),
@@ -541,7 +541,7 @@ def candidacy_ids(db: Database, election_id: str) -> list[int]:
 # --- Results (V4-V7) ----------------------------------------------------------------------------
 
 # The phases in which an election has figures to show: the count and everything after it.
-COUNTED = ("counting", *machines.AFTER_COUNT)
+COUNTED = ("counting", *states.AFTER_COUNT)
 
 
 def has_results(phase: str) -> bool:

@@ -26,14 +26,22 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from registrar import audit, deadlines, machines, schemas, tally, territory
-from registrar.actions import announce_in, calendar_of, candidacy_recipients, now, outbox_rows
+from registrar.actions import (
+    announce_in,
+    calendar_of,
+    candidacy_recipients,
+    deadline_view,
+    election_row,
+    now,
+    one_action,
+    outbox_rows,
+)
 from registrar.calendar import local_date, period_end, voting_hours
 from registrar.conditions import ElectionContext, within_months
 from registrar.db import Database
-from registrar.errors import InvalidPayload, NotAllowed, NotFound, StaleVersion
+from registrar.errors import InvalidPayload, NotAllowed, StaleVersion
 from registrar.models import (
     Appeal,
     Candidacy,
@@ -71,14 +79,6 @@ class ElectionOutcome:
 
 
 # --- Reading the figures ----------------------------------------------------------------
-
-
-def _election(session: Session, election_id: str, *, lock: bool = False) -> Election:
-    query = select(Election).where(Election.id == election_id)
-    election = session.scalar(query.with_for_update() if lock else query)
-    if election is None:
-        raise NotFound(f"no election {election_id!r}")
-    return election
 
 
 def current_protocols(session: Session, election_id: str, round_: int) -> list[Protocol]:
@@ -180,7 +180,7 @@ def submit_protocol(
 def _submit(
     session: Session, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime, correction: bool
 ) -> dict[str, Any]:
-    election = _election(session, election_id, lock=True)
+    election = election_row(session, election_id, lock=True)
     rules = of_election(election)
     phase = machines.current_phase(election, calendar_of(election), at)
     round_ = ROUND_COUNTING.get(phase)
@@ -289,7 +289,7 @@ def protocol_view(protocol: Protocol) -> dict[str, Any]:
 def protocols(db: Database, election_id: str, round_: int | None = None, *, history: bool = False) -> list[dict[str, Any]]:
     """The protocols of an election (one round, or all), in force or, with ``history``, every version."""
     with db.reading() as session:
-        _election(session, election_id)
+        election_row(session, election_id)
         query = select(Protocol).where(Protocol.election_id == election_id)
         if round_ is not None:
             query = query.where(Protocol.round == round_)
@@ -307,14 +307,8 @@ def perform_election(
 ) -> ElectionOutcome:  # fmt: skip
     """Take one decision on the election, in one transaction; see the module docstring for the order."""
     at = at or now()
-    try:
-        with db.transaction() as session:
-            return perform_election_in(session, election_id, trigger, payload, actor=actor, at=at,
-                                       expected_version=expected_version)  # fmt: skip
-    except StaleDataError:
-        with db.reading() as session:
-            current = session.scalar(select(Election.version).where(Election.id == election_id)) or 0
-        raise StaleVersion(expected_version or current - 1, current) from None
+    with one_action(db, select(Election.version).where(Election.id == election_id), expected_version) as session:
+        return perform_election_in(session, election_id, trigger, payload, actor=actor, at=at, expected_version=expected_version)
 
 
 def perform_election_in(
@@ -322,7 +316,7 @@ def perform_election_in(
     at: dt.datetime, expected_version: int | None = None, cause: dict[str, Any] | None = None,
 ) -> ElectionOutcome:  # fmt: skip
     """:func:`perform_election` inside the caller's transaction (the deadline sweep's)."""
-    election = _election(session, election_id, lock=True)
+    election = election_row(session, election_id, lock=True)
     if expected_version is not None and election.version != expected_version:
         raise StaleVersion(expected_version, election.version)
     rules = of_election(election)
@@ -351,17 +345,13 @@ def perform_election_in(
     return ElectionOutcome(
         election_id=election.id, phase=after, previous_phase=phase, version=election.version, event_seq=event.seq,
         allowed=machines.election_triggers_in(after),
-        deadlines=[_deadline_view(d) for d in deadlines.pending_for(session, "election", election.id)],
+        deadlines=[deadline_view(d) for d in deadlines.pending_for(session, "election", election.id)],
         details=details,
     )  # fmt: skip
 
 
 def _step_to(trigger: str, phase: str, dest: str) -> machines.ElectionStep:
     return next(s for s in machines.ELECTION_STEPS if s.trigger == trigger and phase in s.source and s.dest == dest)
-
-
-def _deadline_view(row: Any) -> dict[str, Any]:
-    return {"kind": row.kind, "rule": row.rule, "due_at": row.due_at.isoformat(), "due_local": row.due_local}
 
 
 def _president_elect_recipients(session: Session, ctx: ElectionContext) -> list[str]:
@@ -620,7 +610,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
     """The results of an election as the public may read them (G2: names, associations, figures; no signatures)."""
     at = at or now()
     with db.reading() as session:
-        election = _election(session, election_id)
+        election = election_row(session, election_id)
         rules = of_election(election)
         calendar = calendar_of(election)
         phase = machines.current_phase(election, calendar, at)
@@ -720,7 +710,7 @@ def refunds(db: Database, election_id: str) -> list[dict[str, Any]]:
     the winner, a share of the first round's valid votes of at least D5.refund_vote_share_percent, a
     candidate who died)."""
     with db.reading() as session:
-        election = _election(session, election_id)
+        election = election_row(session, election_id)
         rules = of_election(election)
         if not rules.has("D5"):
             return []  # no contribution is paid, so none is refunded
@@ -750,7 +740,7 @@ def show_election(db: Database, election_id: str, *, at: dt.datetime | None = No
     still missing, the deadlines, the decisions."""
     at = at or now()
     with db.reading() as session:
-        election = _election(session, election_id)
+        election = election_row(session, election_id)
         phase = machines.current_phase(election, calendar_of(election), at)
         round_ = ROUND_COUNTING.get(phase)
         return {
@@ -762,7 +752,7 @@ def show_election(db: Database, election_id: str, *, at: dt.datetime | None = No
             "counting_round": round_,
             "missing_units": missing_units(session, election.id, round_) if round_ is not None else [],
             "second_round_day": election.second_round_day.isoformat() if election.second_round_day else None,
-            "deadlines": [_deadline_view(d) for d in deadlines.pending_for(session, "election", election.id)],
+            "deadlines": [deadline_view(d) for d in deadlines.pending_for(session, "election", election.id)],
         }
 
 

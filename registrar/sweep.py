@@ -63,7 +63,7 @@ from sqlalchemy import ARRAY, Integer, Table, Text, any_, bindparam, func, selec
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from registrar import actions, audit, deadlines, machines, results
+from registrar import actions, audit, deadlines, machines, results, states
 from registrar.db import Database, insert_many
 from registrar.errors import RegistrarError
 from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
@@ -178,7 +178,7 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
     outcome = _phase_moves_on(session, row, report)
     preparing = session.scalars(
         select(Candidacy.id)
-        .where(Candidacy.election_id == row.subject_id, Candidacy.state.in_(machines.PREPARING))
+        .where(Candidacy.election_id == row.subject_id, Candidacy.state.in_(states.PREPARING))
         .order_by(Candidacy.id)
     ).all()
     refused = 0

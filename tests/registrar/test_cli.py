@@ -23,10 +23,10 @@ from sqlalchemy import inspect, select, text
 from registrar import demo, demo_results
 from registrar.cli import main
 from registrar.db import Database, alembic_config
-from registrar.machines import STATES
 from registrar.models import Base, Candidacy
 from registrar.resources import packaged
 from registrar.rules import MILESTONES, for_kind
+from registrar.states import STATES
 
 from .conftest import World
 

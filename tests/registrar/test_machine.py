@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from registrar import actions, demo, machines
 from registrar.calendar import compute
 from registrar.errors import GuardFailed, NotAllowed
-from registrar.machines import CANDIDACY_STEPS, FINAL, STATES, TRIGGERS, Step
+from registrar.machines import CANDIDACY_STEPS, TRIGGERS, Step
 from registrar.models import Appeal, Candidacy, Certificate, Decision, InformationRequest
 from registrar.rules import Rules
+from registrar.states import FINAL, STATES
 
 from .conftest import ANNOUNCED, ELECTION_DAY, World
 

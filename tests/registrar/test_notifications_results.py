@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from registrar import deadlines, machines, results, sweep, territory
+from registrar import deadlines, machines, results, states, sweep, territory
 from registrar.db import Database
 from registrar.models import Deadline, OutboxMessage
 from registrar.notifications import (
@@ -116,8 +116,8 @@ def test_a_new_topic_may_name_only_the_fields_its_payload_carries(tmp_path: Path
 
 def test_every_word_the_domain_uses_is_in_every_language() -> None:
     wanted = {
-        "states": set(machines.STATES),
-        "phases": set(machines.PHASES),
+        "states": set(states.STATES),
+        "phases": set(states.PHASES),
         "actions": set(machines.TRIGGERS) | set(machines.ELECTION_TRIGGERS),
         "deadlines": set(deadlines.KINDS) | set(deadlines.ELECTION_MILESTONES) | set(deadlines.AFTER_VOTE),
     }

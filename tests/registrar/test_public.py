@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import String, select
 
-from registrar import actions, demo, machines, public
+from registrar import actions, demo, machines, public, states
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import (
@@ -194,7 +194,7 @@ def test_a_cec_resolution_shows_on_the_timeline_as_v1(db: Database) -> None:
 
 def test_a_status_shows_public_decisions_only(demo_db: Database) -> None:
     by_state = {public.candidacy_status(demo_db, i).state: i for i in public.candidacy_ids(demo_db, demo.DEMO_ID)}
-    assert set(machines.STATES) - {"nominated"} <= set(by_state)  # the fixture refused the demo's nominated one
+    assert set(states.STATES) - {"nominated"} <= set(by_state)  # the fixture refused the demo's nominated one
     status = public.candidacy_status(demo_db, by_state["cancelled_final"])
     actions_seen = [e.action for e in status.timeline]
     assert actions_seen[0] == "nominate" and actions_seen[-1] == "close_appeal_window"
@@ -202,7 +202,7 @@ def test_a_status_shows_public_decisions_only(demo_db: Database) -> None:
     assert not {"record_signature_protocol", "record_medical_conclusion", "record_contribution"} & set(actions_seen)
     cancel = next(e for e in status.timeline if e.action == "cancel_registration")
     assert cancel.by == "commission" and cancel.rule == "G3" and cancel.number and cancel.grounds == ("documents_missing",)
-    assert status.final and status.diagram.states[machines.STATES.index("cancelled_final")].current
+    assert status.final and status.diagram.states[states.STATES.index("cancelled_final")].current
     assert {s.name for s in status.diagram.states if s.visited} >= {"nominated", "registered", "cancelled_final"}
     assert [s for s in status.diagram.states if s.current] == [s for s in status.diagram.states if s.name == status.state]
     appealed = public.candidacy_status(demo_db, by_state["appealed"])

@@ -8,7 +8,7 @@ a fresh database per example: a copy of the migrated SQLite template, or the ses
 PostgreSQL database truncated.
 
 After every step:
-- every candidacy's state is one of ``machines.STATES``;
+- every candidacy's state is one of ``states.STATES``;
 - a registered candidacy has every document (``show_candidacy(...)["documents"]``, D6/N6) and
   exactly one live certificate (G2); a candidacy in any other state has none;
 - no association has two candidacies in one election that are neither withdrawn nor revoked (N5);
@@ -53,7 +53,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import String, cast, func, select
 
-from registrar import actions, audit, deadlines, demo, machines, schemas
+from registrar import actions, audit, deadlines, demo, machines, schemas, states
 from registrar.conditions import Context
 from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, StaleVersion
@@ -433,8 +433,8 @@ class CandidacyMachine(RuleBasedStateMachine):
     @invariant()
     def states_are_known(self) -> None:
         with self.db.reading() as session:
-            states = set(session.scalars(select(Candidacy.state)))
-        assert states <= set(machines.STATES), states - set(machines.STATES)
+            stored = set(session.scalars(select(Candidacy.state)))
+        assert stored <= set(states.STATES), stored - set(states.STATES)
 
     @invariant()
     def registered_means_complete_and_certified(self) -> None:

@@ -33,7 +33,7 @@ After every step:
   the established outcome is the model's (votes * 2 > valid elects; a second round between the
   two leaders; a tie for second place is for the CEC); what was established rests on the
   figures still in force;
-- the phase is one of ``machines.PHASES``, is the model's, and moved only along
+- the phase is one of ``states.PHASES``, is the model's, and moved only along
   ``machines.ELECTION_STEPS`` (a decision) or the calendar (the hours of the vote);
 - the second round's ballot is the two leaders of round 1 still registered, once fixed and before.
 
@@ -69,7 +69,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from registrar import actions, audit, machines, results, sweep, tally, territory
+from registrar import actions, audit, machines, results, states, sweep, tally, territory
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, StaleVersion
@@ -604,7 +604,7 @@ class ResultsMachine(RuleBasedStateMachine):
             return
         shown = results.show_election(self.db, ELECTION_ID, at=self.at)
         phase = shown["phase"]
-        assert phase in machines.PHASES, phase
+        assert phase in states.PHASES, phase
         assert phase == self.phase, f"the election is in {phase}; the model says {self.phase}"
         assert phase == self.seen or (self.seen, phase) in MOVES, f"{self.seen} -> {phase} is no step of the election"
         self.seen = phase

@@ -17,7 +17,7 @@ import pytest
 
 from registrar import actions, demo, machines, results, roles, territory
 from registrar.db import Database
-from web.forms import ELECTION_TITLES
+from web.words import ELECTION_TITLES
 
 from .conftest import WebWorld
 

@@ -25,7 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar
 
-from registrar import machines, public, results, sweep, territory
+from registrar import public, results, states, sweep, territory
 from registrar.calendar import voting_hours
 from registrar.db import Database
 from registrar.rules import for_kind
@@ -326,8 +326,8 @@ def test_the_timeline_goes_on_through_the_decisions_and_deadlines_after_the_vote
 def test_every_phase_and_state_has_words() -> None:
     from web.words import MILESTONES, PHASES, STATES
 
-    assert set(PHASES) == set(machines.PHASES) and "results" not in PHASES
-    assert set(STATES) == set(machines.STATES) and "deceased" in STATES
+    assert set(PHASES) == set(states.PHASES) and "results" not in PHASES
+    assert set(STATES) == set(states.STATES) and "deceased" in STATES
     assert set(public.AFTER_VOTE_MILESTONES) <= set(MILESTONES)
 
 

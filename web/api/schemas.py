@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from registrar.machines import ELECTION_TRIGGERS, PHASES, STATES, TRIGGERS
+from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
+from registrar.states import PHASES, STATES
 
 
 class ApiErrorSchema(Schema):
