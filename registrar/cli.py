@@ -17,7 +17,7 @@ import click
 from alembic.util import CommandError
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from registrar import actions, audit, machines, sweep
+from registrar import actions, audit, machines, results, sweep
 from registrar.calendar import CalendarError, Resolution, compute
 from registrar.db import Database, database_url
 from registrar.errors import RegistrarError
@@ -212,33 +212,39 @@ def candidacy_show(ctx: click.Context, candidacy_id: int, as_json: bool) -> None
         click.echo(f"  [{e['seq']}] {e['at']} {e['actor']}: {e['action']} {e['from'] or ''} -> {e['to']}")
 
 
-def _trigger_taken(subject: str, data_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """The arguments of a trigger taken on a versioned record: a candidacy's action, a decision on an election."""
+def _trigger_taken(
+    record: str, id_type: type, perform: Callable[..., Any], data_help: str
+) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+    """Make the command below, declared by its docstring alone, take TRIGGER on a versioned record (a
+    candidacy's action, a decision on an election) by ``perform``, the function the forms and the API
+    call, and print the outcome."""
 
-    def options(command: Callable[..., Any]) -> Callable[..., Any]:
-        for option in reversed((
-            click.argument("trigger"),
-            click.option("--data", default="{}", help=data_help),
-            click.option("--version", "expected_version", type=int, help=f"The {subject}'s version you read (optimistic lock)."),
-            click.option("--actor", default="cli", show_default=True),
-            click.option("--at", "at", help="The moment it is taken, ISO-8601 with offset (default: now)."),
-            click.pass_context,
-        )):  # fmt: skip
-            command = option(command)
-        return _fails_cleanly(command)
+    def command(declared: Callable[..., None]) -> Callable[..., Any]:
+        @click.argument("subject", metavar=f"{record.upper()}_ID", type=id_type)
+        @click.argument("trigger")
+        @click.option("--data", default="{}", help=data_help)
+        @click.option("--version", type=int, help=f"The {record}'s version you read (optimistic lock).")
+        @click.option("--actor", default="cli", show_default=True)
+        @click.option("--at", "at", help="The moment it is taken, ISO-8601 with offset (default: now).")
+        @click.pass_context
+        @_fails_cleanly
+        @wraps(declared)  # its name and its docstring, the command's help
+        def take(
+            ctx: click.Context, subject: Any, trigger: str, data: str, version: int | None, actor: str, at: str | None
+        ) -> None:
+            database = _db(ctx.find_root())
+            outcome = perform(database, subject, trigger, _json(data), actor=actor, expected_version=version, at=_moment(at))
+            click.echo(json.dumps(outcome.as_dict(), indent=2))
 
-    return options
+        return take
+
+    return command
 
 
 @main.command()
-@click.argument("candidacy_id", type=int)
-@_trigger_taken("candidacy", "The action's payload as JSON.")
-def act(ctx: click.Context, candidacy_id: int, trigger: str, data: str, expected_version: int | None,
-        actor: str, at: str | None) -> None:  # fmt: skip
+@_trigger_taken("candidacy", int, actions.perform, "The action's payload as JSON.")
+def act() -> None:
     """Do TRIGGER on a candidacy (the same action the forms and the API call)."""
-    outcome = actions.perform(_db(ctx.find_root()), candidacy_id, trigger, _json(data), actor=actor,
-                              expected_version=expected_version, at=_moment(at))  # fmt: skip
-    click.echo(json.dumps(outcome.as_dict(), indent=2))
 
 
 @main.group()
@@ -271,24 +277,15 @@ def election_announce(ctx: click.Context, data: str, actor: str) -> None:
 @_fails_cleanly
 def election_protocol(ctx: click.Context, election_id: str, data: str, correction: bool, actor: str, at: str | None) -> None:
     """Record a territorial commission's protocol of the count (V3)."""
-    from registrar import results
-
     protocol = results.submit_protocol(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at),
                                        correction=correction)  # fmt: skip
     click.echo(json.dumps(protocol, indent=2))
 
 
 @election.command("decide")
-@click.argument("election_id")
-@_trigger_taken("election", "The decision's payload as JSON (number, decided_on ...).")
-def election_decide(ctx: click.Context, election_id: str, trigger: str, data: str, expected_version: int | None,
-                    actor: str, at: str | None) -> None:  # fmt: skip
+@_trigger_taken("election", str, results.perform_election, "The decision's payload as JSON (number, decided_on ...).")
+def election_decide() -> None:
     """Take TRIGGER on the election after the vote: establish_results, call_second_round, register_president ... (V4-V7)."""
-    from registrar import results
-
-    outcome = results.perform_election(_db(ctx.find_root()), election_id, trigger, _json(data), actor=actor,
-                                       expected_version=expected_version, at=_moment(at))  # fmt: skip
-    click.echo(json.dumps(outcome.as_dict(), indent=2))
 
 
 @election.command("results")
@@ -298,7 +295,7 @@ def election_decide(ctx: click.Context, election_id: str, trigger: str, data: st
 @_fails_cleanly
 def election_results(ctx: click.Context, election_id: str, as_json: bool) -> None:
     """An election's results: each round's turnout and shares, the President-elect (V4, V5, V7)."""
-    from registrar import demo_results, results
+    from registrar import demo_results
 
     database = _db(ctx.find_root())
     click.echo(json.dumps(results.results(database, election_id), indent=2) if as_json

@@ -52,6 +52,20 @@ def _now(value: str | None) -> dt.datetime:
     return moment
 
 
+def _listed(rows: list[dict[str, Any]], line: Callable[[dict[str, Any]], str], none: str, as_json: bool = False) -> None:
+    """A listing: a line a row (``none`` when there is no row), or with --json one JSON array."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(none)
+    for row in rows:
+        click.echo(line(row))
+
+
+_AS_JSON = click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+
+
 @click.group()
 def contacts() -> None:
     """Where the outbox's recipients are reached: e-mail addresses and webhooks."""
@@ -84,20 +98,18 @@ def contacts_add(ctx: click.Context, recipient: str, channel: str, address: str,
 @contacts.command("list")
 @click.option("--recipient", help="Only this recipient's contacts.")
 @click.option("--all", "include_inactive", is_flag=True, help="Include deactivated contacts.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@_AS_JSON
 @click.pass_context
 @_fails_cleanly
 def contacts_list(ctx: click.Context, recipient: str | None, include_inactive: bool, as_json: bool) -> None:
     """The contacts (webhook secrets are never shown)."""
     rows = notifications.list_contacts(_db(ctx), recipient=recipient, include_inactive=include_inactive)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("no contacts")
-    for row in rows:
-        flags = ("" if row["active"] else "  (inactive)") + ("  (signed)" if row["signed"] else "")
-        click.echo(f"#{row['id']:<4} {row['recipient']:<24} {row['channel']:<8} {row['language']}  {row['address']}{flags}")
+    _listed(rows, _contact_line, "no contacts", as_json)
+
+
+def _contact_line(row: dict[str, Any]) -> str:
+    flags = ("" if row["active"] else "  (inactive)") + ("  (signed)" if row["signed"] else "")
+    return f"#{row['id']:<4} {row['recipient']:<24} {row['channel']:<8} {row['language']}  {row['address']}{flags}"
 
 
 @contacts.command("deactivate")
@@ -129,24 +141,21 @@ def notifications_deliver(ctx: click.Context, now: str | None) -> None:
 @notifications_group.command("list")
 @click.option("--status", type=click.Choice(notifications.STATUSES), help="Only messages in this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array.")
+@_AS_JSON
 @click.pass_context
 @_fails_cleanly
 def notifications_list(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
     """The newest outbox messages, newest first."""
-    rows = notifications.list_messages(_db(ctx), status=status, limit=limit)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo("no messages")
-    for row in rows:
-        line = f"#{row['id']:<6} {row['status']:<10} {row['delivery_key']:<30} {row['topic']}  attempts {row['attempts']}"
-        if row["status"] == "pending" and row["next_attempt_at"]:
-            line += f", next {row['next_attempt_at']}"
-        if row["last_error"]:
-            line += f"  last error: {row['last_error']}"
-        click.echo(line)
+    _listed(notifications.list_messages(_db(ctx), status=status, limit=limit), _message_line, "no messages", as_json)
+
+
+def _message_line(row: dict[str, Any]) -> str:
+    line = f"#{row['id']:<6} {row['status']:<10} {row['delivery_key']:<30} {row['topic']}  attempts {row['attempts']}"
+    if row["status"] == "pending" and row["next_attempt_at"]:
+        line += f", next {row['next_attempt_at']}"
+    if row["last_error"]:
+        line += f"  last error: {row['last_error']}"
+    return line
 
 
 @notifications_group.command("log")
@@ -155,12 +164,12 @@ def notifications_list(ctx: click.Context, status: str | None, limit: int, as_js
 @_fails_cleanly
 def notifications_log(ctx: click.Context, outbox_id: int) -> None:
     """Every attempt to send one message."""
-    rows = notifications.delivery_log(_db(ctx), outbox_id)
-    if not rows:
-        click.echo(f"no attempts for message #{outbox_id}")
-    for row in rows:
-        click.echo(f"{row['at']}  attempt {row['attempt']}  {row['channel']} {row['address']}  "
-                   f"{'ok' if row['ok'] else 'FAILED'}  {row['detail']}")  # fmt: skip
+    _listed(notifications.delivery_log(_db(ctx), outbox_id), _attempt_line, f"no attempts for message #{outbox_id}")
+
+
+def _attempt_line(row: dict[str, Any]) -> str:
+    outcome = "ok" if row["ok"] else "FAILED"
+    return f"{row['at']}  attempt {row['attempt']}  {row['channel']} {row['address']}  {outcome}  {row['detail']}"
 
 
 @notifications_group.command("requeue")

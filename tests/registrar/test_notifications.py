@@ -1,8 +1,8 @@
 """Delivering the outbox: to a real SMTP server and a real HTTP server started by the tests,
 on SQLite and on PostgreSQL.
 
-The HTTP server is a receiver as the module's docstring tells integrators to write one: it
-checks the signature and refuses (401) a request that does not verify.
+The HTTP server is a receiver as :mod:`registrar.notifications.webhooks` tells integrators to
+write one: it checks the signature and refuses (401) a request that does not verify.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import json
+import re
 import signal
 import ssl
 import string
@@ -21,7 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,10 +56,12 @@ from registrar.notifications import (
     requeue,
     verify_signature,
 )
+from registrar.notifications.messages import Catalogue
 from registrar.settings import Settings, Smtp
 from tests.ports import BIND_ATTEMPTS, free_port
 
 from .conftest import ELECTION_ID, World
+from .test_cli import fails_in_one_line
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-key-for-the-cec-webhook"
@@ -281,16 +284,49 @@ def test_state_names_and_moments_are_shown_in_the_readers_words() -> None:
     assert MISSING in render("candidacy.register", {"candidacy": 3}, "en").body  # what a payload lacks shows as a dash
 
 
-def test_a_message_file_must_cover_every_topic_with_known_placeholders(tmp_path: Path) -> None:
+def load_changed(tmp_path: Path, change: Callable[[str], str]) -> Catalogue:
+    """The packaged English messages, changed by ``change`` and loaded from ``tmp_path``."""
     source = (MESSAGES_DIR / "en.toml").read_text(encoding="utf-8")
-    (tmp_path / "en.toml").write_text(source.replace("Reminder: {kind}", "Reminder: {deadline_name}"), encoding="utf-8")
+    changed = change(source)
+    assert changed != source, "the change found nothing to change"
+    (tmp_path / "en.toml").write_text(changed, encoding="utf-8")
+    return load_catalogue("en", tmp_path)
+
+
+def test_a_message_file_must_cover_every_topic_with_known_placeholders(tmp_path: Path) -> None:
     with pytest.raises(MessagesError, match=r"deadline\.reminder.*subject.*deadline_name"):
-        load_catalogue("en", tmp_path)
-    (tmp_path / "en.toml").write_text(source.replace('[topics."deadline.voting_opens"]', "[unused]"), encoding="utf-8")
+        load_changed(tmp_path, lambda source: source.replace("Reminder: {kind}", "Reminder: {deadline_name}"))
     with pytest.raises(MessagesError, match=r"deadline\.voting_opens.*missing"):
-        load_catalogue("en", tmp_path)
+        load_changed(tmp_path, lambda source: source.replace('[topics."deadline.voting_opens"]', "[unused]"))
     with pytest.raises(MessagesError, match="no messages for language 'de'"):
         load_catalogue("de", tmp_path)
+
+
+# One name of each table of words: a state, a phase, the nomination (no step of a machine), a deadline after the vote.
+WORDED = [("states", "deceased"), ("phases", "rerun_called"), ("actions", "nominate"), ("deadlines", "rerun_due")]
+
+
+def _words_of(source: str, table: str, name: str, line: str) -> str:
+    """``source`` with the line of ``name`` in ``[table]`` replaced by ``line`` (nothing: removed)."""
+    head, header, rest = source.partition(f"\n[{table}]\n")
+    changed = re.sub(rf"^{name} = .*\n", line, rest, count=1, flags=re.MULTILINE)
+    assert header and changed != rest, (table, name)
+    return head + header + changed
+
+
+@pytest.mark.parametrize(("table", "name"), WORDED)
+def test_a_message_file_must_have_words_for_every_name_of_the_domain(tmp_path: Path, table: str, name: str) -> None:
+    with pytest.raises(MessagesError, match=rf"en\.toml: {table}\.{name}: missing"):
+        load_changed(tmp_path, lambda source: _words_of(source, table, name, ""))
+    with pytest.raises(MessagesError, match=rf"en\.toml: {table}\.{name}: expected a non-empty string"):
+        load_changed(tmp_path, lambda source: _words_of(source, table, name, f'{name} = " "\n'))
+
+
+@pytest.mark.parametrize(("table", "name"), WORDED)
+def test_a_message_file_may_not_have_words_for_a_name_the_domain_lacks(tmp_path: Path, table: str, name: str) -> None:
+    misspelt = f'{name} = "{name}"\n{name}s = "a misspelling"\n'
+    with pytest.raises(MessagesError, match=rf"en\.toml: {table}\.{name}s: no such"):
+        load_changed(tmp_path, lambda source: _words_of(source, table, name, misspelt))
 
 
 # --- Contacts --------------------------------------------------------------------------------
@@ -331,7 +367,7 @@ GOOD_WEBHOOK = {"recipient": "association:7", "channel": "webhook", "address": "
         "short-secret",
         "two-at-once",
         "missing",
-    ],  # fmt: skip
+    ],
 )
 def test_bad_contact_input_names_the_fields_and_stores_nothing(db: Database, payload: dict[str, Any], fields: set[str]) -> None:
     with pytest.raises(InvalidPayload) as caught:
@@ -672,16 +708,6 @@ def test_two_deliverers_at_once_send_each_message_once(pg_url: str, pg_db: Datab
 
 def invoke(group: Any, db: Database, *args: str) -> Result:
     return CliRunner().invoke(group, list(args), obj={"url": db.engine.url.render_as_string(hide_password=False)})
-
-
-def fails_in_one_line(result: Result, status: int) -> str:
-    assert result.exit_code == status, (result.exit_code, result.output, result.exception)
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("registrar: ")
-    return lines[0]
 
 
 def test_contacts_from_the_command_line(db: Database, receiver: Receiver) -> None:
