@@ -13,7 +13,7 @@ API and the workers all call these functions; none of them decides a legal quest
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,33 +24,24 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from registrar import audit, conditions, deadlines, machines, schemas, states, territory
+from registrar import audit, conditions, deadlines, machines, records, schemas, states, territory
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
 from registrar.db import Database
 from registrar.eligibility import Unmet
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.models import (
-    Appeal,
     Association,
     AssociationName,
     CalendarResolution,
     Candidacy,
     Certificate,
-    Contribution,
-    Deadline,
-    Decision,
-    Declaration,
-    Document,
     Election,
-    InformationRequest,
-    LanguageConclusion,
-    MedicalConclusion,
     NominationDecision,
     OutboxMessage,
     Person,
-    SignatureProtocol,
 )
+from registrar.records import election_row
 from registrar.rules import Rules, UnknownKind, kinds
 from registrar.rules_in_force import Version, in_force, of_election, stored
 
@@ -202,15 +193,6 @@ def _version_for_payload(payload: Any) -> Version:
         raise InvalidPayload({"kind": [str(err)]}) from None
 
 
-def election_row(session: Session, election_id: str, *, lock: bool = False) -> Election:
-    """The election's row (locked for the action's transaction with ``lock``), or NotFound."""
-    query = select(Election).where(Election.id == election_id)
-    election = session.scalar(query.with_for_update() if lock else query)
-    if election is None:
-        raise NotFound(f"no election {election_id!r}")
-    return election
-
-
 def set_milestone(
     db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
 ) -> ElectionCalendar:
@@ -356,7 +338,7 @@ def nominate(db: Database, election_id: str, payload: dict[str, Any], *, actor: 
         session.flush()
         session.add(NominationDecision(candidacy_id=candidacy.id, **data["decision"]))
         session.flush()
-        ctx = Context(session, rules, calendar, election, candidacy, at, data)
+        ctx = Context(session, rules, calendar, election, candidacy, at, "nominate")
         unmet = machines.window_unmet(machines.Window("N2", machines.OPEN_FOR_PAPERS, "nomination_closes"), calendar, at)
         for condition in (nominator_qualifies, supreme_body_majority, one_candidacy_per_association):
             unmet += condition(ctx)
@@ -367,196 +349,6 @@ def nominate(db: Database, election_id: str, payload: dict[str, Any], *, actor: 
 
 
 # --- The candidacy's actions ----------------------------------------------------------------
-
-
-Recorder = Callable[[Context, dict[str, Any]], None]
-
-
-def _decision(body: str) -> Recorder:
-    def record(ctx: Context, data: dict[str, Any]) -> None:
-        ctx.session.add(
-            Decision(
-                candidacy_id=ctx.candidacy.id,
-                kind=ctx.payload["_trigger"],
-                body=body,
-                number=data["number"],
-                decided_on=data["decided_on"],
-                grounds=data.get("grounds", []),
-                reason=data.get("reason", ""),
-                recorded_at=ctx.at,
-            )  # fmt: skip
-        )
-
-    return record
-
-
-def _declarations(ctx: Context, data: dict[str, Any]) -> None:
-    for item in data["declarations"]:
-        ctx.session.add(Declaration(candidacy_id=ctx.candidacy.id, **item))
-
-
-def _information_request(ctx: Context, data: dict[str, Any]) -> None:
-    request = InformationRequest(candidacy_id=ctx.candidacy.id, sent_at=ctx.at, **data)
-    ctx.session.add(request)
-    ctx.session.flush()
-    deadlines.open_deadline(ctx.session, "information_request_answer", ctx.candidacy.id, started_at=ctx.at,
-                            rules=ctx.rules, calendar=ctx.calendar, now=ctx.at, key_suffix=f":{request.id}")  # fmt: skip
-    ctx.payload["_recipients"] = [f"organisation:{data['organisation']}"]
-
-
-def _information_answer(ctx: Context, data: dict[str, Any]) -> None:
-    request = ctx.session.get(InformationRequest, data["request_id"])
-    if request is None or request.candidacy_id != ctx.candidacy.id:
-        raise InvalidPayload({"request_id": ["no such information request for this candidacy"]})
-    if request.answered_at is not None:
-        raise InvalidPayload({"request_id": ["this request is already answered"]})
-    request.answered_at, request.answer = ctx.at, data["answer"]
-
-    deadlines.cancel(ctx.session, Deadline.key.like(f"candidacy:{ctx.candidacy.id}:information_request_answer:%:{request.id}"),
-                     now=ctx.at)  # fmt: skip
-
-
-def _once(model: type[Any], what: str) -> Recorder:
-    def record(ctx: Context, data: dict[str, Any]) -> None:
-        existing = ctx.one(model)
-        if existing is not None:
-            raise InvalidPayload({"_schema": [f"the {what} is already recorded"]})
-        ctx.session.add(model(candidacy_id=ctx.candidacy.id, **data))
-
-    return record
-
-
-def _signature_protocol(ctx: Context, data: dict[str, Any]) -> None:
-    # A territorial commission may send a corrected protocol: it replaces the earlier one,
-    # and the audit trail keeps both.
-    existing = ctx.session.scalar(
-        select(SignatureProtocol).where(
-            SignatureProtocol.candidacy_id == ctx.candidacy.id, SignatureProtocol.region == data["region"]
-        )
-    )
-    if existing is None:
-        ctx.session.add(SignatureProtocol(candidacy_id=ctx.candidacy.id, **data))
-    else:
-        for key, value in data.items():
-            setattr(existing, key, value)
-
-
-def _document(ctx: Context, data: dict[str, Any]) -> None:
-    existing = ctx.session.scalar(
-        select(Document).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == data["kind"])
-    )
-    if existing is not None:
-        raise InvalidPayload({"kind": [f"a {data['kind']} is already recorded"]})
-    ctx.session.add(Document(candidacy_id=ctx.candidacy.id, **data))
-
-
-def _register(ctx: Context, data: dict[str, Any]) -> None:
-    _decision("CEC")(ctx, data)
-
-
-def _issue_certificate(ctx: Context) -> None:
-    # The election row's lock orders concurrent registrations, so numbers never collide.
-    election_row(ctx.session, ctx.election.id, lock=True)
-    current = ctx.session.scalar(
-        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
-    )
-    if current is not None:
-        return
-    issued = ctx.session.scalar(
-        select(func.count(Certificate.id)).join(Candidacy).where(Candidacy.election_id == ctx.election.id)
-    )
-    number = f"{ctx.election.id.upper()}-{(issued or 0) + 1:03d}"
-    ctx.session.add(Certificate(number=number, candidacy_id=ctx.candidacy.id, issued_at=ctx.at))
-    ctx.payload["_certificate"] = number
-
-
-def _revoke_certificate(ctx: Context) -> None:
-    for certificate in ctx.session.scalars(
-        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
-    ):
-        certificate.revoked_at = ctx.at
-
-
-def _verification(ctx: Context, data: dict[str, Any]) -> None:
-    declaration = ctx.session.scalar(
-        select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id, Declaration.filer == data["filer"])
-    )
-    if declaration is None:
-        raise InvalidPayload({"filer": [f"no {data['filer']} declaration is filed"]})
-    declaration.verification, declaration.verified_on = data["result"], data["verified_on"]
-    pending = ctx.session.scalar(
-        select(func.count(Declaration.id)).where(
-            Declaration.candidacy_id == ctx.candidacy.id, Declaration.verification == "pending"
-        )
-    )
-    if not pending:
-        deadlines.cancel(ctx.session, Deadline.subject_type == "candidacy", Deadline.subject_id == str(ctx.candidacy.id),
-                         Deadline.kind == "declaration_verification", now=ctx.at)  # fmt: skip
-    if data["result"] == "false":
-        ctx.payload["_topic"] = "candidacy.false_declaration"  # G4: a ground to cancel; the CEC decides
-
-
-def _refusal(ctx: Context, data: dict[str, Any]) -> None:
-    ctx.candidacy.decided_from = ctx.candidacy.state
-    _decision("CEC")(ctx, data)
-
-
-def _refusal_at_close(ctx: Context, data: dict[str, Any]) -> None:
-    # G1/G3: no resolution number of its own; the decision is the closing of registration.
-    closes = ctx.calendar.local(ctx.calendar.registration_closes)
-    reason = f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"
-    _refusal(ctx, {"number": "G1: registration closed", "decided_on": closes.date(), "grounds": ["documents_missing"],
-                   "reason": reason})  # fmt: skip
-
-
-def _appeal(ctx: Context, data: dict[str, Any]) -> None:
-    ctx.candidacy.appealed_from = ctx.candidacy.state
-    ctx.session.add(Appeal(candidacy_id=ctx.candidacy.id, against=ctx.candidacy.state,
-                           case_number=data["case_number"], filed_at=ctx.at))  # fmt: skip
-
-
-def _court(outcome: str) -> Recorder:
-    def record(ctx: Context, data: dict[str, Any]) -> None:
-        appeal = ctx.session.scalar(
-            select(Appeal).where(Appeal.candidacy_id == ctx.candidacy.id, Appeal.outcome.is_(None)).order_by(Appeal.id.desc())
-        )
-        if appeal is not None:
-            appeal.outcome, appeal.decided_at = outcome, ctx.at
-        _decision("Supreme Court")(ctx, data)
-
-    return record
-
-
-RECORDERS: dict[str, Recorder] = {
-    "file_declarations": _declarations,
-    "send_information_request": _information_request,
-    "answer_information_request": _information_answer,
-    "record_medical_conclusion": _once(MedicalConclusion, "medical conclusion"),
-    "record_language_conclusion": _once(LanguageConclusion, "language commission's conclusion"),
-    "record_signature_protocol": _signature_protocol,
-    "record_contribution": _once(Contribution, "election contribution"),
-    "record_document": _document,
-    "register": _register,
-    "refuse": _refusal,
-    "refuse_incomplete": _refusal_at_close,
-    "cancel_registration": _refusal,
-    "record_declaration_verification": _verification,
-    "appeal": _appeal,
-    "uphold_appeal": _court("upheld"),
-    "dismiss_appeal": _court("dismissed"),
-    "withdraw": _decision("candidate"),
-    "revoke_nomination": _decision("association"),
-    "record_death": _decision("CEC"),
-}
-
-# What entering a state does besides the deadlines: the certificate follows registration.
-ON_ENTER: dict[str, Callable[[Context], None]] = {
-    "registered": _issue_certificate,
-    "registration_cancelled": _revoke_certificate,
-    "withdrawn": _revoke_certificate,
-    "revoked": _revoke_certificate,
-    "deceased": _revoke_certificate,
-}
 
 
 def perform(
@@ -616,13 +408,11 @@ def perform_in(
     rules = of_election(election)
     if not step.applies(rules):
         raise NotAllowed(trigger, candidacy.state, f"{trigger!r}: the {rules.title} rules have no {step.rule}: nothing to record")
-    data = schemas.load(schemas.TRIGGER_SCHEMAS[trigger], payload or {}, rules)
-    extra = {f"_{key}": value for key, value in (cause or {}).items()}
-    ctx = Context(session, rules, calendar_of(election), election, candidacy, at, {"_trigger": trigger, **extra})
+    data = schemas.load(step.schema, payload or {}, rules)
+    ctx = Context(session, rules, calendar_of(election), election, candidacy, at, trigger, noted=dict(cause or {}))
     before = candidacy.state
-    recorder = RECORDERS.get(trigger)
-    if recorder is not None:
-        recorder(ctx, data)
+    if step.record is not None:
+        step.record(ctx, data)
         session.flush()
     after = machines.fire(ctx, trigger)
     candidacy.updated_at = at
@@ -632,8 +422,8 @@ def perform_in(
     if after != before:
         candidacy.state_since = at
         deadlines.follow_state(session, candidacy.id, after, at=at, rules=rules, calendar=ctx.calendar)
-        if after in ON_ENTER:
-            ON_ENTER[after](ctx)
+        if after in records.ON_ENTER:
+            records.ON_ENTER[after](ctx)
     return _finish(ctx, trigger, before, after, data, actor)
 
 
@@ -655,7 +445,6 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
     session, candidacy = ctx.session, ctx.candidacy
     session.flush()
     step = machines.step_for(trigger, before) if before else None
-    extra = {k[1:]: v for k, v in ctx.payload.items() if k.startswith("_") and k not in ("_trigger", "_recipients", "_topic")}
     event = audit.append(
         session,
         at=ctx.at,
@@ -665,10 +454,10 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
         subject_id=candidacy.id,
         from_state=before,
         to_state=after,
-        payload={"rule": step.rule if step else "N3", "data": data, **extra},
+        payload={"rule": step.rule if step else "N3", "data": data, **ctx.noted},
     )
-    recipients = [*candidacy_recipients(candidacy.association_id, candidacy.id), *ctx.payload.get("_recipients", [])]
-    topic = ctx.payload.get("_topic", f"candidacy.{trigger}")
+    recipients = [*candidacy_recipients(candidacy.association_id, candidacy.id), *ctx.told]
+    topic = ctx.topic or f"candidacy.{trigger}"
     message = {"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
                "from": before, "to": after, "at": ctx.at.isoformat()}  # fmt: skip
     session.execute(insert(OutboxMessage), outbox_rows(event.seq, topic, recipients, message, ctx.at))

@@ -52,7 +52,13 @@ class Context:
     election: Election
     candidacy: Candidacy
     at: dt.datetime
-    payload: dict[str, Any] = field(default_factory=dict)
+    trigger: str = ""
+    # What the step's recorder adds to its event: who else is told (an organisation asked, D2),
+    # under which topic, and what the audit event notes (the certificate's number, the deadline
+    # that acted for the sweep).
+    told: list[str] = field(default_factory=list)
+    topic: str | None = None
+    noted: dict[str, Any] = field(default_factory=dict)
     unmet: list[Unmet] = field(default_factory=list)
 
     def local(self, moment: dt.datetime) -> str:

@@ -18,16 +18,26 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from marshmallow import Schema
 from transitions import Machine, MachineError
 from transitions.extensions import GraphMachine
 
 from registrar import conditions as law
+from registrar import records, schemas
 from registrar.calendar import ElectionCalendar
 from registrar.conditions import Context, ElectionContext
 from registrar.eligibility import Unmet
 from registrar.errors import GuardFailed, NotAllowed
+from registrar.records import Recorder
 from registrar.rules import Rules
 from registrar.states import AFTER_COUNT, BEFORE_DECISION, PHASES, PREPARING, STANDING, STATES
+
+
+def N_(words: str) -> str:  # noqa: N802  (gettext's own name for it, which the extractor knows)
+    """Mark English words the web shows in the reader's language (gettext_noop): the domain names
+    a step's words once, with the step, and the web's catalogues translate them."""
+    return words
+
 
 # --- The election's phases --------------------------------------------------------------
 
@@ -139,6 +149,10 @@ class Step:
     conditions: tuple[law.Condition, ...] = ()
     window: Window | None = None
     when: Callable[[Context], bool] | None = None  # routes one trigger from one state to one of several states
+    schema: type[Schema] = schemas.Empty  # what the step's payload must be (registrar.schemas)
+    record: Recorder | None = None  # what it writes before the machine fires (registrar.records)
+    title: str = ""  # the officer's words for it, a message the web translates
+    done: str = ""  # what the candidacy's public history says of it; only a change of state is public
 
     def applies(self, rules: Rules) -> bool:
         """Whether the election's rules have this step: one that only adds a record adds one the
@@ -160,80 +174,135 @@ def _appealed_from(state: str) -> Callable[[Context], bool]:
     return lambda ctx: ctx.candidacy.appealed_from == state
 
 
+# fmt: off
 CANDIDACY_STEPS: tuple[Step, ...] = (
     # Documents and checks (Art. 56-58)
     Step("file_declarations", ("nominated",), "declarations_filed", "D1", "clerk",
          "the candidate and the spouse file their declarations of assets and liabilities",
-         (law.declarations_filed,), PAPERS),
+         (law.declarations_filed,), PAPERS, schema=schemas.FileDeclarationsSchema, record=records.declarations,
+         title=N_("Record the declarations (D1)"), done=N_("Declarations of assets and liabilities filed")),
     Step("send_information_request", STANDING, None, "D2", "clerk",
-         "the CEC asks an organisation about the candidate's assets; it answers within {D2.answer_days} days"),
+         "the CEC asks an organisation about the candidate's assets; it answers within {D2.answer_days} days",
+         schema=schemas.InformationRequestSchema, record=records.information_request,
+         title=N_("Send an information request (D2)")),
     Step("answer_information_request", STANDING, None, "D2", "clerk",
-         "the organisation's answer is recorded"),
+         "the organisation's answer is recorded",
+         schema=schemas.InformationAnswerSchema, record=records.information_answer,
+         title=N_("Record an organisation's answer (D2)")),
     Step("start_medical_check", ("declarations_filed",), "medical_check", "D3", "clerk",
-         "the candidate is referred for the medical examination", (), PAPERS),
+         "the candidate is referred for the medical examination", (), PAPERS, schema=schemas.MedicalReferralSchema,
+         title=N_("Refer for the medical examination (D3)"), done=N_("Referred for the medical examination")),
     Step("record_medical_conclusion", ("medical_check",), None, "D3", "clerk",
-         "the medical conclusion is received", (), PAPERS),
+         "the medical conclusion is received", (), PAPERS,
+         schema=schemas.MedicalConclusionSchema, record=records.medical_conclusion,
+         title=N_("Record the medical conclusion (D3)")),
     Step("record_language_conclusion", PREPARING, None, "E3", "clerk",
-         "the linguistic commission's conclusion is received", (), PAPERS),
+         "the linguistic commission's conclusion is received", (), PAPERS,
+         schema=schemas.LanguageConclusionSchema, record=records.language_conclusion,
+         title=N_("Record the language commission's conclusion (E3)")),
     Step("record_signature_protocol", BEFORE_DECISION, None, "D4", "clerk",
-         "a territorial commission's protocol of verified signatures is received", (), PAPERS),
+         "a territorial commission's protocol of verified signatures is received", (), PAPERS,
+         schema=schemas.SignatureProtocolSchema, record=records.signature_protocol,
+         title=N_("Record a signature protocol (D4)")),
     Step("record_contribution", PREPARING, None, "D5", "clerk",
-         "the election contribution is paid", (), PAPERS),
+         "the election contribution is paid", (), PAPERS,
+         schema=schemas.ContributionSchema, record=records.contribution,
+         title=N_("Record the election contribution (D5)")),
     Step("record_document", PREPARING, None, "D6", "clerk",
-         "a registration document is received (consent, biography ...)", (), PAPERS),
+         "a registration document is received (consent, biography ...)", (), PAPERS,
+         schema=schemas.DocumentSchema, record=records.document,
+         title=N_("Record a registration document (D6)")),
     Step("submit_documents", ("medical_check",), "documents_submitted", "D6", "clerk",
          "the complete set of registration documents is with the CEC; the CEC's check of {D7.check_days} days "
          "starts (D7)",
-         (law.nomination_papers, law.registration_documents), PAPERS),
+         (law.nomination_papers, law.registration_documents), PAPERS,
+         title=N_("The documents are complete (D6)"), done=N_("Registration documents submitted")),
     # Registration and refusal (Art. 59-60)
     Step("register", ("documents_submitted",), "registered", "G2", "commission",
          "the CEC registers a candidate who meets every rule and issues the certificate",
          (law.nominator_qualifies, law.supreme_body_majority, law.eligible, law.nomination_papers,
           law.registration_documents, law.declarations_filed, law.medically_fit, law.enough_signatures,
-          law.contribution_paid), DECISION),
+          law.contribution_paid), DECISION, schema=schemas.ResolutionRecordSchema, record=records.cec_decision,
+         title=N_("Register the candidate (G2)"), done=N_("Registered by the Central Election Commission")),
     Step("refuse", BEFORE_DECISION, "refused", "G3", "commission",
-         "the CEC refuses registration on the grounds of G3 or G5", (), DECISION),
+         "the CEC refuses registration on the grounds of G3 or G5", (), DECISION,
+         schema=schemas.RefuseSchema, record=records.refusal,
+         title=N_("Refuse registration (G3)"), done=N_("Registration refused by the Central Election Commission")),
     Step("refuse_incomplete", PREPARING, "refused", "G3", "system",
          "registration closes with the documents incomplete: registration is refused (G1, G3)",
-         (law.registration_closed,)),
+         (law.registration_closed,), record=records.refusal_at_close,
+         title=N_("Refuse: documents incomplete at the close (G1, G3)"),
+         done=N_("Registration refused: documents incomplete when registration closed")),
     Step("record_declaration_verification", ("registered",), None, "G4", "revenue",
-         "the revenue authorities report the verification of a declaration ({G4.verification_days} days)"),
+         "the revenue authorities report the verification of a declaration ({G4.verification_days} days)",
+         schema=schemas.DeclarationVerificationSchema, record=records.verification,
+         title=N_("Record a declaration's verification (G4)")),
     Step("cancel_registration", ("registered",), "registration_cancelled", "G3", "commission",
          "the CEC cancels a registration on the grounds of G3, G4 or G5",
-         (), Window("G3", ("registration", "campaign"), "voting_opens")),
+         (), Window("G3", ("registration", "campaign"), "voting_opens"), schema=schemas.CancelSchema, record=records.refusal,
+         title=N_("Cancel the registration (G3)"), done=N_("Registration cancelled by the Central Election Commission")),
     # Appeal to the Supreme Court (G6)
     Step("appeal", ("refused", "registration_cancelled"), "appealed", "G6", "court",
-         "the candidate appeals to the Supreme Court within {G6.appeal_days} days", (law.appeal_window_open,)),
+         "the candidate appeals to the Supreme Court within {G6.appeal_days} days", (law.appeal_window_open,),
+         schema=schemas.AppealSchema, record=records.appeal,
+         title=N_("Record an appeal to the Supreme Court (G6)"), done=N_("Appeal filed with the Supreme Court")),
     *(Step("uphold_appeal", ("appealed",), state, "G6", "court",
            f"the court annuls the decision; the candidacy returns to {state.replace('_', ' ')}; the ruling is final",
-           when=_decided_from(state)) for state in STANDING),
-    Step("dismiss_appeal", ("appealed",), "refused_final", "G6", "court",
-         "the court dismisses the appeal against a refusal; the refusal is final",
-         when=_appealed_from("refused")),
-    Step("dismiss_appeal", ("appealed",), "cancelled_final", "G6", "court",
-         "the court dismisses the appeal against a cancellation; the cancellation is final",
-         when=_appealed_from("registration_cancelled")),
-    Step("close_appeal_window", ("refused",), "refused_final", "G6", "system",
-         "no appeal within the window: the refusal is final", (law.appeal_window_lapsed,)),
-    Step("close_appeal_window", ("registration_cancelled",), "cancelled_final", "G6", "system",
-         "no appeal within the window: the cancellation is final", (law.appeal_window_lapsed,)),
+           when=_decided_from(state), schema=schemas.ResolutionRecordSchema, record=records.court_upholds,
+           title=N_("The court upholds the appeal (G6)"), done=N_("Appeal upheld by the Supreme Court"))
+      for state in STANDING),
+    *(Step("dismiss_appeal", ("appealed",), final, "G6", "court",
+           f"the court dismisses the appeal against a {against}; the {against} is final",
+           when=_appealed_from(appealed), schema=schemas.ResolutionRecordSchema, record=records.court_dismisses,
+           title=N_("The court dismisses the appeal (G6)"), done=N_("Appeal dismissed by the Supreme Court"))
+      for appealed, final, against in (("refused", "refused_final", "refusal"),
+                                       ("registration_cancelled", "cancelled_final", "cancellation"))),
+    *(Step("close_appeal_window", (appealed,), final, "G6", "system",
+           f"no appeal within the window: the {against} is final", (law.appeal_window_lapsed,),
+           title=N_("Close the appeal window (G6)"), done=N_("No appeal within the time allowed: the decision is final"))
+      for appealed, final, against in (("refused", "refused_final", "refusal"),
+                                       ("registration_cancelled", "cancelled_final", "cancellation"))),
     # Leaving the race (G7)
     Step("withdraw", STANDING, "withdrawn", "G7", "candidate",
-         "the candidate withdraws", (), LEAVING),
+         "the candidate withdraws", (), LEAVING, schema=schemas.ResolutionRecordSchema, record=records.candidate_statement,
+         title=N_("The candidate withdraws (G7)"), done=N_("The candidate withdrew")),
     Step("revoke_nomination", STANDING, "revoked", "G7", "association",
-         "the association revokes its nomination", (), LEAVING),
+         "the association revokes its nomination", (), LEAVING,
+         schema=schemas.ResolutionRecordSchema, record=records.association_decision,
+         title=N_("The association revokes the nomination (G7)"), done=N_("The association revoked the nomination")),
     # V5: before the second round, a candidate may still withdraw; the next in the first round
     # takes the place on its ballot.
     Step("withdraw", ("registered",), "withdrawn", "V5", "candidate",
          "a candidate withdraws before the second round; the next in the first round takes the place",
-         (), Window("V5", ("second_round_due", "second_round"))),
+         (), Window("V5", ("second_round_due", "second_round")),
+         schema=schemas.ResolutionRecordSchema, record=records.candidate_statement,
+         title=N_("The candidate withdraws (G7)"), done=N_("The candidate withdrew")),
     # D5: the contribution is refunded on a candidate's death; before a second round the next
     # in the first round takes the place (V5).
     Step("record_death", STANDING, "deceased", "D5", "clerk",
-         "the candidate's death is recorded; the election contribution is refunded"),
-)  # fmt: skip
+         "the candidate's death is recorded; the election contribution is refunded",
+         schema=schemas.ResolutionRecordSchema, record=records.cec_decision,
+         title=N_("Record the candidate's death (D5)"), done=N_("The candidate's death was recorded")),
+)
+# fmt: on
 
 TRIGGERS = tuple(dict.fromkeys(step.trigger for step in CANDIDACY_STEPS))
+
+
+def _one_declaration(steps: tuple[Any, ...], *fields: str) -> None:
+    """The rows of one trigger (routed by state or by rule) are one action: the same payload,
+    recorder, actor and words, or the table is wrong."""
+    first: dict[str, Any] = {}
+    for step in steps:
+        seen = first.setdefault(step.trigger, step)
+        differ = [name for name in fields if getattr(step, name) != getattr(seen, name)]
+        if differ:
+            raise ValueError(f"{step.trigger}: its rows disagree on {', '.join(differ)}")
+
+
+_one_declaration(CANDIDACY_STEPS, "schema", "record", "by", "title", "done")
+# Each trigger's payload, from its declaration: the API documents them, the forms are built from them.
+TRIGGER_SCHEMAS: dict[str, type[Schema]] = {step.trigger: step.schema for step in CANDIDACY_STEPS}
 
 
 def says(step: Step | ElectionStep, rules: Rules) -> str:
@@ -366,59 +435,84 @@ class ElectionStep:
     says: str
     conditions: tuple[law.ElectionCondition, ...] = ()
     when: Callable[[ElectionContext], bool] | None = None
+    schema: type[Schema] = schemas.Empty
+    title: str = ""
+    done: str = ""  # what the public results page calls the decision ("": not listed there)
 
 
 def _verdict(outcome: str) -> Callable[[ElectionContext], bool]:
     return lambda ctx: ctx.verdict is not None and ctx.verdict.outcome == outcome
 
 
+# The CEC establishes a round's results by one action, whichever row the protocols route it to.
+ESTABLISH: dict[str, Any] = {
+    "schema": schemas.ResolutionRecordSchema,
+    "title": N_("Establish the results (V4, V5)"),
+    "done": N_("Results established"),
+}
+
+# fmt: off
 ELECTION_STEPS: tuple[ElectionStep, ...] = (
     # Results (Art. 64-65)
     ElectionStep("establish_results", ("counting",), "elected", "V4", "commission",
                  "the CEC establishes the results: a candidate with more than {V4.majority_percent}% of the valid "
                  "votes is elected",
-                 (law.protocols_complete,), _verdict("elected")),
+                 (law.protocols_complete,), _verdict("elected"), **ESTABLISH),
     ElectionStep("establish_results", ("counting",), "second_round_due", "V5", "commission",
                  "the CEC establishes the results: no candidate has a majority; the two leaders go to a second round",
-                 (law.protocols_complete, law.results_decided), _verdict("second_round")),
+                 (law.protocols_complete, law.results_decided), _verdict("second_round"), **ESTABLISH),
     ElectionStep("establish_results", ("counting",), "second_round_due", "V5", "commission",
                  "the CEC establishes the results: no candidate has a majority",
-                 (law.protocols_complete, law.results_decided), _verdict("undecided")),
+                 (law.protocols_complete, law.results_decided), _verdict("undecided"), **ESTABLISH),
     ElectionStep("call_second_round", ("second_round_due",), "second_round", "V5", "commission",
                  "the CEC calls the second round, within {V5.second_round_within_months} months of the first",
-                 (law.second_round_in_time,)),
+                 (law.second_round_in_time,), schema=schemas.SecondRoundSchema,
+                 title=N_("Call the second round (V5)"), done=N_("Second round called")),
     ElectionStep("establish_results", ("second_round_counting",), "elected", "V5", "commission",
                  "the CEC establishes the second round's results: the candidate with more votes is elected",
-                 (law.protocols_complete,), _verdict("elected")),
+                 (law.protocols_complete,), _verdict("elected"), **ESTABLISH),
     ElectionStep("establish_results", ("second_round_counting",), "no_winner", "V5", "commission",
                  "the CEC establishes the second round's results: equal votes, no winner (V6: a re-run follows)",
-                 (law.protocols_complete,), _verdict("no_winner")),
+                 (law.protocols_complete,), _verdict("no_winner"), **ESTABLISH),
     ElectionStep("declare_void", ("counting", "second_round_counting", "elected"), "void", "V6", "commission",
-                 "the CEC declares the election void; a re-run follows"),
+                 "the CEC declares the election void; a re-run follows", schema=schemas.VoidSchema,
+                 title=N_("Declare the election void (V6)"), done=N_("Election declared void")),
     # The president-elect (Art. 66)
     ElectionStep("register_president", ("elected",), "president_registered", "V7", "commission",
                  "the CEC registers the elected President, within {V7.registration_days} days of the results",
-                 (law.president_elect_standing,)),
+                 (law.president_elect_standing,), schema=schemas.ResolutionRecordSchema,
+                 title=N_("Register the President-elect (V7)"), done=N_("President registered")),
     ElectionStep("refuse_president", ("elected",), "president_refused", "V7", "commission",
                  "the CEC refuses to register the President-elect: the election was void or violated "
-                 "in at least {V7.refusal_share} of the units", (law.quarter_of_units_violated,)),
+                 "in at least {V7.refusal_share} of the units", (law.quarter_of_units_violated,),
+                 schema=schemas.VoidSchema, title=N_("Refuse to register the President-elect (V7)"),
+                 done=N_("Registration of the President-elect refused")),
     ElectionStep("appeal_president_refusal", ("president_refused",), "president_appealed", "V7", "court",
                  "the President-elect appeals the refusal to the Supreme Court within {V7.appeal_days} days",
-                 (law.president_appeal_open,)),
+                 (law.president_appeal_open,), schema=schemas.AppealSchema,
+                 title=N_("Record the President-elect's appeal to the Supreme Court (V7)")),
     ElectionStep("uphold_president_appeal", ("president_appealed",), "elected", "V7", "court",
-                 "the court annuls the refusal; the CEC registers the President-elect"),
+                 "the court annuls the refusal; the CEC registers the President-elect",
+                 schema=schemas.ResolutionRecordSchema, title=N_("The court upholds the appeal (V7)"),
+                 done=N_("Refusal annulled by the Supreme Court")),
     ElectionStep("dismiss_president_appeal", ("president_appealed",), "refusal_final", "V7", "court",
-                 "the court dismisses the appeal; the refusal is final (V6: a re-run follows)"),
+                 "the court dismisses the appeal; the refusal is final (V6: a re-run follows)",
+                 schema=schemas.ResolutionRecordSchema, title=N_("The court dismisses the appeal (V7)"),
+                 done=N_("Appeal dismissed by the Supreme Court")),
     ElectionStep("close_president_appeal_window", ("president_refused",), "refusal_final", "V7", "system",
-                 "no appeal within the window: the refusal is final", (law.president_appeal_lapsed,)),
+                 "no appeal within the window: the refusal is final", (law.president_appeal_lapsed,),
+                 title=N_("Close the appeal window (V7)")),
     # A re-run (Art. 66)
     ElectionStep("call_rerun", ("void", "no_winner", "refusal_final"), "rerun_called", "V6", "commission",
                  "the CEC calls a re-run within {V6.rerun_within_months} months, at the same polling stations, "
-                 "with the same voter "
-                 "registers, on timelines it shortens (V1)", (law.rerun_in_time,)),
-)  # fmt: skip
+                 "with the same voter registers, on timelines it shortens (V1)", (law.rerun_in_time,),
+                 schema=schemas.RerunSchema, title=N_("Call a re-run election (V6)"), done=N_("Re-run called")),
+)
+# fmt: on
 
 ELECTION_TRIGGERS = tuple(dict.fromkeys(step.trigger for step in ELECTION_STEPS))
+_one_declaration(ELECTION_STEPS, "schema", "by", "title", "done")
+ELECTION_SCHEMAS: dict[str, type[Schema]] = {step.trigger: step.schema for step in ELECTION_STEPS}
 
 
 def _election_condition(step: ElectionStep) -> Callable[[Any], bool]:

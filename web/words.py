@@ -8,15 +8,17 @@ the officer's alike.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint
-from flask_babel import format_date, format_decimal, format_number
+from flask import Blueprint, has_request_context
+from flask_babel import format_date, format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from registrar import public
+from registrar import machines, notifications, public
+from web.i18n import LANGUAGES
 
 bp = Blueprint("words", __name__)
 
@@ -39,44 +41,10 @@ def format_day(day: Any) -> str:
     return str(format_date(day))
 
 
-TRIGGER_TITLES: dict[str, Any] = {
-    "file_declarations": _l("Record the declarations (D1)"),
-    "send_information_request": _l("Send an information request (D2)"),
-    "answer_information_request": _l("Record an organisation's answer (D2)"),
-    "start_medical_check": _l("Refer for the medical examination (D3)"),
-    "record_medical_conclusion": _l("Record the medical conclusion (D3)"),
-    "record_language_conclusion": _l("Record the language commission's conclusion (E3)"),
-    "record_signature_protocol": _l("Record a signature protocol (D4)"),
-    "record_contribution": _l("Record the election contribution (D5)"),
-    "record_document": _l("Record a registration document (D6)"),
-    "submit_documents": _l("The documents are complete (D6)"),
-    "register": _l("Register the candidate (G2)"),
-    "refuse": _l("Refuse registration (G3)"),
-    "refuse_incomplete": _l("Refuse: documents incomplete at the close (G1, G3)"),
-    "record_declaration_verification": _l("Record a declaration's verification (G4)"),
-    "cancel_registration": _l("Cancel the registration (G3)"),
-    "appeal": _l("Record an appeal to the Supreme Court (G6)"),
-    "uphold_appeal": _l("The court upholds the appeal (G6)"),
-    "dismiss_appeal": _l("The court dismisses the appeal (G6)"),
-    "close_appeal_window": _l("Close the appeal window (G6)"),
-    "withdraw": _l("The candidate withdraws (G7)"),
-    "revoke_nomination": _l("The association revokes the nomination (G7)"),
-    "record_death": _l("Record the candidate's death (D5)"),
-}
-
-# The decisions on an election after the vote (registrar.machines.ELECTION_STEPS).
-ELECTION_TITLES: dict[str, Any] = {
-    "establish_results": _l("Establish the results (V4, V5)"),
-    "call_second_round": _l("Call the second round (V5)"),
-    "declare_void": _l("Declare the election void (V6)"),
-    "register_president": _l("Register the President-elect (V7)"),
-    "refuse_president": _l("Refuse to register the President-elect (V7)"),
-    "appeal_president_refusal": _l("Record the President-elect's appeal to the Supreme Court (V7)"),
-    "uphold_president_appeal": _l("The court upholds the appeal (V7)"),
-    "dismiss_president_appeal": _l("The court dismisses the appeal (V7)"),
-    "close_president_appeal_window": _l("Close the appeal window (V7)"),
-    "call_rerun": _l("Call a re-run election (V6)"),
-}
+# A step's words are declared with the step (registrar.machines): the officer's title of its
+# form and button, and what the public history says once it is taken.
+TRIGGER_TITLES: dict[str, Any] = {step.trigger: _l(step.title) for step in machines.CANDIDACY_STEPS}
+ELECTION_TITLES: dict[str, Any] = {step.trigger: _l(step.title) for step in machines.ELECTION_STEPS}
 
 # What the CEC established for a round (registrar.tally's verdicts).
 OUTCOME_NAMES: dict[str, Any] = {
@@ -89,26 +57,33 @@ REFUND_REASONS: dict[str, Any] = {
     "elected": _l("elected"), "vote_share": _l("the share of the valid votes D5 requires"), "death": _l("died"),
 }  # fmt: skip
 
-STATE_NAMES: dict[str, Any] = {
-    "nominated": _l("nominated"), "declarations_filed": _l("declarations filed"), "medical_check": _l("medical check"),
-    "documents_submitted": _l("documents submitted"), "registered": _l("registered"), "refused": _l("refused"),
-    "registration_cancelled": _l("registration cancelled"), "appealed": _l("appealed"), "withdrawn": _l("withdrawn"),
-    "revoked": _l("nomination revoked"), "refused_final": _l("refused (final)"), "cancelled_final": _l("cancelled (final)"),
-    "deceased": _l("deceased"),
-}  # fmt: skip
 
-DEADLINE_NAMES: dict[str, Any] = {
-    "information_request_answer": _l("answer to an information request"), "documents_check": _l("check of the documents"),
-    "declaration_verification": _l("verification of the declarations"), "appeal_window": _l("appeal window"),
-    "court_review": _l("the court's review"), "nomination_closes": _l("nomination closes"),
-    "registration_closes": _l("registration closes"), "voting_opens": _l("voting opens"),
-    "protocols_due": _l("protocols of the territorial commissions"), "results_due": _l("results established"),
-    "second_round_due": _l("second round held"), "second_round_voting_opens": _l("second round: voting opens"),
-    "second_round_voting_closes": _l("second round: voting closes"),
-    "president_registration_due": _l("registration of the President-elect"),
-    "president_appeal_window": _l("appeal against the refusal to register the President-elect"),
-    "president_court_review": _l("the court's review of the President-elect's appeal"), "rerun_due": _l("re-run held"),
-}  # fmt: skip
+class Named(Mapping[str, str]):
+    """One of the name tables of the messages files (registrar/config/messages/<language>.toml:
+    [states], [phases], [deadlines]) in the reader's language: the pages, the e-mails and the
+    webhooks call a state, a phase or a deadline by the same words."""
+
+    def __init__(self, table: str):
+        self.table = table
+
+    def _names(self) -> Mapping[str, str]:
+        locale = get_locale() if has_request_context() else None
+        language = locale.language if locale is not None and locale.language in LANGUAGES else "en"
+        return notifications.catalogue(language).words[self.table]
+
+    def __getitem__(self, name: str) -> str:
+        return self._names()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+
+STATE_NAMES = Named("states")
+PHASES = Named("phases")
+DEADLINE_NAMES = Named("deadlines")
 
 # The registration documents (N6, D6) by their rules-file names.
 DOCUMENT_NAMES: dict[str, Any] = {
@@ -193,57 +168,9 @@ MILESTONES = {
     "president_refusal_final": _l("No appeal within the time allowed: the refusal is final"),
     "rerun_called": _l("Re-run called by the CEC"),
 }
-PHASES = {
-    "announced": _l("Announced"),
-    "nomination": _l("Nomination"),
-    "registration": _l("Registration"),
-    "campaign": _l("Campaign"),
-    "voting": _l("Voting"),
-    "counting": _l("Counting"),
-    "elected": _l("President-elect named"),
-    "second_round_due": _l("Second round to be called"),
-    "second_round": _l("Second round campaign"),
-    "second_round_voting": _l("Second round voting"),
-    "second_round_counting": _l("Second round counting"),
-    "president_registered": _l("President registered"),
-    "president_refused": _l("Registration of the President-elect refused"),
-    "president_appealed": _l("Refusal appealed to the Supreme Court"),
-    "void": _l("Election declared void"),
-    "no_winner": _l("No winner"),
-    "refusal_final": _l("Refusal final"),
-    "rerun_called": _l("Re-run called"),
-}
-STATES = {
-    "nominated": _l("Nominated"),
-    "declarations_filed": _l("Declarations filed"),
-    "medical_check": _l("Medical examination"),
-    "documents_submitted": _l("Documents submitted"),
-    "registered": _l("Registered"),
-    "refused": _l("Registration refused"),
-    "registration_cancelled": _l("Registration cancelled"),
-    "appealed": _l("Appealed to the Supreme Court"),
-    "withdrawn": _l("Withdrawn"),
-    "revoked": _l("Nomination revoked"),
-    "refused_final": _l("Refusal final"),
-    "cancelled_final": _l("Cancellation final"),
-    "deceased": _l("Deceased"),
-}
-ACTIONS = {
+ACTIONS: dict[str, Any] = {
     "nominate": _l("Nominated by a national public association"),
-    "file_declarations": _l("Declarations of assets and liabilities filed"),
-    "start_medical_check": _l("Referred for the medical examination"),
-    "submit_documents": _l("Registration documents submitted"),
-    "register": _l("Registered by the Central Election Commission"),
-    "refuse": _l("Registration refused by the Central Election Commission"),
-    "refuse_incomplete": _l("Registration refused: documents incomplete when registration closed"),
-    "cancel_registration": _l("Registration cancelled by the Central Election Commission"),
-    "appeal": _l("Appeal filed with the Supreme Court"),
-    "uphold_appeal": _l("Appeal upheld by the Supreme Court"),
-    "dismiss_appeal": _l("Appeal dismissed by the Supreme Court"),
-    "close_appeal_window": _l("No appeal within the time allowed: the decision is final"),
-    "withdraw": _l("The candidate withdrew"),
-    "revoke_nomination": _l("The association revoked the nomination"),
-    "record_death": _l("The candidate's death was recorded"),
+    **{step.trigger: _l(step.done) for step in machines.CANDIDACY_STEPS if step.done},
 }
 BY = {
     "clerk": _l("CEC staff"),
@@ -288,16 +215,7 @@ OUTCOMES = {
     "undecided": _l("Undecided"),
     "void": _l("Void"),
 }
-DECISIONS = {
-    "establish_results": _l("Results established"),
-    "call_second_round": _l("Second round called"),
-    "declare_void": _l("Election declared void"),
-    "register_president": _l("President registered"),
-    "refuse_president": _l("Registration of the President-elect refused"),
-    "uphold_president_appeal": _l("Refusal annulled by the Supreme Court"),
-    "dismiss_president_appeal": _l("Appeal dismissed by the Supreme Court"),
-    "call_rerun": _l("Re-run called"),
-}
+DECISIONS: dict[str, Any] = {step.trigger: _l(step.done) for step in machines.ELECTION_STEPS if step.done}
 BODIES = {"CEC": _l("Central Election Commission"), "Supreme Court": _l("Supreme Court")}
 PRESIDENT_STATUSES = {
     "elected": _l("President-elect"),
@@ -307,16 +225,26 @@ PRESIDENT_STATUSES = {
 }
 
 
-def _label(table: dict[str, Any]) -> Any:
+def _label(table: Mapping[str, Any]) -> Any:
     return lambda name: table.get(name, (name or "").replace("_", " "))
+
+
+def _heading(table: Named) -> Any:
+    """A name that stands on its own on a public page (a status, a phase) begins with a capital."""
+
+    def label(name: str | None) -> str:
+        words = str(table.get(name or "", (name or "").replace("_", " ")))
+        return words[:1].upper() + words[1:]
+
+    return label
 
 
 @bp.app_context_processor
 def words() -> dict[str, Any]:
     return {
         "milestone_label": _label(MILESTONES),
-        "phase_label": _label(PHASES),
-        "state_label": _label(STATES),
+        "phase_label": _heading(PHASES),
+        "state_label": _heading(STATE_NAMES),
         "action_label": _label(ACTIONS),
         "by_label": _label(BY),
         "field_label": _label(FIELDS),

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from marshmallow import Schema
 from sqlalchemy import func, select
 
 from registrar import actions, demo, machines
@@ -138,14 +139,32 @@ def test_every_transition_of_the_table_fires_from_each_of_its_states(world: Worl
             raise AssertionError(f"{step.trigger} from {source}: {err!r}") from err
 
 
-def test_the_table_covers_every_state_and_every_trigger_has_a_schema() -> None:
-    """Each state is the source or the destination of a row; each trigger validates its payload (schemas)."""
-    from registrar.schemas import TRIGGER_SCHEMAS
-
+def test_the_table_covers_every_state_and_every_step_is_declared_whole() -> None:
+    """Each state is the source or the destination of a row; each step names its payload, its officer's
+    words, and (if it changes the state) what the public history says; a record step names what it writes."""
     touched = {s for step in CANDIDACY_STEPS for s in (*step.source, step.dest) if s}
     assert touched == set(STATES)
-    assert set(TRIGGERS) == set(TRIGGER_SCHEMAS)
     assert all(not machines.steps_from(state) for state in FINAL)
+    for step in (*CANDIDACY_STEPS, *machines.ELECTION_STEPS):
+        assert step.title and issubclass(step.schema, Schema), step.trigger
+    for step in CANDIDACY_STEPS:
+        assert bool(step.done) == (step.dest is not None), step.trigger
+        assert step.dest is not None or step.record is not None, f"{step.trigger} changes nothing and records nothing"
+    assert set(machines.TRIGGER_SCHEMAS) == set(TRIGGERS)
+
+
+def test_the_rows_of_one_trigger_are_one_action() -> None:
+    """A trigger routed to several rows (by state, by the decision appealed, by rule) is one action: a
+    second row that named another payload, recorder or title would be refused when the table is read."""
+    from dataclasses import replace
+
+    withdraw = [step for step in CANDIDACY_STEPS if step.trigger == "withdraw"]
+    assert {step.rule for step in withdraw} == {"G7", "V5"}
+    machines._one_declaration(tuple(withdraw), "schema", "record", "by", "title", "done")
+    for field, value in (("title", "Withdraw"), ("record", None), ("by", "clerk")):
+        with pytest.raises(ValueError, match=f"withdraw: its rows disagree on {field}"):
+            machines._one_declaration((withdraw[0], replace(withdraw[1], **{field: value})),
+                                      "schema", "record", "by", "title", "done")  # fmt: skip
 
 
 # --- forbidden transitions -----------------------------------------------------------------

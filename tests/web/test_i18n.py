@@ -100,11 +100,16 @@ def test_each_catalog_is_compiled_from_its_source_and_translates_every_message(l
 def test_every_message_in_the_templates_and_views_is_in_the_catalogs() -> None:
     from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-    web = Path(__file__).resolve().parents[2] / "web"
+    root = Path(__file__).resolve().parents[2]
     method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}  # the views' lazy strings too
-    found = {message for _, _, message, *_ in extract_from_dir(str(web), method_map, keywords=keywords)
+    # The views' lazy strings too, and the steps' words, declared with the steps (N_, as gettext_noop).
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "N_": None}
+    found = {message for _, _, message, *_ in extract_from_dir(str(root / "web"), method_map, keywords=keywords)
              if isinstance(message, str)}  # fmt: skip
+    steps = {message for _, _, message, *_ in extract_from_dir(str(root / "registrar"), [("machines.py", "python")],
+                                                              keywords={"N_": None}) if isinstance(message, str)}  # fmt: skip
+    assert len(steps) > 40, "the steps' words are found where they are declared"
+    found |= steps
     with (TRANSLATIONS / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalog = {m.id for m in read_po(source) if m.id}
     assert not found - catalog, f"not in the catalogs: {sorted(found - catalog)[:10]}"

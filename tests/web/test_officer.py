@@ -57,7 +57,7 @@ def test_each_page_for_each_role(world: WebWorld, role: str, path: str) -> None:
 
 def test_the_dashboard_shows_deadlines_with_countdowns_and_the_waiting_candidacies(world: WebWorld) -> None:
     page = world.as_role("commission").get("/officer/").get_data(as_text=True)
-    assert "registration closes" in page, "the demo's registration closes within three days"
+    assert "close of registration" in page, "the demo's registration closes within three days"
     assert re.search(r"in \d+ (days?|hours?)", page), "a countdown to the cut-off"
     assert "Yerlan Tulegenov" in page, "documents submitted: waiting for the commission's decision"
     assert "Aigerim Sarsenbayeva" not in page, "a nominated candidacy waits for the clerk, not the commission"
@@ -68,7 +68,7 @@ def test_the_dashboard_shows_deadlines_with_countdowns_and_the_waiting_candidaci
 def test_the_dashboard_filters_by_kind_and_election(world: WebWorld) -> None:
     client = world.as_role("auditor")
     page = client.get("/officer/?kind=declaration_verification&scope=all").get_data(as_text=True)
-    assert "registration closes</td>" not in page
+    assert "close of registration</td>" not in page
     none = client.get("/officer/?election=no-such-election&scope=all").get_data(as_text=True)
     assert "Nothing is overdue or due in the next three days." in none
 
@@ -169,7 +169,7 @@ def test_deadlines_feed_by_feed_token(world: WebWorld) -> None:
     feed = world.client().get(found.group(1).replace("http://localhost", ""))
     assert feed.status_code == 200 and feed.mimetype == "text/calendar"
     body = feed.get_data(as_text=True)
-    assert "BEGIN:VCALENDAR" in body and "BEGIN:VEVENT" in body and "registration closes (G1)" in body
+    assert "BEGIN:VCALENDAR" in body and "BEGIN:VEVENT" in body and "close of registration (G1)" in body
     assert world.client().get("/officer/deadlines.ics?token=wrong").status_code == 403
     api_token = world.token_for("commission")
     assert world.client().get(f"/officer/deadlines.ics?token={api_token}").status_code == 403, "an API token is not a feed token"

@@ -229,7 +229,7 @@ def test_the_commission_establishes_the_results_and_calls_a_second_round(voted: 
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
     assert "a second round between the two leaders" in page and "CEC resolution R-1" in page
     assert f'action="{path}/call_second_round"' in page and f'action="{path}/establish_results"' not in page
-    assert "second round held (V5)" in page, "the deadline V5 opens"
+    assert "holding of the second round (V5)" in page, "the deadline V5 opens"
 
     voting_day = TODAY + dt.timedelta(days=21)
     response = commission.submit(
@@ -246,7 +246,7 @@ def test_the_commission_establishes_the_results_and_calls_a_second_round(voted: 
     assert shown["phase"] == "second_round" and shown["second_round_day"] == voting_day.isoformat()
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
     assert "Second round called (V5)" in page and voting_day.isoformat() in page
-    assert "second round: voting opens (V2)" in page
+    assert "opening of voting in the second round (V2)" in page
 
 
 def test_a_stale_election_version_is_reported(voted: tuple[WebWorld, list[int]]) -> None:
@@ -288,7 +288,7 @@ def test_void_then_a_rerun_with_its_calendar_previewed(voted: tuple[WebWorld, li
     assert response.status_code == 302 and results.show_election(world.db, ELECTION)["phase"] == "void"
 
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
-    assert "re-run held (V6)" in page and "mass violations" in page and f'action="{path}/call_rerun"' in page
+    assert "holding of the re-run (V6)" in page and "mass violations" in page and f'action="{path}/call_rerun"' in page
     day = lambda n: (TODAY + dt.timedelta(days=n)).isoformat()  # noqa: E731
     rerun = {
         "id": "kz-rerun",
@@ -355,7 +355,7 @@ def test_the_refusal_shows_the_share_of_units_void_or_violated_and_the_court_rul
 
     assert decide(commission, "refuse_president", decided | {"reason": "violations in five units"}) == "president_refused"
     page = court.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
-    assert f'action="{path}/appeal_president_refusal"' in page and "appeal against the refusal" in page
+    assert f'action="{path}/appeal_president_refusal"' in page and "period for appealing the refusal" in page
     assert decide(court, "appeal_president_refusal", {"case_number": "SC-1", "filed_on": TODAY.isoformat()}) == (
         "president_appealed"
     )
@@ -440,9 +440,10 @@ def test_the_dashboard_shows_the_election_after_the_vote_with_its_deadlines(vote
     results.submit_protocol(world.db, ELECTION, protocol(ids, "ABA"), actor="test:clerk")
     page = world.login_as("clerk").get("/officer/").get_data(as_text=True)
     section = page[page.index("Elections after the vote") : page.index("Candidacies waiting for your role")]
-    assert f'href="/officer/elections/{ELECTION}"' in section and "<td>Counting</td>" in section
+    assert f'href="/officer/elections/{ELECTION}"' in section and "<td>Counting of the votes</td>" in section
     assert "round 1: 1 of 20 received" in section and "AKM" in section and "ABA," not in section
-    assert "protocols of the territorial commissions (V3)" in section and "results established (V4)" in section
+    assert "submission of the territorial election commissions&#39; protocols (V3)" in section
+    assert "establishment of the election results by the CEC (V4)" in section
     inbox = world.login_as("clerk").get("/officer/inbox").get_data(as_text=True)
     assert "Protocol of a territorial commission recorded (V3)" in inbox and f'href="/officer/elections/{ELECTION}"' in inbox
 

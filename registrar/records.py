@@ -1,0 +1,222 @@
+"""What each step of a candidacy writes: the records the law asks for, one recorder a step.
+
+A step names its recorder in its declaration (:data:`registrar.machines.CANDIDACY_STEPS`);
+:func:`registrar.actions.perform_in` runs it before the machine fires, so the conditions read
+what was just recorded. A recorder may also say who else is told (``ctx.told``), under which
+topic (``ctx.topic``), and what the audit event notes besides the payload (``ctx.noted``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registrar import deadlines
+from registrar.conditions import Context
+from registrar.errors import InvalidPayload, NotFound
+from registrar.models import (
+    Appeal,
+    Candidacy,
+    Certificate,
+    Contribution,
+    Deadline,
+    Decision,
+    Declaration,
+    Document,
+    Election,
+    InformationRequest,
+    LanguageConclusion,
+    MedicalConclusion,
+    SignatureProtocol,
+)
+
+
+def election_row(session: Session, election_id: str, *, lock: bool = False) -> Election:
+    """The election's row (locked for the action's transaction with ``lock``), or NotFound."""
+    query = select(Election).where(Election.id == election_id)
+    election = session.scalar(query.with_for_update() if lock else query)
+    if election is None:
+        raise NotFound(f"no election {election_id!r}")
+    return election
+
+
+Recorder = Callable[[Context, dict[str, Any]], None]
+
+
+def decision(body: str) -> Recorder:
+    """The decision of ``body`` (the CEC, the court, the candidate, the association) with its number and grounds."""
+
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        ctx.session.add(
+            Decision(
+                candidacy_id=ctx.candidacy.id,
+                kind=ctx.trigger,
+                body=body,
+                number=data["number"],
+                decided_on=data["decided_on"],
+                grounds=data.get("grounds", []),
+                reason=data.get("reason", ""),
+                recorded_at=ctx.at,
+            )  # fmt: skip
+        )
+
+    return record
+
+
+def declarations(ctx: Context, data: dict[str, Any]) -> None:
+    for item in data["declarations"]:
+        ctx.session.add(Declaration(candidacy_id=ctx.candidacy.id, **item))
+
+
+def information_request(ctx: Context, data: dict[str, Any]) -> None:
+    request = InformationRequest(candidacy_id=ctx.candidacy.id, sent_at=ctx.at, **data)
+    ctx.session.add(request)
+    ctx.session.flush()
+    deadlines.open_deadline(ctx.session, "information_request_answer", ctx.candidacy.id, started_at=ctx.at,
+                            rules=ctx.rules, calendar=ctx.calendar, now=ctx.at, key_suffix=f":{request.id}")  # fmt: skip
+    ctx.told.append(f"organisation:{data['organisation']}")
+
+
+def information_answer(ctx: Context, data: dict[str, Any]) -> None:
+    request = ctx.session.get(InformationRequest, data["request_id"])
+    if request is None or request.candidacy_id != ctx.candidacy.id:
+        raise InvalidPayload({"request_id": ["no such information request for this candidacy"]})
+    if request.answered_at is not None:
+        raise InvalidPayload({"request_id": ["this request is already answered"]})
+    request.answered_at, request.answer = ctx.at, data["answer"]
+
+    deadlines.cancel(ctx.session, Deadline.key.like(f"candidacy:{ctx.candidacy.id}:information_request_answer:%:{request.id}"),
+                     now=ctx.at)  # fmt: skip
+
+
+def once(model: type[Any], what: str) -> Recorder:
+    """A record the law asks for once (a medical conclusion, the contribution): a second is refused."""
+
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        existing = ctx.one(model)
+        if existing is not None:
+            raise InvalidPayload({"_schema": [f"the {what} is already recorded"]})
+        ctx.session.add(model(candidacy_id=ctx.candidacy.id, **data))
+
+    return record
+
+
+def signature_protocol(ctx: Context, data: dict[str, Any]) -> None:
+    # A territorial commission may send a corrected protocol: it replaces the earlier one,
+    # and the audit trail keeps both.
+    existing = ctx.session.scalar(
+        select(SignatureProtocol).where(
+            SignatureProtocol.candidacy_id == ctx.candidacy.id, SignatureProtocol.region == data["region"]
+        )
+    )
+    if existing is None:
+        ctx.session.add(SignatureProtocol(candidacy_id=ctx.candidacy.id, **data))
+    else:
+        for key, value in data.items():
+            setattr(existing, key, value)
+
+
+def document(ctx: Context, data: dict[str, Any]) -> None:
+    existing = ctx.session.scalar(
+        select(Document).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == data["kind"])
+    )
+    if existing is not None:
+        raise InvalidPayload({"kind": [f"a {data['kind']} is already recorded"]})
+    ctx.session.add(Document(candidacy_id=ctx.candidacy.id, **data))
+
+
+def issue_certificate(ctx: Context) -> None:
+    # The election row's lock orders concurrent registrations, so numbers never collide.
+    election_row(ctx.session, ctx.election.id, lock=True)
+    current = ctx.session.scalar(
+        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
+    )
+    if current is not None:
+        return
+    issued = ctx.session.scalar(
+        select(func.count(Certificate.id)).join(Candidacy).where(Candidacy.election_id == ctx.election.id)
+    )
+    number = f"{ctx.election.id.upper()}-{(issued or 0) + 1:03d}"
+    ctx.session.add(Certificate(number=number, candidacy_id=ctx.candidacy.id, issued_at=ctx.at))
+    ctx.noted["certificate"] = number
+
+
+def revoke_certificate(ctx: Context) -> None:
+    for certificate in ctx.session.scalars(
+        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
+    ):
+        certificate.revoked_at = ctx.at
+
+
+def verification(ctx: Context, data: dict[str, Any]) -> None:
+    declaration = ctx.session.scalar(
+        select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id, Declaration.filer == data["filer"])
+    )
+    if declaration is None:
+        raise InvalidPayload({"filer": [f"no {data['filer']} declaration is filed"]})
+    declaration.verification, declaration.verified_on = data["result"], data["verified_on"]
+    pending = ctx.session.scalar(
+        select(func.count(Declaration.id)).where(
+            Declaration.candidacy_id == ctx.candidacy.id, Declaration.verification == "pending"
+        )
+    )
+    if not pending:
+        deadlines.cancel(ctx.session, Deadline.subject_type == "candidacy", Deadline.subject_id == str(ctx.candidacy.id),
+                         Deadline.kind == "declaration_verification", now=ctx.at)  # fmt: skip
+    if data["result"] == "false":
+        ctx.topic = "candidacy.false_declaration"  # G4: a ground to cancel; the CEC decides
+
+
+def refusal(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.candidacy.decided_from = ctx.candidacy.state
+    decision("CEC")(ctx, data)
+
+
+def refusal_at_close(ctx: Context, data: dict[str, Any]) -> None:
+    # G1/G3: no resolution number of its own; the decision is the closing of registration.
+    closes = ctx.calendar.local(ctx.calendar.registration_closes)
+    reason = f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"
+    refusal(ctx, {"number": "G1: registration closed", "decided_on": closes.date(), "grounds": ["documents_missing"],
+                   "reason": reason})  # fmt: skip
+
+
+def appeal(ctx: Context, data: dict[str, Any]) -> None:
+    ctx.candidacy.appealed_from = ctx.candidacy.state
+    ctx.session.add(Appeal(candidacy_id=ctx.candidacy.id, against=ctx.candidacy.state,
+                           case_number=data["case_number"], filed_at=ctx.at))  # fmt: skip
+
+
+def court_ruling(outcome: str) -> Recorder:
+    def record(ctx: Context, data: dict[str, Any]) -> None:
+        pending = ctx.session.scalar(
+            select(Appeal).where(Appeal.candidacy_id == ctx.candidacy.id, Appeal.outcome.is_(None)).order_by(Appeal.id.desc())
+        )
+        if pending is not None:
+            pending.outcome, pending.decided_at = outcome, ctx.at
+        decision("Supreme Court")(ctx, data)
+
+    return record
+
+
+# The recorders the steps name (registrar.machines.CANDIDACY_STEPS), one object each, so two
+# rows of one trigger can be seen to name the same one.
+cec_decision = decision("CEC")
+candidate_statement = decision("candidate")  # G7: the candidate's statement of withdrawal
+association_decision = decision("association")  # G7: the association revokes its nomination
+court_upholds = court_ruling("upheld")
+court_dismisses = court_ruling("dismissed")
+medical_conclusion = once(MedicalConclusion, "medical conclusion")
+language_conclusion = once(LanguageConclusion, "language commission's conclusion")
+contribution = once(Contribution, "election contribution")
+
+# What entering a state does besides the deadlines: the certificate follows registration.
+ON_ENTER: dict[str, Callable[[Context], None]] = {
+    "registered": issue_certificate,
+    "registration_cancelled": revoke_certificate,
+    "withdrawn": revoke_certificate,
+    "revoked": revoke_certificate,
+    "deceased": revoke_certificate,
+}
