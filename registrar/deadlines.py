@@ -5,8 +5,14 @@ when they fall due (the sweep) is the deadline engine's job; it reads the same r
 A pending deadline always belongs to the candidacy's current state: leaving the state
 cancels it, in the same transaction.
 
-Each kind's ``says`` names its period by the rule's key (``{D2.answer_days}``);
-:func:`says` renders it with the election kind's rules.
+Every kind is declared once, in :data:`DEADLINES`: its rule, where it is open, its period,
+what it means, what happens when it falls due and whose duty it is. The rest follows: the
+sweep runs the effect the kind names (:mod:`registrar.sweep`), the officers' dashboard shows
+each role the kinds it owes (:func:`registrar.roles.deadline_roles`), and the words for a
+kind in each language are the messages' ``[deadlines]`` entry of its name.
+
+What a kind says names its period by the rule's key (``{D2.answer_days}``); :func:`says`
+renders it with the election kind's rules.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from sqlalchemy import ColumnElement, String, cast, or_, select, update
 from sqlalchemy.orm import Session
@@ -21,92 +28,205 @@ from sqlalchemy.orm import Session
 from registrar.calendar import ElectionCalendar, period_end
 from registrar.models import Candidacy, Deadline
 from registrar.rules import Rules
+from registrar.states import BEFORE_COUNT, SECOND_ROUND, STANDING
 
-STANDING = frozenset({"nominated", "declarations_filed", "medical_check", "documents_submitted", "registered"})
+# A candidacy's deadlines open and close with its state; the election's milestones are its
+# calendar's cut-offs, moved only by a CEC resolution; the deadlines after the vote (V3-V7)
+# close with the election's phase.
+Family = Literal["candidacy", "milestone", "after_vote"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Falling due changes nothing: the sweep records it and tells the parties ``to`` (the CEC,
+    the organisation asked, the candidacy's association and candidate, the commissions whose
+    protocols are missing)."""
+
+    says: str
+    to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Act:
+    """Falling due acts: the sweep takes a system step of the machines (``close_appeal_window``),
+    or one of its own effects (the phase moving on, registration closing)."""
+
+    does: str
+    says: str
 
 
 @dataclass(frozen=True)
 class DeadlineKind:
-    name: str
-    rule: str
-    open_in: frozenset[str]
-    days: Callable[[Rules], int]
-    opened_by_entering: frozenset[str] = frozenset()
-    says: str = ""
-
-
-KINDS: dict[str, DeadlineKind] = {
-    kind.name: kind
-    for kind in (
-        DeadlineKind(
-            "information_request_answer", "D2", STANDING, lambda r: r.D2.answer_days,
-            says="the organisation must answer the CEC's information request within {D2.answer_days} days",
-        ),
-        DeadlineKind(
-            "documents_check", "D7", frozenset({"documents_submitted"}), lambda r: r.D7.check_days,
-            frozenset({"documents_submitted"}), "the CEC checks the complete documents within {D7.check_days} days",
-        ),
-        DeadlineKind(
-            "declaration_verification", "G4", frozenset({"registered"}), lambda r: r.G4.verification_days,
-            frozenset({"registered"}), "the revenue authorities verify the declarations within {G4.verification_days} days",
-        ),
-        DeadlineKind(
-            "appeal_window", "G6", frozenset({"refused", "registration_cancelled"}), lambda r: r.G6.appeal_days,
-            frozenset({"refused", "registration_cancelled"}),
-            "the decision may be appealed to the Supreme Court within {G6.appeal_days} days",
-        ),
-        DeadlineKind(
-            "court_review", "G6", frozenset({"appealed"}), lambda r: r.G6.court_review_days,
-            frozenset({"appealed"}), "the Supreme Court decides the appeal within {G6.court_review_days} days",
-        ),
-    )
-}  # fmt: skip
-
-# The election's own cut-offs, taken from its calendar.
-ELECTION_MILESTONES = {"nomination_closes": "N2", "registration_closes": "G1", "voting_opens": "V2"}
-
-_BEFORE_COUNT = frozenset({"announced", "nomination", "registration", "campaign", "voting", "counting"})
-_SECOND_ROUND = frozenset({"second_round", "second_round_voting", "second_round_counting"})
-
-
-@dataclass(frozen=True)
-class AfterVote:
-    """An election deadline after the vote (V3-V7): pending only while the election is in ``open_in``."""
+    """One kind of legal deadline. ``duty``: the steps or actions whose roles owe it, the people
+    the deadline waits for; ``open_in``: the states (a candidacy's) or phases (after the vote) in
+    which it stays pending."""
 
     name: str
     rule: str
-    open_in: frozenset[str]
+    family: Family
     says: str
+    effect: Notice | Act
+    duty: tuple[str, ...]
+    open_in: tuple[str, ...] = ()
+    opened_by_entering: tuple[str, ...] = ()
+    days: Callable[[Rules], int] | None = None
+
+    def period(self, rules: Rules) -> int:
+        """Its period in days under ``rules``."""
+        if self.days is None:
+            raise ValueError(f"{self.name}: no period in days (it is counted otherwise)")
+        return int(self.days(rules))
+
+    @property
+    def effect_says(self) -> str:
+        return f"{self.rule}: {self.effect.says}"
 
 
-AFTER_VOTE: dict[str, AfterVote] = {
-    kind.name: kind
-    for kind in (
-        AfterVote("protocols_due", "V3", _BEFORE_COUNT | _SECOND_ROUND,
-                  "the territorial commissions submit their protocols within {V3.protocol_days} days"),
-        AfterVote("results_due", "V4", _BEFORE_COUNT | _SECOND_ROUND,
-                  "the CEC establishes the results within {V4.results_days} days"),
-        AfterVote("second_round_due", "V5", frozenset({"second_round_due"}),
-                  "the second round is held within {V5.second_round_within_months} months of the first"),
-        AfterVote("second_round_voting_opens", "V2", frozenset({"second_round"}), "voting opens in the second round"),
-        AfterVote("second_round_voting_closes", "V2", frozenset({"second_round", "second_round_voting"}),
-                  "voting closes in the second round"),
-        AfterVote("president_registration_due", "V7", frozenset({"elected"}),
-                  "the CEC registers the elected President within {V7.registration_days} days"),
-        AfterVote("president_appeal_window", "V7", frozenset({"president_refused"}),
-                  "the refusal may be appealed to the Supreme Court within {V7.appeal_days} days"),
-        AfterVote("president_court_review", "V7", frozenset({"president_appealed"}),
-                  "the Supreme Court decides the appeal within {V7.court_review_days} days"),
-        AfterVote("rerun_due", "V6", frozenset({"void", "no_winner", "refusal_final"}),
-                  "the re-run is held within {V6.rerun_within_months} months"),
-    )
-}  # fmt: skip
+# fmt: off
+DEADLINES: dict[str, DeadlineKind] = {kind.name: kind for kind in (
+    # --- A candidacy's -----------------------------------------------------------------------
+    DeadlineKind(
+        "information_request_answer", "D2", "candidacy",
+        "the organisation must answer the CEC's information request within {D2.answer_days} days",
+        Notice("the organisation did not answer the information request within {D2.answer_days} days",
+               to=("cec", "organisation")),
+        duty=("answer_information_request",),
+        open_in=STANDING, days=lambda r: r.D2.answer_days,
+    ),
+    DeadlineKind(
+        "documents_check", "D7", "candidacy",
+        "the CEC checks the complete documents within {D7.check_days} days",
+        Notice("the CEC's check of the complete documents is due ({D7.check_days} days)", to=("cec",)),
+        duty=("register",),
+        open_in=("documents_submitted",), opened_by_entering=("documents_submitted",), days=lambda r: r.D7.check_days,
+    ),
+    DeadlineKind(
+        "declaration_verification", "G4", "candidacy",
+        "the revenue authorities verify the declarations within {G4.verification_days} days",
+        Notice("no verification result from the revenue authorities within {G4.verification_days} days: "
+               "escalated to the CEC", to=("cec", "candidacy")),
+        duty=("record_declaration_verification",),
+        open_in=("registered",), opened_by_entering=("registered",), days=lambda r: r.G4.verification_days,
+    ),
+    DeadlineKind(
+        "appeal_window", "G6", "candidacy",
+        "the decision may be appealed to the Supreme Court within {G6.appeal_days} days",
+        Act("close_appeal_window", "no appeal within the window: the refusal or cancellation becomes final"),
+        duty=("appeal",),
+        open_in=("refused", "registration_cancelled"), opened_by_entering=("refused", "registration_cancelled"),
+        days=lambda r: r.G6.appeal_days,
+    ),
+    DeadlineKind(
+        "court_review", "G6", "candidacy",
+        "the Supreme Court decides the appeal within {G6.court_review_days} days",
+        Notice("the Supreme Court's {G6.court_review_days} days to decide the appeal have passed without a recorded "
+               "ruling", to=("cec", "candidacy")),
+        duty=("uphold_appeal", "dismiss_appeal"),
+        open_in=("appealed",), opened_by_entering=("appealed",), days=lambda r: r.G6.court_review_days,
+    ),
+    # --- The election's milestones, from its calendar ----------------------------------------
+    DeadlineKind(
+        "nomination_closes", "N2", "milestone",
+        "nominations reach the CEC until {N2.closes_at}, {N2.closes_months_before_election} months before election day",
+        Act("move_phase", "nomination closes"),
+        duty=("nominate", "extend_nomination"),
+    ),
+    DeadlineKind(
+        "registration_closes", "G1", "milestone",
+        "the CEC registers candidates until {G1.closes_at}, {G1.closes_days_before_election} days before election day",
+        Act("close_registration", "registration closes; incomplete candidacies are refused (G3); N7 if fewer than "
+                                  "{N7.min_registered} registered"),
+        duty=("register", "submit_documents"),
+    ),
+    DeadlineKind(
+        "voting_opens", "V2", "milestone",
+        "voting opens at {V2.opens_at} on election day",
+        Act("move_phase", "voting opens"),
+        duty=("set_milestone",),
+    ),
+    # --- After the vote (V3-V7) ---------------------------------------------------------------
+    DeadlineKind(
+        "protocols_due", "V3", "after_vote",
+        "the territorial commissions submit their protocols within {V3.protocol_days} days",
+        Notice("protocols of territorial commissions are missing after {V3.protocol_days} days", to=("cec", "commissions")),
+        duty=("submit_protocol",),
+        open_in=(*BEFORE_COUNT, *SECOND_ROUND), days=lambda r: r.V3.protocol_days,
+    ),
+    DeadlineKind(
+        "results_due", "V4", "after_vote",
+        "the CEC establishes the results within {V4.results_days} days",
+        Notice("the results were not established within {V4.results_days} days: escalated to the CEC", to=("cec",)),
+        duty=("establish_results",),
+        open_in=(*BEFORE_COUNT, *SECOND_ROUND), days=lambda r: r.V4.results_days,
+    ),
+    DeadlineKind(
+        "second_round_due", "V5", "after_vote",
+        "the second round is held within {V5.second_round_within_months} months of the first",
+        Notice("no second round was held within {V5.second_round_within_months} months of the first: escalated to "
+               "the CEC", to=("cec",)),
+        duty=("call_second_round",),
+        open_in=("second_round_due",),
+    ),
+    DeadlineKind(
+        "second_round_voting_opens", "V2", "after_vote",
+        "voting opens in the second round",
+        Act("move_phase", "voting opens in the second round; its ballot is fixed"),
+        duty=("call_second_round",),
+        open_in=("second_round",),
+    ),
+    DeadlineKind(
+        "second_round_voting_closes", "V2", "after_vote",
+        "voting closes in the second round",
+        Act("move_phase", "voting closes in the second round"),
+        duty=("call_second_round",),
+        open_in=("second_round", "second_round_voting"),
+    ),
+    DeadlineKind(
+        "president_registration_due", "V7", "after_vote",
+        "the CEC registers the elected President within {V7.registration_days} days",
+        Notice("the elected President was not registered within {V7.registration_days} days: escalated", to=("cec",)),
+        duty=("register_president", "refuse_president"),
+        open_in=("elected",), days=lambda r: r.V7.registration_days,
+    ),
+    DeadlineKind(
+        "president_appeal_window", "V7", "after_vote",
+        "the refusal may be appealed to the Supreme Court within {V7.appeal_days} days",
+        Act("close_president_appeal_window",
+            "no appeal within the window: the refusal to register the President-elect is final"),
+        duty=("appeal_president_refusal", "close_president_appeal_window"),
+        open_in=("president_refused",), days=lambda r: r.V7.appeal_days,
+    ),
+    DeadlineKind(
+        "president_court_review", "V7", "after_vote",
+        "the Supreme Court decides the appeal within {V7.court_review_days} days",
+        Notice("the Supreme Court's {V7.court_review_days} days to decide the appeal have passed without a ruling",
+               to=("cec",)),
+        duty=("uphold_president_appeal", "dismiss_president_appeal"),
+        open_in=("president_appealed",), days=lambda r: r.V7.court_review_days,
+    ),
+    DeadlineKind(
+        "rerun_due", "V6", "after_vote",
+        "the re-run is held within {V6.rerun_within_months} months",
+        Notice("no re-run was called within {V6.rerun_within_months} months: escalated to the CEC", to=("cec",)),
+        duty=("call_rerun",),
+        open_in=("void", "no_winner", "refusal_final"),
+    ),
+)}
+# fmt: on
+
+
+def _family(family: Family) -> dict[str, DeadlineKind]:
+    return {name: kind for name, kind in DEADLINES.items() if kind.family == family}
+
+
+KINDS = _family("candidacy")
+ELECTION_MILESTONES = _family("milestone")
+AFTER_VOTE = _family("after_vote")
 
 
 def says(kind_name: str, rules: Rules) -> str:
-    """What a deadline kind (:data:`KINDS`, :data:`AFTER_VOTE`) means, its period from ``rules``."""
-    kind = KINDS.get(kind_name) or AFTER_VOTE[kind_name]
-    return rules.say(kind.says)
+    """What a deadline kind means, its period from ``rules``."""
+    return rules.say(DEADLINES[kind_name].says)
 
 
 def _local(moment: dt.datetime, calendar: ElectionCalendar) -> str:
@@ -136,7 +256,7 @@ def open_deadline(
     kind = KINDS[kind_name]
     if kind.rule not in rules:
         return None
-    days = kind.days(rules)
+    days = kind.period(rules)
     due = period_end(started_at, days, rules)
     return _add(
         session,
@@ -197,10 +317,10 @@ def open_election_deadline(
     session: Session, election_id: str, kind_name: str, due: dt.datetime, *, calendar: ElectionCalendar,
     computed_from: str, now: dt.datetime, round_: int | None = None,
 ) -> Deadline:  # fmt: skip
-    """Record an election deadline after the vote (:data:`AFTER_VOTE`); the same one twice is a no-op.
+    """Record an election's deadline (a milestone, or one after the vote); the same one twice is a no-op.
 
     A pending one of the same kind (and round) due at another moment is replaced: the CEC moved it."""
-    kind = AFTER_VOTE[kind_name]
+    kind = DEADLINES[kind_name]
     prefix = f"election:{election_id}:{kind.name}:" + (f"r{round_}:" if round_ is not None else "")
     key = f"{prefix}{due.astimezone(dt.UTC).isoformat()}"
     cancel(session, Deadline.subject_type == "election", Deadline.subject_id == election_id,
@@ -224,10 +344,10 @@ def count_deadlines(
     """V3/V4: the protocols within V3.protocol_days and the results within V4.results_days, counted
     from the close of voting (T2)."""
     shown = _local(voting_closes, calendar)
-    for kind, days in (("protocols_due", int(rules.V3.protocol_days)), ("results_due", int(rules.V4.results_days))):
-        rule = AFTER_VOTE[kind].rule
-        open_election_deadline(session, election_id, kind, period_end(voting_closes, days, rules), calendar=calendar,
-                               computed_from=f"{days} days ({rule}) from the close of voting at {shown}", now=now,
+    for kind in (AFTER_VOTE["protocols_due"], AFTER_VOTE["results_due"]):
+        days = kind.period(rules)
+        open_election_deadline(session, election_id, kind.name, period_end(voting_closes, days, rules), calendar=calendar,
+                               computed_from=f"{days} days ({kind.rule}) from the close of voting at {shown}", now=now,
                                round_=round_)  # fmt: skip
 
 
@@ -244,34 +364,12 @@ def schedule_election(
     """Record the election's cut-offs (with ``rules``, also the first round's V3/V4 deadlines);
     a milestone the CEC moved replaces its pending row."""
     milestones = calendar.milestones()
-    for name, rule in ELECTION_MILESTONES.items():
+    for name, kind in ELECTION_MILESTONES.items():
         due = milestones[name]
         assert isinstance(due, dt.datetime)
-        key = f"election:{election_id}:{name}:{due.astimezone(dt.UTC).isoformat()}"
-        cancel(
-            session,
-            Deadline.subject_type == "election",
-            Deadline.subject_id == election_id,
-            Deadline.kind == name,
-            Deadline.key != key,
-            now=now,
-        )
         resolution = calendar.set_by(name)
-        source = f"CEC resolution {resolution.number} of {resolution.adopted_on}" if resolution else f"rule {rule}"
-        _add(
-            session,
-            Deadline(
-                key=key,
-                subject_type="election",
-                subject_id=election_id,
-                kind=name,
-                rule=rule,
-                due_at=due,
-                due_local=_local(due, calendar),
-                computed_from=source,
-                created_at=now,
-            ),
-        )
+        source = f"CEC resolution {resolution.number} of {resolution.adopted_on}" if resolution else f"rule {kind.rule}"
+        open_election_deadline(session, election_id, name, due, calendar=calendar, computed_from=source, now=now)
     if rules is not None and "V3" in rules and "V4" in rules:
         count_deadlines(session, election_id, calendar.voting_closes, 1, rules=rules, calendar=calendar, now=now)
 

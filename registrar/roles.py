@@ -4,7 +4,8 @@ The table is data, ``roles.toml`` (the package's, or the operator's): [actors] g
 roles that act for each body a step names as taking it (``Step.by``), so a step's roles follow
 from its one declaration; [actions] lists the roles of every other action with the rule that
 says who decides. The web checks :func:`may` on every request that changes something, the API
-too; the CLI is the operator's own and is not limited by role.
+too; the CLI is the operator's own and is not limited by role. Whose duty a deadline is follows
+too: the roles of the steps or actions the kind waits for (its ``duty``, :func:`deadline_roles`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import cache
 from importlib.resources.abc import Traversable
 from typing import Any
 
+from registrar.deadlines import DEADLINES
 from registrar.machines import CANDIDACY_STEPS, ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS, ElectionStep, Step
 from registrar.resources import InstallationError, config_file, read_toml
 
@@ -120,3 +122,10 @@ def triggers_for(role: str) -> frozenset[str]:
 def roles_for(action: str) -> frozenset[str]:
     grant = grants().get(action)
     return grant.roles if grant is not None else frozenset()
+
+
+@cache
+def deadline_roles() -> dict[str, frozenset[str]]:
+    """Who owes each deadline kind: the roles of the steps or actions it waits for (the dashboard
+    shows an officer the deadlines of their role). Read from the roles in force when first asked."""
+    return {name: frozenset().union(*map(roles_for, kind.duty)) for name, kind in DEADLINES.items()}

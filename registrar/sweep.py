@@ -11,29 +11,10 @@ marks it fired in that same transaction. So:
   SQLite has one writer at a time), and a row fired or cancelled is never taken again;
 - losing Redis, a worker or beat only delays enforcement.
 
-The effects, by deadline kind (:data:`EFFECTS`):
-
-======================== ===== ======================================================
-information_request_answer D2  overdue: the CEC and the organisation are told
-documents_check            D7  the CEC's check of the complete documents is overdue
-declaration_verification   G4  no verification result: escalated to the CEC
-court_review               G6  the court's G6.court_review_days passed, no ruling: flagged
-appeal_window              G6  no appeal: the refusal or cancellation becomes final
-nomination_closes          N2  nomination closes; the phase moves on
-registration_closes        G1  incomplete candidacies are refused (G3) with the appeal
-                               window opened; fewer than two registered: the CEC is
-                               told it may extend nomination (N7)
-voting_opens               V2  voting opens; the phase moves on; the ballot is fixed
-protocols_due              V3  protocols missing: the CEC and those commissions are told
-results_due                V4  no results in V4.results_days: escalated to the CEC
-second_round_due           V5  no second round called in time: escalated to the CEC
-second_round_voting_opens  V2  the second round's voting opens; its ballot is fixed
-second_round_voting_closes V2  the second round's voting closes; its count begins
-president_registration_due V7  not registered in V7.registration_days: escalated
-president_appeal_window    V7  no appeal: the refusal to register becomes final
-president_court_review     V7  the court's time passed without a ruling: flagged
-rerun_due                  V6  no re-run called in time: escalated to the CEC
-======================== ===== ======================================================
+What each kind does when it falls due, and the words for it, is declared with the kind
+(:data:`registrar.deadlines.DEADLINES`): a notice names the parties it tells (:data:`PARTIES`),
+an act names the system step of the machines it takes or one of the sweep's own effects
+(:data:`OWN_EFFECTS`); the code of each is here.
 
 Notices are applied set-based, a whole run of them at once (one audit INSERT, one outbox
 INSERT, one UPDATE of the deadline rows); effects that change a state go through the same
@@ -100,66 +81,57 @@ class SweepReport:
 
 # --- Who is told -------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class Notice:
-    """An effect that changes no state: an audit event and messages to the people concerned."""
-
-    says: str
-    recipients: Callable[[DueRow, dict[str, Any]], list[str]]
+Told = Callable[[DueRow, dict[str, Any]], list[str]]
 
 
-def _d2_recipients(row: DueRow, facts: dict[str, Any]) -> list[str]:
+def _organisation_asked(row: DueRow, facts: dict[str, Any]) -> list[str]:
     organisation = facts["organisations"].get(facts["asked_of"].get(row.id))
-    return ["cec", *([f"organisation:{organisation}"] if organisation else [])]
+    return [f"organisation:{organisation}"] if organisation else []
+
+
+def _candidacy_side(row: DueRow, facts: dict[str, Any]) -> list[str]:
+    association = facts["associations"].get(int(row.subject_id))
+    return actions.candidacy_recipients(association, row.subject_id) if association is not None else []
 
 
 def _missing_commissions(row: DueRow, facts: dict[str, Any]) -> list[str]:
-    return ["cec", *(f"commission:{code}" for code in facts["missing_protocols"].get(row.id, []))]
+    return [f"commission:{code}" for code in facts["missing_protocols"].get(row.id, [])]
 
 
-def _cec(row: DueRow, facts: dict[str, Any]) -> list[str]:
-    return ["cec"]
+# The parties a notice names (deadlines.Notice.to), and who they are for a deadline row.
+PARTIES: dict[str, Told] = {
+    "cec": lambda row, facts: ["cec"],
+    "organisation": _organisation_asked,  # the one the CEC asked (D2)
+    "candidacy": _candidacy_side,  # its nominating association and its candidate
+    "commissions": _missing_commissions,  # those whose protocols are missing (V3)
+}
 
 
-def _cec_and_candidacy(row: DueRow, facts: dict[str, Any]) -> list[str]:
-    association = facts["associations"].get(int(row.subject_id))
-    return actions.candidacy_recipients(association, row.subject_id) if association is not None else ["cec"]
-
-
-NOTICES: dict[str, Notice] = {
-    "information_request_answer": Notice("D2: the organisation did not answer the information request within "
-                                         "{D2.answer_days} days", _d2_recipients),
-    "documents_check": Notice("D7: the CEC's check of the complete documents is due ({D7.check_days} days)",
-                              lambda row, facts: ["cec"]),
-    "declaration_verification": Notice("G4: no verification result from the revenue authorities within "
-                                       "{G4.verification_days} days: escalated to the CEC", _cec_and_candidacy),
-    "court_review": Notice("G6: the Supreme Court's {G6.court_review_days} days to decide the appeal have passed "
-                           "without a recorded ruling", _cec_and_candidacy),
-    "protocols_due": Notice("V3: protocols of territorial commissions are missing after {V3.protocol_days} days",
-                            _missing_commissions),
-    "results_due": Notice("V4: the results were not established within {V4.results_days} days: escalated to the CEC",
-                          _cec),
-    "second_round_due": Notice("V5: no second round was held within {V5.second_round_within_months} months of the "
-                               "first: escalated to the CEC", _cec),
-    "president_registration_due": Notice("V7: the elected President was not registered within {V7.registration_days} "
-                                         "days: escalated", _cec),
-    "president_court_review": Notice("V7: the Supreme Court's {V7.court_review_days} days to decide the appeal have "
-                                     "passed without a ruling", _cec),
-    "rerun_due": Notice("V6: no re-run was called within {V6.rerun_within_months} months: escalated to the CEC", _cec),
-}  # fmt: skip
+def _told(parties: Iterable[str], row: DueRow, facts: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys(address for party in parties for address in PARTIES[party](row, facts)))
 
 
 # --- Effects that act -----------------------------------------------------------------------
 
-
-def _close_appeal_window(session: Session, row: DueRow, report: SweepReport) -> str:
-    outcome = actions.perform_in(session, int(row.subject_id), "close_appeal_window", {}, actor=ACTOR, at=row.due_at,
-                                 cause=_cause(row))  # fmt: skip
-    return f"{outcome.previous_state} -> {outcome.state}"
+Action = Callable[[Session, DueRow, SweepReport], str]
 
 
-def _phase_moves_on(session: Session, row: DueRow, report: SweepReport) -> str:
+def _step(trigger: str) -> Action:
+    """A system step of the machines, taken as of the due time: the step's guards check the state it expects."""
+
+    def take(session: Session, row: DueRow, report: SweepReport) -> str:
+        if trigger in machines.TRIGGERS:
+            outcome = actions.perform_in(session, int(row.subject_id), trigger, {}, actor=ACTOR, at=row.due_at,
+                                         cause=_cause(row))  # fmt: skip
+            return f"{outcome.previous_state} -> {outcome.state}"
+        decided = results.perform_election_in(session, row.subject_id, trigger, {}, actor=ACTOR, at=row.due_at,
+                                              cause=_cause(row))  # fmt: skip
+        return f"{decided.previous_phase} -> {decided.phase}"
+
+    return take
+
+
+def _move_phase(session: Session, row: DueRow, report: SweepReport) -> str:
     election = session.get(Election, row.subject_id, with_for_update=True)
     if election is None:
         return "skipped: no such election"
@@ -175,7 +147,7 @@ def _phase_moves_on(session: Session, row: DueRow, report: SweepReport) -> str:
 
 def _close_registration(session: Session, row: DueRow, report: SweepReport) -> str:
     """G1/G3: incomplete candidacies are refused; N7: fewer than two registered, the CEC may extend."""
-    outcome = _phase_moves_on(session, row, report)
+    outcome = _move_phase(session, row, report)
     preparing = session.scalars(
         select(Candidacy.id)
         .where(Candidacy.election_id == row.subject_id, Candidacy.state.in_(states.PREPARING))
@@ -212,27 +184,40 @@ def _close_registration(session: Session, row: DueRow, report: SweepReport) -> s
     return f"{outcome}; {refused} refused as incomplete"
 
 
-def _close_president_appeal_window(session: Session, row: DueRow, report: SweepReport) -> str:
-    outcome = results.perform_election_in(session, row.subject_id, "close_president_appeal_window", {}, actor=ACTOR,
-                                          at=row.due_at, cause=_cause(row))  # fmt: skip
-    return f"{outcome.previous_phase} -> {outcome.phase}"
-
-
 # V3: once voting opens, the ballot the protocols will count is fixed.
 BALLOT_FIXED_AT = {"voting": 1, "second_round_voting": 2}
 
-Action = Callable[[Session, DueRow, SweepReport], str]
-ACTIONS: dict[str, Action] = {
-    "appeal_window": _close_appeal_window,
-    "nomination_closes": _phase_moves_on,
-    "registration_closes": _close_registration,
-    "voting_opens": _phase_moves_on,
-    "second_round_voting_opens": _phase_moves_on,
-    "second_round_voting_closes": _phase_moves_on,
-    "president_appeal_window": _close_president_appeal_window,
-}
+# What an act does beyond a step of the machines (deadlines.Act.does).
+OWN_EFFECTS: dict[str, Action] = {"move_phase": _move_phase, "close_registration": _close_registration}
+_STEPS: tuple[machines.Step | machines.ElectionStep, ...] = (*machines.CANDIDACY_STEPS, *machines.ELECTION_STEPS)
+SYSTEM_STEPS = frozenset(step.trigger for step in _STEPS if step.by == "system")
 
-EFFECTS = frozenset(NOTICES) | frozenset(ACTIONS)
+
+def _effects() -> tuple[dict[str, deadlines.Notice], dict[str, Action]]:
+    """Each kind's one effect, found: a notice whose parties are all known, or an act the sweep can do."""
+    notices: dict[str, deadlines.Notice] = {}
+    acting: dict[str, Action] = {}
+    for kind in deadlines.DEADLINES.values():
+        effect = kind.effect
+        if isinstance(effect, deadlines.Notice):
+            unknown = [party for party in effect.to if party not in PARTIES]
+            if unknown or not effect.to:
+                raise LookupError(f"deadline {kind.name}: its notice tells {unknown or 'no one'} (parties: {', '.join(PARTIES)})")
+            notices[kind.name] = effect
+        elif effect.does in OWN_EFFECTS:
+            acting[kind.name] = OWN_EFFECTS[effect.does]
+        elif effect.does in SYSTEM_STEPS:
+            acting[kind.name] = _step(effect.does)
+        else:
+            raise LookupError(f"deadline {kind.name}: {effect.does!r} is no system step and none of the sweep's own effects")
+    unused = set(OWN_EFFECTS) - {k.effect.does for k in deadlines.DEADLINES.values() if isinstance(k.effect, deadlines.Act)}
+    if unused:
+        raise LookupError(f"the sweep's effects {sorted(unused)} are named by no deadline kind")
+    return notices, acting
+
+
+NOTICES, ACTIONS = _effects()
+EFFECT_SAYS = {name: kind.effect_says for name, kind in deadlines.DEADLINES.items()}
 
 
 # --- The sweep ----------------------------------------------------------------------------
@@ -303,12 +288,6 @@ def _rules_of(row: DueRow, facts: dict[str, Any]) -> Rules | None:
     return found
 
 
-def notice_says(kind: str, rules: Rules | None) -> str:
-    """What the notice of a deadline kind says, its periods from ``rules`` (None: named by their keys)."""
-    text = NOTICES[kind].says
-    return rules.say(text) if rules is not None else text
-
-
 def _among(session: Session, column: Any, ids: Sequence[int]) -> Iterable[Any]:
     """``column IN ids`` as few, cheap statements: one array parameter on PostgreSQL, chunks elsewhere."""
     if not ids:
@@ -334,13 +313,13 @@ def _notify(session: Session, rows: Sequence[DueRow]) -> None:
     facts = _facts(session, rows)
     entries = [
         audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", row.subject_type, row.subject_id,
-                    _cause(row) | {"rule": row.rule, "says": notice_says(row.kind, _rules_of(row, facts)),
+                    _cause(row) | {"rule": row.rule, "says": effect_says(row.kind, _rules_of(row, facts)),
                                    "due_local": row.due_local})
         for row in rows
     ]  # fmt: skip
     seqs = audit.append_many(session, entries)
     _tell(session, [message for row, seq in zip(rows, seqs, strict=True)
-                    for message in actions.outbox_rows(seq, f"deadline.{row.kind}", NOTICES[row.kind].recipients(row, facts),
+                    for message in actions.outbox_rows(seq, f"deadline.{row.kind}", _told(NOTICES[row.kind].to, row, facts),
                                              _message(row), row.due_at)])  # fmt: skip
 
 
@@ -424,7 +403,7 @@ def sweep(
 
 def remind(db: Database, now: dt.datetime, settings: Settings, *, batch: int = 1000) -> int:
     """Remind the people concerned of pending deadlines at each lead time, once per lead."""
-    horizon = max((max(settings.reminder_leads(kind), default=0) for kind in EFFECTS), default=0)
+    horizon = max((max(settings.reminder_leads(kind), default=0) for kind in deadlines.DEADLINES), default=0)
     if not horizon:
         return 0
     sent = 0
@@ -476,30 +455,22 @@ def _send_reminders(session: Session, chunk: Sequence[tuple[DueRow, int]], now: 
 
 def _reminded(row: DueRow, facts: dict[str, Any]) -> list[str]:
     """Whom a reminder goes to: those the deadline's notice would tell, else the CEC and the candidacy's side."""
-    if row.kind in NOTICES:
-        return NOTICES[row.kind].recipients(row, facts)
-    return _cec_and_candidacy(row, facts) if row.subject_type == "candidacy" else ["cec"]
+    notice = NOTICES.get(row.kind)
+    parties = notice.to if notice is not None else ("cec", "candidacy") if row.subject_type == "candidacy" else ("cec",)
+    return _told(parties, row, facts)
 
 
 # --- Reading ---------------------------------------------------------------------------------
-
-
-EFFECT_SAYS = {kind: notice.says for kind, notice in NOTICES.items()} | {
-    "appeal_window": "G6: no appeal within the window: the refusal or cancellation becomes final",
-    "nomination_closes": "N2: nomination closes",
-    "registration_closes": "G1: registration closes; incomplete candidacies are refused (G3); N7 if fewer than "
-    "{N7.min_registered} registered",
-    "voting_opens": "V2: voting opens",
-    "second_round_voting_opens": "V2: voting opens in the second round; its ballot is fixed",
-    "second_round_voting_closes": "V2: voting closes in the second round",
-    "president_appeal_window": "V7: no appeal within the window: the refusal to register the President-elect is final",
-}
 
 
 def effect_says(kind: str, rules: Rules | None) -> str:
     """What a deadline of ``kind`` does when it falls due, its periods from ``rules`` (None: named by their keys)."""
     text = EFFECT_SAYS.get(kind, "none")
     return rules.say(text) if rules is not None else text
+
+
+# What a notice says is what its deadline's effect says (the name tests of the prose read).
+notice_says = effect_says
 
 
 def _view(row: DueRow, facts: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ concurrent-sweepers test needs PostgreSQL's row locks and runs there only.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from typing import Any
 
@@ -23,6 +22,7 @@ from registrar.models import AuditEvent, Candidacy, Deadline, Election, Informat
 from registrar.settings import Settings
 
 from .conftest import World, build_world
+from .test_concurrency import at_once
 
 SECOND = dt.timedelta(seconds=1)
 HOUR = dt.timedelta(hours=1)
@@ -355,26 +355,14 @@ def test_two_sweepers_at_once_apply_each_deadline_once(world: World, pg_url: str
     candidacy = world.nominate()
     due = world.registration_time + DAY
     keys = _requests(world.db, candidacy, 400, due)
-    reports: list[sweep.SweepReport] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(3)
-
-    def run() -> None:
-        database = Database(pg_url)
-        try:
-            start.wait()
-            reports.append(sweep.sweep(database, due + HOUR, batch=20))
-        except BaseException as err:
-            errors.append(err)
-        finally:
+    sweepers = [Database(pg_url) for _ in range(3)]  # each its own engine, as separate processes have
+    try:
+        outcomes = at_once(lambda n: sweep.sweep(sweepers[n], due + HOUR, batch=20), threads=len(sweepers))
+    finally:
+        for database in sweepers:
             database.dispose()
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    reports = [o for o in outcomes if isinstance(o, sweep.SweepReport)]
+    assert len(reports) == len(sweepers), outcomes
     assert sum(r.fired["information_request_answer"] for r in reports) == 400
     assert sum(1 for r in reports if r.fired["information_request_answer"]) >= 2, "the sweepers did not overlap"
     with world.db.reading() as session:
