@@ -512,6 +512,11 @@ ELECTION_STEPS: tuple[ElectionStep, ...] = (
 
 ELECTION_TRIGGERS = tuple(dict.fromkeys(step.trigger for step in ELECTION_STEPS))
 _one_declaration(ELECTION_STEPS, "schema", "by", "title", "done")
+# Every step of both tables, by trigger: who takes it is what the roles and the sweep read.
+_EVERY_STEP: tuple[Step | ElectionStep, ...] = (*CANDIDACY_STEPS, *ELECTION_STEPS)
+STEPS_BY_TRIGGER: dict[str, tuple[Step | ElectionStep, ...]] = {
+    trigger: tuple(step for step in _EVERY_STEP if step.trigger == trigger) for trigger in (*TRIGGERS, *ELECTION_TRIGGERS)
+}
 ELECTION_SCHEMAS: dict[str, type[Schema]] = {step.trigger: step.schema for step in ELECTION_STEPS}
 
 

@@ -16,7 +16,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from registrar.deadlines import DEADLINES
-from registrar.machines import CANDIDACY_STEPS, ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS, ElectionStep, Step
+from registrar.machines import ELECTION_TRIGGERS, STEPS_BY_TRIGGER, TRIGGERS
 from registrar.resources import InstallationError, config_file, read_toml
 
 ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "auditor", "admin")
@@ -41,11 +41,7 @@ ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
 # A step's rule and words are declared once, with the step; who takes it (``Step.by``) is
 # mapped to account roles by the roles file's [actors].
-_STEPS: dict[str, list[Step | ElectionStep]] = {}
-for _steps in (CANDIDACY_STEPS, ELECTION_STEPS):
-    for _step in _steps:
-        _STEPS.setdefault(_step.trigger, []).append(_step)
-ACTORS: tuple[str, ...] = tuple(dict.fromkeys(step.by for steps in _STEPS.values() for step in steps))
+ACTORS: tuple[str, ...] = tuple(dict.fromkeys(step.by for steps in STEPS_BY_TRIGGER.values() for step in steps))
 
 
 class RolesError(InstallationError, ValueError):
@@ -80,14 +76,14 @@ def load(path: Traversable | None = None) -> dict[str, Grant]:
     grants = {}
     for action, entry in table.items():
         where = f"{path.name}: actions.{action}"
-        if action in _STEPS:
+        if action in STEPS_BY_TRIGGER:
             raise RolesError(f"{where}: a step: who takes it is declared with the step (registrar/machines.py), "
                              "its roles under [actors]")  # fmt: skip
         if action not in ACTIONS:
             raise RolesError(f"{where}: not an action (known: {', '.join(OTHER_ACTIONS)})")
         roles = _roles(f"{where}.roles", entry.get("roles") if isinstance(entry, dict) else None)
         grants[action] = Grant(action, roles, str(entry.get("rule", "")), str(entry.get("says", "")))
-    for trigger, steps in _STEPS.items():
+    for trigger, steps in STEPS_BY_TRIGGER.items():
         roles = frozenset().union(*(acting.get(step.by, frozenset()) for step in steps))
         grants[trigger] = Grant(trigger, roles, steps[0].rule, steps[0].says)
     return grants

@@ -189,8 +189,7 @@ BALLOT_FIXED_AT = {"voting": 1, "second_round_voting": 2}
 
 # What an act does beyond a step of the machines (deadlines.Act.does).
 OWN_EFFECTS: dict[str, Action] = {"move_phase": _move_phase, "close_registration": _close_registration}
-_STEPS: tuple[machines.Step | machines.ElectionStep, ...] = (*machines.CANDIDACY_STEPS, *machines.ELECTION_STEPS)
-SYSTEM_STEPS = frozenset(step.trigger for step in _STEPS if step.by == "system")
+SYSTEM_STEPS = frozenset(trigger for trigger, steps in machines.STEPS_BY_TRIGGER.items() if steps[0].by == "system")
 
 
 def _effects() -> tuple[dict[str, deadlines.Notice], dict[str, Action]]:
@@ -467,10 +466,6 @@ def effect_says(kind: str, rules: Rules | None) -> str:
     """What a deadline of ``kind`` does when it falls due, its periods from ``rules`` (None: named by their keys)."""
     text = EFFECT_SAYS.get(kind, "none")
     return rules.say(text) if rules is not None else text
-
-
-# What a notice says is what its deadline's effect says (the name tests of the prose read).
-notice_says = effect_says
 
 
 def _view(row: DueRow, facts: dict[str, Any]) -> dict[str, Any]:

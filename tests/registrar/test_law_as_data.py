@@ -189,15 +189,13 @@ def test_e3_a_conclusion_recording_its_examination_is_checked_against_the_rules(
 
 # --- Prose renders the rules' numbers --------------------------------------------------------------
 
-STEPS: tuple[machines.Step | machines.ElectionStep, ...] = (*machines.CANDIDACY_STEPS, *machines.ELECTION_STEPS)
+STEPS = [step for steps in machines.STEPS_BY_TRIGGER.values() for step in steps]
 NUMBER_IN_PROSE = re.compile(r"\b[0-9]+ ?(days?|hours?|months?|%)|within [0-9]|[0-9]-day")
 
 
 def all_prose() -> dict[str, str]:
-    texts = {f"deadline {k}": d.says for k, d in deadlines.KINDS.items()}
-    texts |= {f"deadline {k}": d.says for k, d in deadlines.AFTER_VOTE.items()}
-    texts |= {f"notice {k}": n.says for k, n in sweep.NOTICES.items()}
-    texts |= {f"effect {k}": text for k, text in sweep.EFFECT_SAYS.items()}
+    texts = {f"deadline {k}": d.says for k, d in deadlines.DEADLINES.items()}
+    texts |= {f"effect {k}": d.effect_says for k, d in deadlines.DEADLINES.items()}
     texts |= {f"step {s.trigger} {s.source}": s.says for s in STEPS}
     return texts
 
@@ -217,10 +215,10 @@ def test_changing_a_period_in_the_rules_changes_every_text_that_states_it() -> N
     assert deadlines.says("court_review", changed).endswith("within 12 days")
     assert deadlines.says("protocols_due", changed).endswith("within 3 days")
     assert deadlines.says("president_appeal_window", changed).endswith("within 11 days")
-    assert sweep.notice_says("protocols_due", changed).endswith("missing after 3 days")
-    assert "within 9 days" in sweep.notice_says("results_due", changed)
-    assert "within 3 months" in sweep.notice_says("second_round_due", changed)
-    assert "12 days to decide" in sweep.notice_says("court_review", changed)
+    assert sweep.effect_says("protocols_due", changed).endswith("missing after 3 days")
+    assert "within 9 days" in sweep.effect_says("results_due", changed)
+    assert "within 3 months" in sweep.effect_says("second_round_due", changed)
+    assert "12 days to decide" in sweep.effect_says("court_review", changed)
     assert sweep.effect_says("registration_closes", RULES).endswith("fewer than 2 registered")
     steps = {(s.trigger, s.dest): machines.says(s, changed) for s in STEPS if s.source[0] != "second_round_counting"}
     assert steps[("appeal", "appealed")].endswith("within 14 days")

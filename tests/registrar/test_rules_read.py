@@ -147,7 +147,7 @@ ONE_READER = [
     ("registrar/deadlines.py", "{V3.protocol_days}", None),  # V3.protocol_days has other readers: still read
     ("registrar/eligibility.py", "rule.speech_minutes", "E3.speech_minutes"),
     ("registrar/eligibility.py", "rule.tests", "E3.tests"),
-    ("registrar/sweep.py", "rules.N7.min_registered", None),  # also in actions.py and sweep's EFFECT_SAYS
+    ("registrar/sweep.py", "rules.N7.min_registered", None),  # also in actions.py and registration_closes' effect (deadlines.py)
 ]
 
 
