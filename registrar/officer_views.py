@@ -1,6 +1,7 @@
 """What the officers' pages read: the dashboard, a candidacy's records, the appeals, the inbox,
-a certificate, an election after the vote (its protocols, decisions and refunds), and the fields
-of each action's form (taken from the payload schemas).
+a certificate, an election after the vote (its protocols, decisions and refunds), and what the
+forms choose from (the associations that may nominate, a candidacy's records, the round being
+counted), as plain data: the web builds the forms' fields from the payload schemas (:mod:`web.questions`).
 
 Nothing here changes anything; the pages change things through :mod:`registrar.actions`.
 Every list is bounded, so a page costs the same with a thousand candidacies or a hundred thousand.
@@ -9,15 +10,13 @@ Every list is bounded, so a page costs the same with a thousand candidacies or a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select, union_all
 
-from registrar import deadlines, machines, results, roles, schemas, states, tally, territory
+from registrar import deadlines, machines, results, roles, states, tally, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -208,21 +207,22 @@ def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
                     "answer": r.answer,
                 }
                 for r in requests
-            ],  # fmt: skip
+            ],
             "declarations": [
                 {"filer": d.filer, "verification": d.verification, "verified_on": d.verified_on} for d in declarations
             ],
-            "appeals": [
-                {
-                    "case_number": a.case_number,
-                    "against": a.against,
-                    "filed_at": a.filed_at,
-                    "outcome": a.outcome,
-                    "decided_at": a.decided_at,
-                }
-                for a in appeals
-            ],  # fmt: skip
+            "appeals": [_appeal(a) for a in appeals],
         }
+
+
+def _appeal(a: Appeal) -> dict[str, Any]:
+    return {
+        "case_number": a.case_number,
+        "against": a.against,
+        "filed_at": a.filed_at,
+        "outcome": a.outcome,
+        "decided_at": a.decided_at,
+    }
 
 
 def certificate(db: Database, candidacy_id: int) -> dict[str, Any]:
@@ -266,8 +266,7 @@ def appeals(db: Database, *, at: dt.datetime, limit: int = LIMIT) -> list[dict[s
             windows.setdefault(row.subject_id, []).append(row)
     return [
         {"id": cid, "state": state, "election": election, "person": name,
-         "appeals": [{"case_number": a.case_number, "against": a.against, "filed_at": a.filed_at, "outcome": a.outcome,
-                      "decided_at": a.decided_at} for a in filed.get(cid, [])],
+         "appeals": [_appeal(a) for a in filed.get(cid, [])],
          "windows": [{"kind": d.kind, "rule": d.rule, "due_at": d.due_at, "status": d.status, "remaining": d.due_at - at,
                       "outcome": d.outcome} for d in windows.get(str(cid), [])]}
         for cid, state, election, name in rows
@@ -336,8 +335,15 @@ def _election_deadlines(session: Any, election_id: str, at: dt.datetime) -> list
             for d in deadlines.pending_for(session, "election", election_id)]  # fmt: skip
 
 
-def _people(session: Any, candidacy_ids: list[int]) -> dict[int, str]:
-    return {int(cid): name for cid, name in _names(session, candidacy_ids).items()}
+def _ballot(session: Any, election: Election, round_: int | None) -> list[tuple[int, str]]:
+    """A round's ballot as (candidacy id, name), in its order (empty when no round is being counted)."""
+    on_ballot = results.ballot(session, election, round_) if round_ is not None else []
+    names = _names(session, on_ballot)
+    return [(cid, names.get(str(cid), f"#{cid}")) for cid in on_ballot]
+
+
+def _unit_names(codes: list[str]) -> list[tuple[str, str]]:
+    return [(code, territory.current().unit(code).name) for code in codes]
 
 
 def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any] | None:
@@ -367,8 +373,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
             raise NotFound(f"no election {election_id!r}")
         rules = of_election(election)
         round_ = shown["counting_round"]
-        on_ballot = results.ballot(session, election, round_) if round_ is not None else []
-        names = _people(session, on_ballot)
+        ballot = _ballot(session, election, round_)
         due = _election_deadlines(session, election_id, at)
         violated = _violated(session, election, rules)
     units = territory.current().units
@@ -380,8 +385,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
     return {
         "election": election_id, "title": read["title"], "kind": election.kind, "phase": shown["phase"],
         "version": shown["version"], "allowed": shown["allowed"], "counting_round": round_,
-        "missing_units": [(code, territory.current().unit(code).name) for code in shown["missing_units"]],
-        "ballot": [(cid, names.get(cid, f"#{cid}")) for cid in on_ballot],
+        "missing_units": _unit_names(shown["missing_units"]), "ballot": ballot,
         "second_round_day": shown["second_round_day"], "deadlines": due, "rounds": rounds,
         "decisions": read["decisions"], "president": read["president"], "rerun": read["rerun"],
         "rerun_of": read["rerun_of"], "refunds": results.refunds(db, election_id), "violated": violated,
@@ -408,6 +412,23 @@ def elections_after_vote(db: Database, *, at: dt.datetime, limit: int = LIMIT) -
     return out
 
 
+def counting(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, Any]:
+    """V3: what a protocol form asks about: the round being counted (``round`` None: none is), its
+    ``ballot`` as (candidacy id, name), the ``missing_units`` whose protocol has not reached the CEC
+    as (code, name), and the ``rules`` the election follows (the form's fields are laid out by them)."""
+    shown = results.show_election(db, election_id, at=at)
+    with db.reading() as session:
+        election = session.get(Election, election_id)
+        if election is None:
+            raise NotFound(f"no election {election_id!r}")
+        return {
+            "round": shown["counting_round"],
+            "rules": of_election(election),
+            "ballot": _ballot(session, election, shown["counting_round"]),
+            "missing_units": _unit_names(shown["missing_units"]),
+        }
+
+
 def protocol_versions(db: Database, election_id: str, round_: int, unit: str) -> list[dict[str, Any]]:
     """V3: every version of a unit's protocol for a round, the first first (the last is in force),
     each with ``names``: its candidates' names by candidacy id."""
@@ -417,158 +438,6 @@ def protocol_versions(db: Database, election_id: str, round_: int, unit: str) ->
     with db.reading() as session:
         names = _names(session, sorted({int(cid) for p in versions for cid in p["votes"]}))
     return [p | {"names": {cid: names.get(cid, f"#{cid}") for cid in p["votes"]}} for p in versions]
-
-
-def protocol_values(protocol: dict[str, Any]) -> dict[str, str]:
-    """A protocol's figures as a form's values (the correction form starts from the version in force)."""
-    values = {key: str(protocol[key]) for key in ("voters_on_list", "ballots_issued", "ballots_cast", "invalid_ballots",
-                                                  "chair", "members_signed", "signed_on")}  # fmt: skip
-    values |= {f"votes.{cid}": str(n) for cid, n in protocol["votes"].items()}
-    values["against_all"] = "" if protocol["against_all"] is None else str(protocol["against_all"])
-    values |= {flag: "true" for flag in ("void", "violations") if protocol[flag]}
-    return values
-
-
-@dataclass(frozen=True)
-class ProtocolForm:
-    """The protocol form of the round being counted (``round`` None: no round is counted now).
-
-    ``fields`` are ProtocolSchema's inputs with ``votes`` as one input per candidate on the
-    round's ballot ("votes.<candidacy id>"), named in ``candidates``; ``unit`` offers the units
-    whose protocol has not reached the CEC (a correction's unit comes from its address)."""
-
-    round: int | None
-    fields: list[FormField]
-    candidates: dict[str, str]
-    units: tuple[tuple[str, str], ...]
-
-
-def protocol_form(db: Database, election_id: str, *, at: dt.datetime, correction: bool = False) -> ProtocolForm:
-    shown = results.show_election(db, election_id, at=at)
-    round_ = shown["counting_round"]
-    with db.reading() as session:
-        election = session.get(Election, election_id)
-        if election is None:
-            raise NotFound(f"no election {election_id!r}")
-        rules = of_election(election)
-        on_ballot = results.ballot(session, election, round_) if round_ is not None else []
-        names = _people(session, on_ballot)
-    schema = schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema
-    units = tuple((code, f"{territory.current().unit(code).name} ({code})") for code in shown["missing_units"])
-    out: list[FormField] = []
-    for f in form_fields(schema, rules):
-        if f.name == "unit":
-            if not correction:
-                out.append(FormField("unit", "select", True, units))
-        elif f.name == "votes":
-            out += [FormField(f"votes.{cid}", "number", True, integer=True) for cid in on_ballot]
-        elif f.kind == "bool":
-            out.append(FormField(f.name, "checkbox", False))
-        else:
-            out.append(f)
-    return ProtocolForm(round_, out, {f"votes.{cid}": names.get(cid, f"#{cid}") for cid in on_ballot}, units)
-
-
-def decision_fields(trigger: str, rules: Rules) -> list[FormField]:
-    """The inputs of a decision on the election (V4-V7), from its payload schema and the election's rules."""
-    return form_fields(schemas.ELECTION_SCHEMAS[trigger], rules)
-
-
-# --- Forms, from the payload schemas ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One input of a form: ``name`` is its dotted path in the payload ("person.full_name",
-    "declarations.0.filer"); ``kind`` is text, textarea, date, number, bool, select, checkboxes, or
-    checkbox (a single box: true when ticked, false when not)."""
-
-    name: str
-    kind: str
-    required: bool
-    choices: tuple[tuple[str, str], ...] = ()
-    integer: bool = False  # the payload wants a whole number, whatever the input looks like
-
-
-# How many rows a list of records gets in a form (empty rows are left out of the payload).
-LIST_ROWS = {"declarations": lambda rules: len(rules.D1.filers), "resolutions": lambda rules: 3}
-
-
-def _pool(rules: Rules) -> list[tuple[str, str]]:
-    """Every value a rules-checked field may take somewhere: the schema's own validator picks its own."""
-    values = [(f, f) for f in rules.D1.filers] + [(r["code"], r["name"]) for r in rules.value("D4.regions", [])]
-    values += [(d, d) for d in rules.value("D6.documents", [])]
-    values += [(g, g) for rid in ("G3", "G4", "G5") if rid in rules for g in getattr(rules, rid).grounds]
-    return list(dict.fromkeys(values))
-
-
-def _accepted(field: fields.Field, rules: Rules) -> tuple[tuple[str, str], ...]:
-    token = schemas.current_rules.set(rules)
-    try:
-        chosen = []
-        for value, text in _pool(rules):
-            try:
-                for check in field.validators:
-                    check(value)
-            except ValidationError:
-                continue
-            chosen.append((value, text))
-        return tuple(chosen)
-    finally:
-        schemas.current_rules.reset(token)
-
-
-def _input(name: str, field: fields.Field, rules: Rules) -> FormField:
-    required = bool(field.required)
-    one_of = next((v for v in field.validators if isinstance(v, validate.OneOf)), None)
-    if one_of is not None:
-        return FormField(name, "select", required, tuple((str(c), str(c)) for c in one_of.choices))
-    if isinstance(field, fields.Boolean):
-        return FormField(name, "bool", required)
-    if isinstance(field, fields.Integer):
-        return FormField(name, "number", required, integer=True)
-    if isinstance(field, fields.Date):
-        return FormField(name, "date", required)
-    if isinstance(field, fields.List):
-        return FormField(name, "checkboxes", required, _accepted(field.inner, rules))
-    if field.validators and not any(isinstance(v, validate.Length | validate.Regexp) for v in field.validators):
-        return FormField(name, "select", required, _accepted(field, rules))
-    longest = max((v.max or 0 for v in field.validators if isinstance(v, validate.Length)), default=0)
-    return FormField(name, "textarea" if longest > 300 else "text", required)
-
-
-def form_fields(schema: type[Schema], rules: Rules, prefix: str = "") -> list[FormField]:
-    """The inputs of a form for ``schema``: nested schemas flattened, lists of records as numbered rows."""
-    out: list[FormField] = []
-    for key, field in schema().fields.items():
-        name = f"{prefix}{key}"
-        if isinstance(field, fields.Nested):
-            out += form_fields(type(field.schema), rules, f"{name}.")
-        elif isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
-            for row in range(LIST_ROWS.get(key, lambda r: 1)(rules)):
-                out += form_fields(type(field.inner.schema), rules, f"{name}.{row}.")
-        else:
-            out.append(_input(name, field, rules))
-    return out
-
-
-def trigger_fields(trigger: str, rules: Rules) -> list[FormField]:
-    """The inputs of a candidacy's action, from its payload schema and the election's rules."""
-    return form_fields(schemas.TRIGGER_SCHEMAS[trigger], rules)
-
-
-def choices_for_records(trigger: str, records: dict[str, Any]) -> dict[str, tuple[tuple[str, str], ...]]:
-    """Fields whose choices are this candidacy's own records (the request to answer, the declaration verified)."""
-    if trigger == "answer_information_request":
-        return {"request_id": tuple((str(r["id"]), f"#{r['id']} {r['organisation']}")
-                                    for r in records["information_requests"] if r["answered_at"] is None)}  # fmt: skip
-    if trigger == "record_declaration_verification":
-        return {"filer": tuple((d["filer"], d["filer"]) for d in records["declarations"])}
-    return {}
-
-
-def with_choices(form: list[FormField], choices: dict[str, tuple[tuple[str, str], ...]]) -> list[FormField]:
-    return [FormField(f.name, "select", f.required, choices[f.name], f.integer) if f.name in choices else f for f in form]
 
 
 def audit_page(session: Any, *, before: int | None = None, limit: int = LIMIT) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 registrar's errors back onto the fields that caused them, and the words the forms show.
 
 The form's input names are the payload's dotted paths ("person.full_name", "declarations.0.filer");
-the fields come from the schemas (:func:`registrar.officer_views.form_fields`), so a form cannot
-drift from what the CLI and the API accept.
+the fields come from the schemas (:func:`web.questions.form_fields`), so a form cannot drift from
+what the CLI and the API accept.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, RegistrarError, StaleVersion
-from registrar.officer_views import FormField
+from web.questions import FormField
 
 INTEGER = re.compile(r"^-?\d+$")
 

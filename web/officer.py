@@ -23,8 +23,8 @@ from werkzeug.wrappers import Response as BaseResponse
 import web
 from registrar import accounts, actions, audit, officer_views, results, roles, schemas, territory
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
-from registrar.officer_views import FormField
 from registrar.rules import Rules
+from web import questions
 from web.auth import current_account, require_action, roles_required
 from web.forms import errors_of, labels_for, onto, payload_from, values_of
 from web.words import (
@@ -89,11 +89,6 @@ def dashboard() -> Page:
 # --- A candidacy and its actions -----------------------------------------------------------------
 
 
-def _action_fields(trigger: str, records: dict[str, Any]) -> list[FormField]:
-    fields = officer_views.trigger_fields(trigger, records["rules"])
-    return officer_views.with_choices(fields, officer_views.choices_for_records(trigger, records))
-
-
 def _candidacy_page(candidacy_id: int, failed: str | None = None, values: dict[str, Any] | None = None,
                     errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:  # fmt: skip
     try:
@@ -102,7 +97,7 @@ def _candidacy_page(candidacy_id: int, failed: str | None = None, values: dict[s
     except NotFound:
         abort(404)
     mine = roles.triggers_for(_role())
-    forms = [{"trigger": t, "fields": (fields := _action_fields(t, records)), "labels": labels_for(fields)}
+    forms = [{"trigger": t, "fields": (fields := questions.action_fields(t, records)), "labels": labels_for(fields)}
              for t in view["allowed"] if t in mine]  # fmt: skip
     return render_template("officer/candidacy.html", view=view, records=records, forms=forms, failed=failed,
                            values=values or {}, errors=errors or {}, now=actions.now()), status  # fmt: skip
@@ -125,7 +120,7 @@ def act(candidacy_id: int, trigger: str) -> Page:
     require_action(trigger)
     try:
         records = officer_views.candidacy_records(web.database(), candidacy_id)
-        payload = payload_from(request.form, _action_fields(trigger, records))
+        payload = payload_from(request.form, questions.action_fields(trigger, records))
         outcome = actions.perform(web.database(), candidacy_id, trigger, payload, actor=web.auth.actor(),
                                   expected_version=_version())  # fmt: skip
     except NotFound:
@@ -151,17 +146,16 @@ def certificate(candidacy_id: int) -> Page:
 # --- Nomination and elections --------------------------------------------------------------------
 
 
-def _form_page(template: str, fields: list[FormField], status: int = 200, **context: Any) -> Page:
+def _form_page(template: str, fields: list[questions.FormField], status: int = 200, **context: Any) -> Page:
     context.setdefault("values", {})
     context.setdefault("errors", {})
     return render_template(template, fields=fields, labels=labels_for(fields), **context), status
 
 
-def _nomination_fields(election_id: str) -> list[FormField]:
+def _nomination_fields(election_id: str) -> list[questions.FormField]:
     rules, _described = officer_views.election_rules(web.database(), election_id)
-    fields = officer_views.form_fields(schemas.NominateSchema, rules)
     choices = tuple((str(i), name) for i, name in officer_views.associations(web.database(), rules))
-    return officer_views.with_choices(fields, {"association_id": choices})
+    return questions.with_choices(questions.form_fields(schemas.NominateSchema, rules), {"association_id": choices})
 
 
 @bp.route("/elections/<election_id>/nominate", methods=["GET", "POST"])
@@ -191,7 +185,7 @@ def new_election() -> Page:
     require_action("announce_election")
     kinds = officer_views.election_kinds()
     rules = officer_views.announcement_rules(request.values.get("kind"))
-    fields = officer_views.with_choices(officer_views.form_fields(schemas.AnnounceElectionSchema, rules), {"kind": kinds})
+    fields = questions.with_choices(questions.form_fields(schemas.AnnounceElectionSchema, rules), {"kind": kinds})
     if request.method == "GET":
         # One kind of election installed: it is the kind; with more, the officer says which.
         chosen = request.args.get("kind") or (kinds[0][0] if len(kinds) == 1 else "")
@@ -218,7 +212,7 @@ ELECTION_ACTIONS: dict[str, tuple[str, type[Any], Callable[..., Any]]] = {
 
 
 def _election_forms(rules: Rules) -> list[dict[str, Any]]:
-    return [{"action": a, "fields": (f := officer_views.form_fields(schema, rules)), "labels": labels_for(f)}
+    return [{"action": a, "fields": (f := questions.form_fields(schema, rules)), "labels": labels_for(f)}
             for a, (rule, schema, _fn) in ELECTION_ACTIONS.items() if rules.has(rule) and web.auth.may(a)]  # fmt: skip
 
 
@@ -230,7 +224,7 @@ def _election_page(election_id: str, failed: str | None = None, values: dict[str
         after = officer_views.after_vote(web.database(), election_id, at=actions.now())
     except NotFound:
         abort(404)
-    decisions = [{"trigger": t, "fields": (f := officer_views.decision_fields(t, rules)), "labels": labels_for(f)}
+    decisions = [{"trigger": t, "fields": (f := questions.decision_fields(t, rules)), "labels": labels_for(f)}
                  for t in (after["allowed"] if after else []) if web.auth.may(t)]  # fmt: skip
     return render_template("officer/election.html", election_id=election_id, calendar=calendar, rules_version=version,
                            forms=_election_forms(rules), after=after, decisions=decisions, failed=failed,
@@ -243,23 +237,40 @@ def election(election_id: str) -> Page:
     return _election_page(election_id)
 
 
+def _posted(
+    election_id: str, name: str, schema: type[Any], then: Callable[[dict[str, Any], Rules], Page | None], done: str
+) -> Page:
+    """A form of the election's page posted: its payload from the inputs of ``schema`` under the
+    election's rules, handed to ``then`` (a page it returns is shown instead of the election's); on
+    an error the election's page again, with what was typed and each error on its input."""
+    require_action(name)
+    fields: list[questions.FormField] = []
+    try:
+        rules, _described = officer_views.election_rules(web.database(), election_id)
+        fields = questions.form_fields(schema, rules)
+        shown = then(payload_from(request.form, fields), rules)
+    except NotFound:
+        abort(404)
+    except RegistrarError as err:
+        errors = onto(errors_of(err, "election"), fields)
+        return _election_page(election_id, name, values_of(request.form), errors, _status(err))
+    if shown is not None:
+        return shown
+    flash(done, "success")
+    return redirect(url_for(".election", election_id=election_id))
+
+
 @bp.post("/elections/<election_id>/actions/<action>")
 @roles_required(*OFFICERS)
 def election_act(election_id: str, action: str) -> Page:
     if action not in ELECTION_ACTIONS:
         abort(404)
-    require_action(action)
     _rule, schema, perform = ELECTION_ACTIONS[action]
-    try:
-        rules, _described = officer_views.election_rules(web.database(), election_id)
-        payload = payload_from(request.form, officer_views.form_fields(schema, rules))
+
+    def record(payload: dict[str, Any], _rules: Rules) -> None:
         perform(web.database(), election_id, payload, actor=web.auth.actor())
-    except NotFound:
-        abort(404)
-    except RegistrarError as err:
-        return _election_page(election_id, action, values_of(request.form), errors_of(err), _status(err))
-    flash(_("Recorded."), "success")
-    return redirect(url_for(".election", election_id=election_id))
+
+    return _posted(election_id, action, schema, record, _("Recorded."))
 
 
 # --- After the vote: the protocols (V3) and the decisions on the election (V4-V7) -------------------
@@ -270,22 +281,17 @@ def election_act(election_id: str, action: str) -> Page:
 def decide(election_id: str, trigger: str) -> Page:
     if trigger not in ELECTION_TITLES:
         abort(404)
-    require_action(trigger)
-    values, fields = values_of(request.form), []
-    try:
-        rules, _described = officer_views.election_rules(web.database(), election_id)
-        fields = officer_views.decision_fields(trigger, rules)
-        payload = payload_from(request.form, fields)
+
+    def decided(payload: dict[str, Any], rules: Rules) -> Page | None:
         if trigger == "call_rerun" and "preview" in request.form:
-            return _election_page(election_id, trigger, values, rerun_preview=_rerun_calendar(payload, rules.kind))
+            preview = _rerun_calendar(payload, rules.kind)
+            return _election_page(election_id, trigger, values_of(request.form), rerun_preview=preview)
         results.perform_election(web.database(), election_id, trigger, payload, actor=web.auth.actor(),
                                  expected_version=_version())  # fmt: skip
-    except NotFound:
-        abort(404)
-    except RegistrarError as err:
-        return _election_page(election_id, trigger, values, onto(errors_of(err, "election"), fields), _status(err))
-    flash(_("Done: %(action)s.", action=ELECTION_TITLES[trigger]), "success")
-    return redirect(url_for(".election", election_id=election_id))
+        return None
+
+    done = _("Done: %(action)s.", action=ELECTION_TITLES[trigger])
+    return _posted(election_id, trigger, schemas.ELECTION_SCHEMAS[trigger], decided, done)
 
 
 def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
@@ -298,11 +304,7 @@ def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
         raise InvalidPayload({("decided_on" if key == "announced_on" else key): v for key, v in err.errors.items()}) from None
 
 
-# The votes' inputs are named by candidacy id ("votes.12"): a mapping, not rows of a list.
-VOTES = ("votes",)
-
-
-def _protocol_labels(form: officer_views.ProtocolForm) -> dict[str, str]:
+def _protocol_labels(form: questions.ProtocolForm) -> dict[str, str]:
     return labels_for(form.fields) | form.candidates
 
 
@@ -311,14 +313,14 @@ def _protocol_labels(form: officer_views.ProtocolForm) -> dict[str, str]:
 def new_protocol(election_id: str) -> Page:
     require_action("submit_protocol")
     try:
-        form = officer_views.protocol_form(web.database(), election_id, at=actions.now())
+        form = questions.protocol_form(officer_views.counting(web.database(), election_id, at=actions.now()))
     except NotFound:
         abort(404)
     page = {"election_id": election_id, "form": form, "labels": _protocol_labels(form)}
     if request.method == "GET":
         return render_template("officer/protocol_new.html", values={}, errors={}, **page)
     try:
-        saved = results.submit_protocol(web.database(), election_id, payload_from(request.form, form.fields, VOTES),
+        saved = results.submit_protocol(web.database(), election_id, payload_from(request.form, form.fields, questions.VOTES),
                                         actor=web.auth.actor())  # fmt: skip
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)
@@ -337,18 +339,18 @@ def protocol(election_id: str, round_: int, unit: str) -> Page:
         require_action("correct_protocol")
     try:
         versions = officer_views.protocol_versions(web.database(), election_id, round_, unit)
-        form = officer_views.protocol_form(web.database(), election_id, at=actions.now(), correction=True)
+        form = questions.protocol_form(officer_views.counting(web.database(), election_id, at=actions.now()), correction=True)
     except NotFound:
         abort(404)
     page = {"election_id": election_id, "round": round_, "unit": territory.current().unit(unit), "versions": versions,
             "form": form, "labels": _protocol_labels(form)}  # fmt: skip
     if request.method == "GET":
-        values = officer_views.protocol_values(versions[-1]) if versions else {}
+        values = questions.protocol_values(versions[-1]) if versions else {}
         return render_template("officer/protocol.html", values=values, errors={}, **page)
     try:
         if form.round != round_:
             raise NotAllowed("correct_protocol", "", _("Round %(round)s's protocols are not being counted now.", round=round_))
-        payload = payload_from(request.form, form.fields, VOTES) | {"unit": unit}
+        payload = payload_from(request.form, form.fields, questions.VOTES) | {"unit": unit}
         results.submit_protocol(web.database(), election_id, payload, actor=web.auth.actor(), correction=True)
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)

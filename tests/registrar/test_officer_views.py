@@ -1,4 +1,5 @@
-"""The officers' queue: candidacies waiting for a role, the longest waiting first, across all its states."""
+"""What the officers' pages read: the queue of candidacies waiting for a role, the longest waiting
+first, across all its states; the round being counted, which the protocol form asks about."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import itertools
 
 from sqlalchemy import select
 
-from registrar import officer_views
+from registrar import officer_views, territory
 from registrar.db import Database
 from registrar.models import Candidacy
+from registrar.rules import Rules
 from tests.demo_copies import build_demo
+
+from .conftest import ELECTION_ID
+from .test_results import HOUR, count_ahead, protocol
 
 TODAY = dt.date(2029, 10, 1)
 
@@ -26,3 +31,17 @@ def test_the_queue_is_every_waiting_candidacy_in_waiting_order(db: Database) -> 
         assert [c["id"] for c in queue] == expected, (role, limit)
         assert all(c["state"] in states for c in queue)
         assert officer_views.candidacies_for(db, role, election="another", limit=limit) == []
+
+
+def test_the_round_counted_is_read_with_its_ballot_by_name_and_the_units_still_to_report(db: Database, rules: Rules) -> None:
+    vote = count_ahead(db, rules, 2)
+    a, b = vote.ids
+    voting = officer_views.counting(db, ELECTION_ID, at=vote.counting - 4 * HOUR)
+    assert (voting["round"], voting["ballot"], voting["missing_units"]) == (None, [], [])
+    counted = officer_views.counting(db, ELECTION_ID, at=vote.counting)
+    units = [(u.code, u.name) for u in territory.current().units]
+    assert counted["round"] == 1 and counted["rules"].kind == rules.kind
+    assert counted["ballot"] == [(a, "Candidate A"), (b, "Candidate B")]
+    assert sorted(counted["missing_units"]) == sorted(units)
+    vote.submit([protocol(units[0][0], {a: 600, b: 400})])
+    assert sorted(officer_views.counting(db, ELECTION_ID, at=vote.counting)["missing_units"]) == sorted(units[1:])
