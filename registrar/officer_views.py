@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from fractions import Fraction
-from functools import cache
 from typing import Any
 
 from sqlalchemy import select, union_all
@@ -34,40 +33,12 @@ from registrar.models import (
     OutboxMessage,
     Person,
 )
+from registrar.records import election_row
 from registrar.rules import Rules, for_kind, kinds
 from registrar.rules_in_force import described, of_election
 
 LIMIT = 100
 SOON = dt.timedelta(days=3)
-
-
-@cache
-def deadline_roles() -> dict[str, frozenset[str]]:
-    """Who acts when a deadline falls due (the dashboard shows an officer the ones of their role).
-
-    Read from the roles in force when first asked, never at import: an installation's roles file
-    is found when the service runs, not when a module is loaded.
-    """
-    return {
-        "information_request_answer": frozenset({"clerk"}),
-        "documents_check": roles.roles_for("register"),
-        "declaration_verification": roles.roles_for("record_declaration_verification"),
-        "appeal_window": roles.roles_for("appeal"),
-        "court_review": roles.roles_for("uphold_appeal"),
-        "nomination_closes": roles.roles_for("nominate") | roles.roles_for("extend_nomination"),
-        "registration_closes": roles.roles_for("register") | roles.roles_for("submit_documents"),
-        "voting_opens": roles.roles_for("set_milestone"),
-        # After the vote (V3-V7): whoever takes the step the deadline waits for.
-        "protocols_due": roles.roles_for("submit_protocol"),
-        "results_due": roles.roles_for("establish_results"),
-        "second_round_due": roles.roles_for("call_second_round"),
-        "second_round_voting_opens": roles.roles_for("call_second_round"),
-        "second_round_voting_closes": roles.roles_for("call_second_round"),
-        "president_registration_due": roles.roles_for("register_president") | roles.roles_for("refuse_president"),
-        "president_appeal_window": roles.roles_for("appeal_president_refusal") | roles.roles_for("close_president_appeal_window"),
-        "president_court_review": roles.roles_for("uphold_president_appeal"),
-        "rerun_due": roles.roles_for("call_rerun"),
-    }
 
 
 # Roles that see every deadline and every candidacy (they read; they have no queue of their own).
@@ -78,11 +49,12 @@ SEE_ALL = frozenset({"auditor", "admin"})
 
 
 def deadline_kinds() -> list[str]:
-    return [*deadlines.KINDS, *deadlines.ELECTION_MILESTONES, *deadlines.AFTER_VOTE]
+    return list(deadlines.DEADLINES)
 
 
 def _kinds_for(role: str) -> list[str]:
-    return [k for k in deadline_kinds() if role in SEE_ALL or role in deadline_roles().get(k, frozenset())]
+    """The kinds of deadline that are ``role``'s duty (each kind's declaration says whose it is)."""
+    return [k for k in deadline_kinds() if role in SEE_ALL or role in roles.deadline_roles().get(k, frozenset())]
 
 
 def open_deadlines(
@@ -296,18 +268,14 @@ def inbox(db: Database, role: str, *, limit: int = LIMIT) -> list[dict[str, Any]
 
 def election_calendar(db: Database, election_id: str) -> ElectionCalendar:
     with db.reading() as session:
-        election = session.get(Election, election_id)
-        if election is None:
-            raise NotFound(f"no election {election_id!r}")
+        election = election_row(session, election_id)
         return calendar_of(election)
 
 
 def election_rules(db: Database, election_id: str) -> tuple[Rules, dict[str, Any]]:
     """The rules an election follows (its forms are built from them) and how its page names them."""
     with db.reading() as session:
-        election = session.get(Election, election_id)
-        if election is None:
-            raise NotFound(f"no election {election_id!r}")
+        election = election_row(session, election_id)
         return of_election(election), described(election)
 
 
@@ -368,9 +336,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
         return None
     read = results.results(db, election_id, at=at)
     with db.reading() as session:
-        election = session.get(Election, election_id)
-        if election is None:
-            raise NotFound(f"no election {election_id!r}")
+        election = election_row(session, election_id)
         rules = of_election(election)
         round_ = shown["counting_round"]
         ballot = _ballot(session, election, round_)
@@ -418,9 +384,7 @@ def counting(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, An
     as (code, name), and the ``rules`` the election follows (the form's fields are laid out by them)."""
     shown = results.show_election(db, election_id, at=at)
     with db.reading() as session:
-        election = session.get(Election, election_id)
-        if election is None:
-            raise NotFound(f"no election {election_id!r}")
+        election = election_row(session, election_id)
         return {
             "round": shown["counting_round"],
             "rules": of_election(election),
