@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 import web
-from registrar import accounts, actions, audit, officer_views, results, roles, schemas, territory
+from registrar import accounts, actions, audit, machines, officer_views, results, roles, schemas, territory
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.rules import Rules
 from web import questions
@@ -291,7 +291,7 @@ def decide(election_id: str, trigger: str) -> Page:
         return None
 
     done = _("Done: %(action)s.", action=ELECTION_TITLES[trigger])
-    return _posted(election_id, trigger, schemas.ELECTION_SCHEMAS[trigger], decided, done)
+    return _posted(election_id, trigger, machines.ELECTION_SCHEMAS[trigger], decided, done)
 
 
 def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from registrar import schemas
+from registrar import machines, schemas
 from registrar.rules import Rules
 
 Choices = tuple[tuple[str, str], ...]
@@ -106,7 +106,7 @@ def with_choices(form: list[FormField], choices: dict[str, Choices]) -> list[For
 
 def trigger_fields(trigger: str, rules: Rules) -> list[FormField]:
     """The inputs of a candidacy's action, from its payload schema and the election's rules."""
-    return form_fields(schemas.TRIGGER_SCHEMAS[trigger], rules)
+    return form_fields(machines.TRIGGER_SCHEMAS[trigger], rules)
 
 
 def action_fields(trigger: str, records: dict[str, Any]) -> list[FormField]:
@@ -127,7 +127,7 @@ def _record_choices(trigger: str, records: dict[str, Any]) -> dict[str, Choices]
 
 def decision_fields(trigger: str, rules: Rules) -> list[FormField]:
     """The inputs of a decision on the election (V4-V7), from its payload schema and the election's rules."""
-    return form_fields(schemas.ELECTION_SCHEMAS[trigger], rules)
+    return form_fields(machines.ELECTION_SCHEMAS[trigger], rules)
 
 
 # --- A territorial commission's protocol (V3) --------------------------------------------------------
