@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from marshmallow import Schema
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -193,15 +194,24 @@ def _version_for_payload(payload: Any) -> Version:
         raise InvalidPayload({"kind": [str(err)]}) from None
 
 
+@contextmanager
+def _on_election(
+    db: Database, election_id: str, schema: type[Schema], payload: dict[str, Any]
+) -> Iterator[tuple[Session, Election, Rules, dict[str, Any]]]:
+    """The transaction of an action on an election's calendar or figures: its row locked, the
+    payload checked under the rules it was announced under."""
+    with db.transaction() as session:
+        election = election_row(session, election_id, lock=True)
+        rules = of_election(election)
+        yield session, election, rules, schemas.load(schema, payload, rules)
+
+
 def set_milestone(
     db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None
 ) -> ElectionCalendar:
     """V1: a CEC resolution sets one milestone; the whole calendar must still hold together."""
     at = at or now()
-    with db.transaction() as session:
-        election = election_row(session, election_id, lock=True)
-        rules = of_election(election)
-        data = schemas.load(schemas.ResolutionSchema, payload, rules)
+    with _on_election(db, election_id, schemas.ResolutionSchema, payload) as (session, election, rules, data):
         resolutions = [_parse_resolution(data, rules)]
         return _adopt(session, election, rules, resolutions, "value", at=at, actor=actor, action="set_milestone", data=data)
 
@@ -233,10 +243,7 @@ def extend_nomination(
 ) -> ElectionCalendar:
     """N7: fewer than two registered at registration close: nomination reopens for up to N7.max_extension_days."""
     at = at or now()
-    with db.transaction() as session:
-        election = election_row(session, election_id, lock=True)
-        rules = of_election(election)
-        data = schemas.load(schemas.ExtendNominationSchema, payload, rules)
+    with _on_election(db, election_id, schemas.ExtendNominationSchema, payload) as (session, election, rules, data):
         if not rules.has("N7"):
             raise GuardFailed("extend_nomination", [Unmet("N7", f"{rules.title}: nomination is not extended")])
         calendar = calendar_of(election)
@@ -270,9 +277,7 @@ def record_voter_count(
 ) -> None:
     """D4: the number of registered voters on the reference date, from which D4.signature_share_percent is counted."""
     at = at or now()
-    with db.transaction() as session:
-        election = election_row(session, election_id, lock=True)
-        data = schemas.load(schemas.VoterCountSchema, payload, of_election(election))
+    with _on_election(db, election_id, schemas.VoterCountSchema, payload) as (session, election, _rules, data):
         election.registered_voters, election.voters_counted_on = data["registered_voters"], data["voters_counted_on"]
         audit.append(session, at=at, actor=actor, action="record_voter_count", subject_type="election",
                      subject_id=election.id, payload=data)  # fmt: skip
