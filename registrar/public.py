@@ -22,8 +22,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,8 +34,8 @@ from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.errors import NotFound
-from registrar.models import AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
-from registrar.rules import Rules, RulesError
+from registrar.models import Appeal, Association, AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
+from registrar.rules import Rules, RulesError, as_decimal
 from registrar.rules_in_force import of_election
 
 # --- Elections and calendars ----------------------------------------------------------------
@@ -389,7 +390,7 @@ def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
             select(Candidacy.id, Person)
             .join(Person, Candidacy.person_id == Person.id)
             .where(Candidacy.election_id == election_id, Candidacy.state == "registered")
-        ).all()  # fmt: skip
+        ).all()
         listed = [ListedCandidacy(candidacy_id, PublishedCandidate.of(person, rules)) for candidacy_id, person in rows]
     listed.sort(key=lambda item: (name_key(item.candidate.full_name), item.candidacy_id))
     return listed
@@ -533,9 +534,122 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
 
 def candidacy_ids(db: Database, election_id: str) -> list[int]:
     """Every candidacy of an election (its status pages are public whatever the state)."""
+    return [line.id for line in candidacies(db, election_id)]
+
+
+# --- Lists: associations, an election's candidacies, pending deadlines, appeals -------------------
+# Plain queries that decide nothing (what is due was decided when the deadline row was written,
+# in registrar.deadlines). The API shows the deadlines and the appeals to officials only; what
+# they hold (names, kinds, rules, dates, case numbers) is public on the status pages anyway.
+
+
+@dataclass(frozen=True)
+class AssociationLine:
+    id: int
+    registration_number: str
+    name: str
+    kind: str
+    registered_on: dt.date
+
+
+@dataclass(frozen=True)
+class CandidacyLine:
+    id: int
+    full_name: str
+    state: str
+    state_since: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeadlineLine:
+    id: int
+    subject_type: str
+    subject_id: str
+    kind: str
+    rule: str
+    due_at: dt.datetime
+    due_local: str  # the wall-clock time the law speaks of (T1)
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class AppealLine:
+    id: int
+    candidacy_id: int
+    election_id: str
+    full_name: str
+    against: str  # the decision appealed: refused, registration_cancelled
+    case_number: str
+    filed_at: dt.datetime
+    outcome: str | None  # upheld, dismissed; None while the court reviews it
+    decided_at: dt.datetime | None
+    court_due_at: dt.datetime | None  # G6: when the court's G6.court_review_days end, while it reviews
+
+
+def associations(db: Database) -> list[AssociationLine]:
+    with db.reading() as session:
+        rows = session.scalars(select(Association).order_by(Association.id))
+        return [AssociationLine(a.id, a.registration_number, a.name, a.kind, a.registered_on) for a in rows]
+
+
+def candidacies(db: Database, election_id: str) -> list[CandidacyLine]:
+    """An election's candidacies, each with its (public) name and state."""
     with db.reading() as session:
         _get_election(session, election_id)
-        return list(session.scalars(select(Candidacy.id).where(Candidacy.election_id == election_id).order_by(Candidacy.id)))
+        rows = session.execute(
+            select(Candidacy.id, Person.full_name, Candidacy.state, Candidacy.state_since)
+            .join(Person, Candidacy.person_id == Person.id)
+            .where(Candidacy.election_id == election_id)
+            .order_by(Candidacy.id)
+        ).all()
+    return [CandidacyLine(r.id, r.full_name, r.state, r.state_since) for r in rows]
+
+
+def pending_deadlines(
+    db: Database, *, election: str | None = None, overdue: bool | None = None, limit: int = 200
+) -> list[DeadlineLine]:
+    """Pending deadlines, soonest first; ``election`` keeps the election's own and its candidacies'."""
+    at = now()
+    query = select(Deadline).where(Deadline.status == "pending").order_by(Deadline.due_at, Deadline.id).limit(limit)
+    if election is not None:
+        query = query.where(deadlines.of_election(election))
+    if overdue is not None:
+        query = query.where(Deadline.due_at <= at if overdue else Deadline.due_at > at)
+    with db.reading() as session:
+        return [
+            DeadlineLine(d.id, d.subject_type, d.subject_id, d.kind, d.rule, d.due_at, d.due_local, d.due_at <= at)
+            for d in session.scalars(query)
+        ]
+
+
+def appeals(db: Database) -> list[AppealLine]:
+    """G6: every appeal, the latest first, with the end of the court's review period while it runs."""
+    with db.reading() as session:
+        rows = session.execute(
+            select(Appeal, Candidacy.election_id, Person.full_name)
+            .join(Candidacy, Appeal.candidacy_id == Candidacy.id)
+            .join(Person, Candidacy.person_id == Person.id)
+            .order_by(Appeal.filed_at.desc(), Appeal.id.desc())
+        ).all()
+        reviews = {
+            int(d.subject_id): d.due_at
+            for d in session.scalars(select(Deadline).where(Deadline.kind == "court_review", Deadline.status == "pending"))
+        }
+    return [
+        AppealLine(
+            a.id,
+            a.candidacy_id,
+            election_id,
+            name,
+            a.against,
+            a.case_number,
+            a.filed_at,
+            a.outcome,
+            a.decided_at,
+            reviews.get(a.candidacy_id) if a.outcome is None else None,
+        )
+        for a, election_id, name in rows
+    ]
 
 
 # --- Results (V4-V7) ----------------------------------------------------------------------------
@@ -548,30 +662,44 @@ def has_results(phase: str) -> bool:
     return phase in COUNTED
 
 
-@dataclass(frozen=True)
-class Totals:
-    units: int
-    voters_on_list: int
-    ballots_issued: int
-    ballots_cast: int
-    invalid_ballots: int
-    valid: int
-    turnout_percent: str  # "67.12": exact, to the hundredth, half up (registrar.tally); never a float
+class PercentText(fields.String):
+    """A percentage as text, "67.12": exact, to the hundredth, half up (registrar.tally)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        description = "a percentage as text, exact to the hundredth (half up), never a float"
+        super().__init__(metadata={"description": description, "example": "51.23"}, **kwargs)
+
+
+# Every percentage of the results is text, so that no reader rounds it again; the schemas derived
+# from these dataclasses (web/api/schemas.py) take its field from the annotation.
+Percent = Annotated[str, PercentText]
 
 
 @dataclass(frozen=True)
-class CandidateResult:
+class Totals(tally.Counts):
+    turnout_percent: Percent
+
+
+@dataclass(frozen=True)
+class Share:
+    """Votes and their share: a candidate's of the valid votes, or those against all."""
+
+    votes: int
+    percent: Percent
+
+
+@dataclass(frozen=True)
+class NamedCandidacy:
+    """A candidacy as the results name it: its candidate and the association that nominated them."""
+
     candidacy_id: int
     full_name: str
     association: str
-    votes: int
-    percent: str  # of the valid votes
 
 
 @dataclass(frozen=True)
-class AgainstAll:
-    votes: int
-    percent: str
+class CandidateResult(Share, NamedCandidacy):
+    """A candidate's votes in a round and their percent of the valid votes."""
 
 
 @dataclass(frozen=True)
@@ -586,11 +714,11 @@ class UnitResult:
     ballots_cast: int
     invalid_ballots: int
     valid: int
-    turnout_percent: str
+    turnout_percent: Percent
     votes: dict[str, int]  # candidacy id (as text) -> votes
-    percents: dict[str, str]  # candidacy id (as text) -> percent of the unit's valid votes
+    percents: dict[str, Percent]  # candidacy id (as text) -> percent of the unit's valid votes
     against_all: int | None
-    against_all_percent: str | None
+    against_all_percent: Percent | None
     void: bool
     violations: bool
 
@@ -620,16 +748,13 @@ class RoundResult:
     protocols: ProtocolCount
     totals: Totals
     candidates: tuple[CandidateResult, ...]  # most votes first
-    against_all: AgainstAll | None
+    against_all: Share | None
     units: tuple[UnitResult, ...]
     outcome: RoundOutcome | None
 
 
 @dataclass(frozen=True)
-class President:
-    candidacy_id: int
-    full_name: str
-    association: str
+class President(NamedCandidacy):
     status: str  # elected, registered, refused, appealed
 
 
@@ -654,6 +779,7 @@ class Results:
     election: str
     title: str
     phase: str
+    majority_percent: Percent  # V4: a candidate with more than this percent of the valid votes is elected in the first round
     rounds: tuple[RoundResult, ...]
     president: President | None
     rerun: ElectionLink | None  # the election that re-runs this one (V6)
@@ -668,7 +794,7 @@ _ROUND_AHEAD = {1: ("announced", "nomination", "registration", "campaign", "voti
 
 def results(db: Database, election_id: str, *, at: dt.datetime | None = None) -> Results:
     """The results as the public may read them (registrar.results.results, field by field), each unit's
-    shares computed exactly, and the elections a re-run links."""
+    shares computed exactly, the majority the election's rules ask for, and the elections a re-run links."""
     at = at or now()
     view = results_.results(db, election_id, at=at)
     phase = str(view["phase"])
@@ -685,10 +811,9 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
             round=int(item["round"]), voting_day=dt.date.fromisoformat(item["voting_day"]), status=status,
             protocols=ProtocolCount(int(item["protocols"]["received"]), int(item["protocols"]["expected"])),
             totals=Totals(**{name: item["totals"][name] for name in _TOTALS}),
-            candidates=tuple(CandidateResult(int(c["candidacy_id"]), str(c.get("full_name", "")),
-                                             str(c.get("association", "")), int(c["votes"]), str(c["percent"]))
+            candidates=tuple(CandidateResult(**_named(c), votes=int(c["votes"]), percent=str(c["percent"]))
                              for c in item["candidates"]),
-            against_all=(AgainstAll(int(item["against_all"]["votes"]), str(item["against_all"]["percent"]))
+            against_all=(Share(int(item["against_all"]["votes"]), str(item["against_all"]["percent"]))
                          if item["against_all"] is not None else None),
             units=tuple(_unit_result(unit) for unit in item["units"]),
             outcome=(RoundOutcome(str(outcome["kind"]), outcome["winner"], tuple(int(i) for i in outcome["leaders"]),
@@ -697,13 +822,13 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
         ))  # fmt: skip
     president = view["president"]
     with db.reading() as session:
+        rules = of_election(_get_election(session, election_id))
         linked = select(Election.id, Election.title).where(Election.id.in_([i for i in (view["rerun"], view["rerun_of"]) if i]))
         titles = {row.id: row.title for row in session.execute(linked)}
     return Results(
-        election=str(view["election"]), title=str(view["title"]), phase=phase, rounds=tuple(rounds),
-        president=(President(int(president["candidacy_id"]), str(president.get("full_name", "")),
-                             str(president.get("association", "")), str(president["status"]))
-                   if president is not None else None),
+        election=str(view["election"]), title=str(view["title"]), phase=phase,
+        majority_percent=tally.percent_text(as_decimal(rules.V4.majority_percent)), rounds=tuple(rounds),
+        president=President(**_named(president), status=str(president["status"])) if president is not None else None,
         rerun=ElectionLink(view["rerun"], titles.get(view["rerun"], view["rerun"])) if view["rerun"] else None,
         rerun_of=(ElectionLink(view["rerun_of"], titles.get(view["rerun_of"], view["rerun_of"]))
                   if view["rerun_of"] else None),
@@ -715,8 +840,13 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
 _TOTALS = tuple(field.name for field in dataclasses.fields(Totals))
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{tally.percent(part, whole):.2f}"
+def _named(line: dict[str, Any]) -> dict[str, Any]:
+    """A candidacy's name and association as a results line carries them (registrar.results.reads)."""
+    return {
+        "candidacy_id": int(line["candidacy_id"]),
+        "full_name": str(line.get("full_name", "")),
+        "association": str(line.get("association", "")),
+    }
 
 
 def _unit_result(unit: dict[str, Any]) -> UnitResult:
@@ -727,9 +857,9 @@ def _unit_result(unit: dict[str, Any]) -> UnitResult:
         code=str(unit["code"]), name=str(unit["name"]), commission=str(unit["commission"]), version=int(unit["version"]),
         voters_on_list=int(unit["voters_on_list"]), ballots_cast=int(unit["ballots_cast"]),
         invalid_ballots=int(unit["invalid_ballots"]), valid=valid, turnout_percent=str(unit["turnout_percent"]),
-        votes=votes, percents={k: _share(v, valid) for k, v in votes.items()},
+        votes=votes, percents={k: tally.percent_text(tally.percent(v, valid)) for k, v in votes.items()},
         against_all=int(against) if against is not None else None,
-        against_all_percent=_share(int(against), valid) if against is not None else None,
+        against_all_percent=tally.percent_text(tally.percent(int(against), valid)) if against is not None else None,
         void=bool(unit["void"]), violations=bool(unit["violations"]),
     )  # fmt: skip
 

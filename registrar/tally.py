@@ -144,6 +144,11 @@ def percent(part: int, whole: int) -> Decimal:
     return Decimal(hundredths).scaleb(-2)
 
 
+def percent_text(value: Decimal) -> str:
+    """A percentage as the results show it: "51.23", to the hundredth; never a float."""
+    return f"{value:.2f}"
+
+
 def _exact(value: Decimal) -> Fraction:
     return Fraction(value)
 
@@ -168,15 +173,21 @@ class Share:
 
 
 @dataclass(frozen=True)
-class Tally:
-    """V4: the national totals of one round."""
+class Counts:
+    """V4: what a round's protocols in force add up to (``units`` of them)."""
 
     units: int
     voters_on_list: int
     ballots_issued: int
     ballots_cast: int
     invalid_ballots: int
-    valid: int
+    valid: int  # the valid votes, of which the shares are taken (see :func:`total`)
+
+
+@dataclass(frozen=True)
+class Tally(Counts):
+    """V4: the national totals of one round."""
+
     turnout: Decimal  # ballots_cast / voters_on_list, percent
     candidates: tuple[Share, ...]  # by votes, most first; equal votes by candidacy id
     against_all: Share | None

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from registrar import public
 from registrar.errors import NotFound
 from web import charts, database
+from web.api.schemas import ResultsSchema
 from web.cache import cached
 from web.words import MILESTONES, ROUNDS, count, format_day, share_text
 
@@ -80,7 +81,7 @@ def results(election_id: str) -> str:
 @bp.get("/elections/<election_id>/results.json")
 @cached
 def results_json(election_id: str) -> Response:
-    return jsonify(public.as_json(public.results(database(), election_id)))
+    return jsonify(ResultsSchema().dump(public.results(database(), election_id)))
 
 
 @bp.get("/elections/<election_id>/results.csv")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +32,8 @@ from registrar.models import (
     SignatureProtocol,
 )
 from registrar.rules import for_kind
-from tests.conftest import BACKENDS, _empty_postgresql
+from tests.conftest import BACKENDS
+from tests.databases import module_database
 from tests.demo_copies import build_demo
 
 SPOUSE = "Marzhan Secretova"
@@ -64,6 +64,13 @@ def add_private_records(db: Database) -> None:
                             language="kk", created_at=now))  # fmt: skip
 
 
+def private_demo(database: Database) -> Database:
+    """The demo on an empty ``database``, with the private records beside it."""
+    build_demo(database)
+    add_private_records(database)
+    return database
+
+
 def private_values(db: Database) -> set[str]:
     """Every text stored in a private record, and each person's facts beyond G2 (birth date, residence since ...)."""
     values: set[str] = {SPOUSE, "48,000,000"}
@@ -83,14 +90,7 @@ def private_values(db: Database) -> set[str]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if request.param == "sqlite":
-        target = tmp_path_factory.mktemp("public") / "registrar.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        database = Database(f"sqlite:///{target}")
-    else:
-        database = _empty_postgresql(request.getfixturevalue("pg_url"))
-    build_demo(database)
-    add_private_records(database)
+    database = private_demo(module_database(request, tmp_path_factory, "public"))
     yield database
     database.dispose()
 
@@ -105,6 +105,10 @@ def everything_public(db: Database) -> dict[str, Any]:
         "election": public.as_json(public.election(db, demo.DEMO_ID)),
         "list": public.as_json(public.published_list(db, demo.DEMO_ID)),
         "statuses": statuses,
+        # The API's lists, the deadlines and the appeals included (it shows those to officials only).
+        "lists": public.as_json(
+            [public.associations(db), public.candidacies(db, demo.DEMO_ID), public.pending_deadlines(db), public.appeals(db)]
+        ),
     }
 
 

@@ -22,8 +22,10 @@ from registrar import actions, demo, machines, officer_views, results, schemas, 
 from registrar.conditions import ElectionContext
 from registrar.db import Database
 from registrar.models import Deadline
+from registrar.results import count, decisions
 from registrar.rules import Rules, parse
 from tests.kinds import DATA, SECOND_KIND, Edit, edit_presidential_fixture, second_kind_fixture  # noqa: F401 - the fixtures
+from web import questions
 
 from .conftest import ELECTION_ID
 from .test_results import CEC, CLERK, DAY, HOUR, MINUTE, count_ahead, national
@@ -118,7 +120,7 @@ def _renders(db: Database, rules: Rules, at: dt.datetime) -> dict[str, Any]:
     shown = officer_views.after_vote(db, SENATE_ID, at=at)
     assert shown is not None
     for trigger in schemas.ELECTION_SCHEMAS:
-        assert officer_views.decision_fields(trigger, rules) is not None
+        assert questions.decision_fields(trigger, rules) is not None
     return shown
 
 
@@ -128,7 +130,7 @@ def test_a_kind_without_v7_elects_without_a_registration_deadline_nor_a_v7_share
     rules = second_kind
     assert not {"V5", "V7", "D5"} & {rule.id for rule in rules}
     (a, b), counting = _senate_after_vote(db, rules, 2)
-    form = officer_views.protocol_form(db, SENATE_ID, at=counting)
+    form = questions.protocol_form(officer_views.counting(db, SENATE_ID, at=counting))
     assert form.round == 1 and set(form.candidates) == {f"votes.{a}", f"votes.{b}"}
     outcome = _submit_and_establish(db, rules, {a: 600, b: 400}, counting)
     assert (outcome.phase, outcome.details["winner"]) == ("elected", a)
@@ -141,7 +143,7 @@ def test_a_kind_without_v7_elects_without_a_registration_deadline_nor_a_v7_share
     records = officer_views.candidacy_records(db, a)
     assert records["rules"].kind == SECOND_KIND
     for trigger in schemas.TRIGGER_SCHEMAS:
-        assert officer_views.trigger_fields(trigger, records["rules"]) is not None
+        assert questions.trigger_fields(trigger, records["rules"]) is not None
 
 
 def test_a_kind_without_v5_establishes_a_first_round_without_a_majority_and_opens_no_v5_deadline(
@@ -163,12 +165,12 @@ def test_the_after_vote_steps_of_a_rule_a_kind_leaves_out_do_nothing() -> None:
     path = DATA / "rules" / f"{SECOND_KIND}.toml"
     whole = tomllib.loads(path.read_text(encoding="utf-8"))
     bare = parse({k: v for k, v in whole.items() if k not in ("V3", "V6")}, path)
-    assert results._signature_errors(1, 7, bare) == {}
-    assert results._signature_errors(8, 7, bare) == {"members_signed": ["the commission has 7 members"]}
-    assert results._signature_errors(3, 7, parse(whole, path)) == {
+    assert count._signature_errors(1, 7, bare) == {}
+    assert count._signature_errors(8, 7, bare) == {"members_signed": ["the commission has 7 members"]}
+    assert count._signature_errors(3, 7, parse(whole, path)) == {
         "members_signed": ["at least 4 of the commission's 7 members must sign (V3)"]}  # fmt: skip
     # Each returns before it touches the session: a context holding only the rules is enough.
     ctx = cast(ElectionContext, SimpleNamespace(rules=bare))
     for phase in ("elected", "second_round_due", "president_refused", "president_appealed", "void", "no_winner",
                   "refusal_final"):  # fmt: skip
-        assert results.ON_ENTER[phase](ctx) is None
+        assert decisions.ON_ENTER[phase](ctx) is None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,8 +20,8 @@ from registrar import accounts, actions, demo, public, roles
 from registrar.db import Database
 from registrar.machines import TRIGGERS
 from registrar.rules import for_kind
-from tests.demo_copies import build_demo
-from tests.registrar.test_public import add_private_records, private_values
+from tests.databases import sqlite_copy
+from tests.registrar.test_public import private_demo, private_values
 from tests.web.conftest import make_app
 from tests.web.helpers import protocol_secrets
 
@@ -57,12 +57,8 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    target = tmp_path_factory.mktemp("api") / "registrar.sqlite3"
-    shutil.copy(str(sqlite_template), target)
-    database = Database(f"sqlite:///{target}")
-    build_demo(database)
-    add_private_records(database)
+def demo_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    database = private_demo(sqlite_copy(sqlite_template, tmp_path_factory.mktemp("api")))
     yield database
     database.dispose()
 

@@ -8,15 +8,14 @@ test of the whole count through the API changes; the role tests provoke refusals
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from registrar import machines, public, results, territory
-from registrar.db import Database
-from tests.conftest import BACKENDS, _empty_postgresql
+from tests.conftest import BACKENDS
+from tests.databases import module_database
 from tests.web.conftest import make_app
 from tests.web.helpers import CHAIR, Held, hold_election
 from tests.web.test_api import V1, Api
@@ -34,12 +33,7 @@ class Elections:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def held(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Elections]:
-    if request.param == "sqlite":
-        target = tmp_path_factory.mktemp("api-results") / "registrar.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), target)
-        database = Database(f"sqlite:///{target}")
-    else:
-        database = _empty_postgresql(request.getfixturevalue("pg_url"))
+    database = module_database(request, tmp_path_factory, "api-results")
     won = hold_election(database, "kz-api-won", TODAY - dt.timedelta(days=50), ["Asan Won", "Baurzhan Five", "Dias Few"])
     won.submit_all([3500, 2700, 300], 400)  # 50.72%, 39.13%, 4.35% (under D5's 5%), against all 5.80%
     results.submit_protocol(database, won.id, won.protocol(UNITS[0], [3500, 2700, 300], 400, reason="re-added"),

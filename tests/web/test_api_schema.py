@@ -6,8 +6,8 @@ generated bodies reach the actions' own validation and the state machine, not on
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -16,16 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Err, Ok
 
 from registrar import accounts
-from registrar.db import Database
+from tests.databases import sqlite_copy
 from tests.demo_copies import build_demo
 from tests.web.conftest import make_app
 
 
 @pytest.fixture(scope="module")
-def demo_app(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    target = tmp_path_factory.mktemp("schemathesis") / "registrar.sqlite3"
-    shutil.copy(str(sqlite_template), target)
-    database = Database(f"sqlite:///{target}")
+def demo_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    database = sqlite_copy(sqlite_template, tmp_path_factory.mktemp("schemathesis"))
     build_demo(database)
     app = make_app(database)
     for role in ("clerk", "commission"):

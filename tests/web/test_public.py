@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,8 +19,8 @@ from registrar.db import Database
 from registrar.models import Candidacy, Person
 from registrar.rules import for_kind
 from registrar.settings import Settings
-from tests.demo_copies import build_demo
-from tests.registrar.test_public import add_private_records, private_values
+from tests.databases import sqlite_copy
+from tests.registrar.test_public import private_demo, private_values
 from tests.web.helpers import protocol_secrets
 from web import create_app
 
@@ -28,12 +28,8 @@ ELECTION = demo.DEMO_ID
 
 
 @pytest.fixture(scope="module")
-def demo_db(sqlite_template: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    target = tmp_path_factory.mktemp("web-public") / "registrar.sqlite3"
-    shutil.copy(str(sqlite_template), target)
-    database = Database(f"sqlite:///{target}")
-    build_demo(database)
-    add_private_records(database)
+def demo_db(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    database = private_demo(sqlite_copy(sqlite_template, tmp_path_factory.mktemp("web-public")))
     # A registered candidate written in Kazakh, to see the names survive every format.
     with database.transaction() as session:
         person = session.scalar(select(Person).join(Candidacy, Candidacy.person_id == Person.id)
@@ -109,7 +105,7 @@ def test_the_status_page_shows_state_timeline_and_the_diagram_with_the_current_s
 ) -> None:
     appealed = ids_by_state(demo_db)["appealed"]
     page = client.get(f"/candidacies/{appealed}").get_data(as_text=True)
-    assert "Asel Nurlanova" in page and "Appealed to the Supreme Court" in page
+    assert "Asel Nurlanova" in page and "Under appeal" in page
     assert "Registration refused by the Central Election Commission" in page and "Case SC-" in page
     diagram = page[page.index('<div class="diagram">') :]
     current = [line for line in diagram.splitlines() if 'aria-current="step"' in line]
@@ -146,23 +142,32 @@ def test_unknown_ids_are_404_pages(client: FlaskClient, url: str) -> None:
     assert "Not found" in response.get_data(as_text=True)
 
 
-def test_nothing_private_appears_on_any_public_page_or_export(client: FlaskClient, demo_db: Database) -> None:
+def every_public_url(db: Database) -> list[str]:
+    """The elections' list, each election's pages and exports, and every candidacy's status page."""
     urls = ["/"]
-    for election in public.elections(demo_db):  # the demo's election now and its concluded one
+    for election in public.elections(db):
         base = f"/elections/{election.id}"
         urls += [base, f"{base}/candidates", f"{base}/candidates.csv", f"{base}/candidates.json", f"{base}/calendar.ics",
                  f"{base}/results", f"{base}/results.csv", f"{base}/results.json"]  # fmt: skip
-        urls += [f"/candidacies/{i}" for i in public.candidacy_ids(demo_db, election.id)]
-    secrets = private_values(demo_db) | protocol_secrets(demo_db)
-    assert any(s.startswith("Chair of the") for s in secrets), "the concluded demo election's protocols are covered"
+        urls += [f"/candidacies/{i}" for i in public.candidacy_ids(db, election.id)]
+    return urls
+
+
+def leaks(client: FlaskClient, urls: list[str], secrets: set[str]) -> dict[str, list[str]]:
+    """The secrets each page or export shows (each must be there: 200), by its URL; none: empty."""
+    found = {}
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        text = response.get_data(as_text=True)
-        if response.is_json:
-            text = json.dumps(response.get_json(), ensure_ascii=False)
-        leaked = sorted(v for v in secrets if v in text)
-        assert leaked == [], url
+        text = json.dumps(response.get_json(), ensure_ascii=False) if response.is_json else response.get_data(as_text=True)
+        found[url] = sorted(v for v in secrets if v in text)
+    return {url: shown for url, shown in found.items() if shown}
+
+
+def test_nothing_private_appears_on_any_public_page_or_export(client: FlaskClient, demo_db: Database) -> None:
+    secrets = private_values(demo_db) | protocol_secrets(demo_db)
+    assert any(s.startswith("Chair of the") for s in secrets), "the concluded demo election's protocols are covered"
+    assert leaks(client, every_public_url(demo_db), secrets) == {}  # the demo's election now and its concluded one
 
 
 def test_pages_follow_a_new_decision(client: FlaskClient, demo_db: Database) -> None:
@@ -183,3 +188,12 @@ def test_the_concluded_demo_election_shows_its_two_rounds_and_the_replacement(cl
     assert f"a second round between {first} and {second}" in page
     assert f"On the second round's ballot: {first}, {third}" in page
     assert "President, registered by the CEC" in page and page.count("<svg") == 2
+
+
+def test_the_results_json_and_the_api_give_the_same_answer(client: FlaskClient) -> None:
+    """One serialization of the results (web/api/schemas.py's, derived from registrar.public.Results) for both."""
+    url = f"/elections/{demo_results.CONCLUDED_ID}/results"
+    exported = client.get(f"{url}.json").get_json()
+    assert client.get(f"/api/v1{url}").get_json() == exported
+    assert [r["status"] for r in exported["rounds"]] == ["established", "established"]
+    assert exported["majority_percent"] == "50.00" and exported["president"]["status"] == "registered"

@@ -2,14 +2,31 @@
 
 Request bodies are registrar's own schemas (:mod:`registrar.schemas`), the same every way in
 validates with; these describe the wire of the answers. Instants are ISO 8601 with their offset.
+Where registrar has the answer as a read model (:mod:`registrar.public`'s dataclasses), its
+schema is derived from the dataclass, so the fields are declared once, there; the public JSON
+exports dump the same schemas, so they and the API cannot say a read model two ways.
 """
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import datetime as dt
 
+from marshmallow import Schema, fields, validate
+from marshmallow_dataclass import class_schema
+
+from registrar import public
 from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
 from registrar.states import PHASES, STATES
+
+
+class _ReadModel(Schema):
+    # Every instant registrar reads carries its offset (UTC, or the local time of T1), as the wire says.
+    TYPE_MAPPING = {**Schema.TYPE_MAPPING, dt.datetime: fields.AwareDateTime}
+
+
+def read_model(model: type) -> type[Schema]:
+    """The schema of one of registrar.public's read models, derived from its dataclass."""
+    return class_schema(model, base_schema=_ReadModel)
 
 
 class ApiErrorSchema(Schema):
@@ -24,45 +41,14 @@ class ApiErrorSchema(Schema):
     current_version = fields.Integer(metadata={"description": "stale_version: the version to reload and send"})
 
 
-class ElectionSummarySchema(Schema):
-    id = fields.String(required=True)
-    title = fields.String(required=True)
-    kind = fields.String(required=True)
-    announced_on = fields.Date(required=True)
-    election_day = fields.Date(required=True)
-    phase = fields.String(required=True, metadata={"description": "the election's phase now, from its calendar"})
-
-
-class MilestoneSchema(Schema):
-    name = fields.String(required=True)
-    rule = fields.String(required=True)
-    at = fields.AwareDateTime(required=True, metadata={"description": "the instant, UTC"})
-    local = fields.AwareDateTime(required=True, metadata={"description": "the same instant in local time (T1)"})
-    is_date = fields.Boolean(required=True)
-    starts_phase = fields.String(allow_none=True)
-    past = fields.Boolean(required=True)
-    resolution = fields.String(allow_none=True, metadata={"description": "V1: the CEC resolution that set it"})
-    resolution_adopted_on = fields.Date(allow_none=True)
-
-
-class TimelineSchema(Schema):
-    milestones = fields.List(fields.Nested(MilestoneSchema), required=True)
-    now = fields.AwareDateTime(required=True)
-    now_local = fields.AwareDateTime(required=True)
-    now_index = fields.Integer(required=True, metadata={"description": "'now' falls before milestones[now_index]"})
-    phase = fields.String(required=True)
-
-
-class ElectionSchema(Schema):
-    election = fields.Nested(ElectionSummarySchema, required=True)
-    timeline = fields.Nested(TimelineSchema, required=True)
-    zone = fields.String(required=True)
+ElectionSummarySchema = read_model(public.ElectionSummary)
+ElectionSchema = read_model(public.ElectionView)
 
 
 class PublishedCandidateSchema(Schema):
     """G2: exactly what the CEC publishes of a registered candidate: the facts the election kind's
     G2.published_fields names (for the President all of these), and nothing more. One field per
-    fact of registrar.public.PUBLISHABLE (tests/web/test_api_schema.py holds them equal)."""
+    fact of registrar.public.PUBLISHABLE (tests/registrar/test_law_as_data.py holds them equal)."""
 
     full_name = fields.String(required=True)
     birth_year = fields.Integer()
@@ -76,11 +62,7 @@ class PublishedListSchema(Schema):
     candidates = fields.List(fields.Nested(PublishedCandidateSchema), required=True)
 
 
-class CandidacyLineSchema(Schema):
-    id = fields.Integer(required=True)
-    full_name = fields.String(required=True)
-    state = fields.String(required=True, metadata={"enum": list(STATES)})
-    state_since = fields.AwareDateTime(required=True)
+CandidacyLineSchema = read_model(public.CandidacyLine)
 
 
 class OutcomeSchema(Schema):
@@ -122,38 +104,9 @@ class CandidacySchema(Schema):
     state_since_local = fields.String()
 
 
-class DeadlineSchema(Schema):
-    id = fields.Integer(required=True)
-    subject_type = fields.String(required=True)
-    subject_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    rule = fields.String(required=True)
-    due_at = fields.AwareDateTime(required=True)
-    due_local = fields.String(required=True)
-    overdue = fields.Boolean(required=True)
-
-
-class AppealLineSchema(Schema):
-    id = fields.Integer(required=True)
-    candidacy_id = fields.Integer(required=True)
-    election_id = fields.String(required=True)
-    full_name = fields.String(required=True)
-    against = fields.String(required=True)
-    case_number = fields.String(required=True)
-    filed_at = fields.AwareDateTime(required=True)
-    outcome = fields.String(allow_none=True)
-    decided_at = fields.AwareDateTime(allow_none=True)
-    court_due_at = fields.AwareDateTime(
-        allow_none=True, metadata={"description": "G6: when the court's G6.court_review_days end"}
-    )
-
-
-class AssociationLineSchema(Schema):
-    id = fields.Integer(required=True)
-    registration_number = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    registered_on = fields.Date(required=True)
+DeadlineSchema = read_model(public.DeadlineLine)
+AppealLineSchema = read_model(public.AppealLine)
+AssociationLineSchema = read_model(public.AssociationLine)
 
 
 class DeadlinesQuerySchema(Schema):
@@ -164,17 +117,17 @@ class DeadlinesQuerySchema(Schema):
 
 # --- Election day and after (V3-V7, D5) ----------------------------------------------------------
 
-PERCENT = {"description": "a percentage as text, exact to the hundredth (half up), never a float", "example": "51.23"}
-
-
-class ElectionOfficialSchema(ElectionSchema):
-    """An official also gets the election's version (its ETag, for If-Match) and the decisions open to their role."""
-
-    version = fields.Integer(metadata={"description": "officials: send it back in If-Match to decide on the election"})
-    allowed = fields.List(
-        fields.String(metadata={"enum": list(ELECTION_TRIGGERS)}),
-        metadata={"description": "officials: the decisions the phase allows AND the caller's role may take"},
-    )
+# An official also gets the election's version (its ETag, for If-Match) and the decisions open to their role.
+ElectionOfficialSchema = ElectionSchema.from_dict(
+    {
+        "version": fields.Integer(metadata={"description": "officials: send it back in If-Match to decide on the election"}),
+        "allowed": fields.List(
+            fields.String(metadata={"enum": list(ELECTION_TRIGGERS)}),
+            metadata={"description": "officials: the decisions the phase allows AND the caller's role may take"},
+        ),
+    },
+    name="ElectionOfficial",
+)
 
 
 class ProtocolViewSchema(Schema):
@@ -192,7 +145,7 @@ class ProtocolViewSchema(Schema):
     votes = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
                         metadata={"description": "candidacy id -> votes"})  # fmt: skip
     against_all = fields.Integer(allow_none=True)
-    turnout_percent = fields.String(required=True, metadata=PERCENT)
+    turnout_percent = public.PercentText(required=True)
     members_signed = fields.Integer(required=True)
     members = fields.Integer(required=True)
     signed_on = fields.String(required=True, metadata={"format": "date"})
@@ -209,102 +162,7 @@ class ProtocolsQuerySchema(Schema):
     history = fields.Boolean(load_default=False, metadata={"description": "every version, the superseded ones too"})
 
 
-class TotalsSchema(Schema):
-    units = fields.Integer(required=True, metadata={"description": "protocols counted"})
-    voters_on_list = fields.Integer(required=True)
-    ballots_issued = fields.Integer(required=True)
-    ballots_cast = fields.Integer(required=True)
-    invalid_ballots = fields.Integer(required=True)
-    valid = fields.Integer(required=True)
-    turnout_percent = fields.String(required=True, metadata=PERCENT)
-
-
-class CandidateResultSchema(Schema):
-    candidacy_id = fields.Integer(required=True)
-    full_name = fields.String(required=True)
-    association = fields.String(required=True)
-    votes = fields.Integer(required=True)
-    percent = fields.String(required=True, metadata=PERCENT)
-
-
-class AgainstAllSchema(Schema):
-    votes = fields.Integer(required=True)
-    percent = fields.String(required=True, metadata=PERCENT)
-
-
-class UnitResultSchema(Schema):
-    code = fields.String(required=True)
-    name = fields.String(required=True)
-    commission = fields.String(required=True)
-    version = fields.Integer(required=True, metadata={"description": "the protocol in force; 2 and more: corrected"})
-    voters_on_list = fields.Integer(required=True)
-    ballots_cast = fields.Integer(required=True)
-    invalid_ballots = fields.Integer(required=True)
-    valid = fields.Integer(required=True)
-    turnout_percent = fields.String(required=True, metadata=PERCENT)
-    votes = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    percents = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-    against_all = fields.Integer(allow_none=True)
-    against_all_percent = fields.String(allow_none=True, metadata=PERCENT)
-    void = fields.Boolean(required=True)
-    violations = fields.Boolean(required=True)
-
-
-class ProtocolCountSchema(Schema):
-    received = fields.Integer(required=True)
-    expected = fields.Integer(required=True)
-
-
-class RoundOutcomeSchema(Schema):
-    kind = fields.String(required=True, metadata={"enum": ["elected", "second_round", "no_winner", "undecided"]})
-    winner = fields.Integer(allow_none=True)
-    leaders = fields.List(fields.Integer(), required=True)
-    number = fields.String(required=True)
-    decided_on = fields.Date(required=True)
-
-
-class RoundResultSchema(Schema):
-    round = fields.Integer(required=True)
-    voting_day = fields.Date(required=True)
-    status = fields.String(required=True, metadata={"enum": ["scheduled", "counting", "established", "void"]})
-    protocols = fields.Nested(ProtocolCountSchema, required=True)
-    totals = fields.Nested(TotalsSchema, required=True)
-    candidates = fields.List(fields.Nested(CandidateResultSchema), required=True, metadata={"description": "most votes first"})
-    against_all = fields.Nested(AgainstAllSchema, allow_none=True)
-    units = fields.List(fields.Nested(UnitResultSchema), required=True)
-    outcome = fields.Nested(RoundOutcomeSchema, allow_none=True)
-
-
-class PresidentSchema(Schema):
-    candidacy_id = fields.Integer(required=True)
-    full_name = fields.String(required=True)
-    association = fields.String(required=True)
-    status = fields.String(required=True, metadata={"enum": ["elected", "registered", "refused", "appealed"]})
-
-
-class ElectionLinkSchema(Schema):
-    id = fields.String(required=True)
-    title = fields.String(required=True)
-
-
-class ElectionDecisionLineSchema(Schema):
-    kind = fields.String(required=True)
-    body = fields.String(required=True)
-    number = fields.String(required=True)
-    decided_on = fields.Date(required=True)
-
-
-class ResultsSchema(Schema):
-    """V4-V7: an election's results as the public reads them."""
-
-    election = fields.String(required=True)
-    title = fields.String(required=True)
-    phase = fields.String(required=True)
-    rounds = fields.List(fields.Nested(RoundResultSchema), required=True)
-    president = fields.Nested(PresidentSchema, allow_none=True)
-    rerun = fields.Nested(ElectionLinkSchema, allow_none=True)
-    rerun_of = fields.Nested(ElectionLinkSchema, allow_none=True)
-    decisions = fields.List(fields.Nested(ElectionDecisionLineSchema), required=True)
+ResultsSchema = read_model(public.Results)
 
 
 class ElectionOutcomeSchema(Schema):

@@ -19,7 +19,7 @@ from registrar import actions, public, results, roles, schemas
 from registrar.errors import RegistrarError
 from registrar.machines import ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
 from web import auth, database
-from web.api import errors, reads
+from web.api import errors
 from web.api.schemas import (
     ApiErrorSchema,
     AppealLineSchema,
@@ -164,8 +164,7 @@ def candidates(election_id: str) -> Any:
 @blp.response(200, CandidacyLineSchema(many=True))
 @_errors(404)
 def candidacies(election_id: str) -> Any:
-    public.election(database(), election_id)  # 404 for an unknown election
-    return reads.candidacies(database(), election_id)
+    return public.candidacies(database(), election_id)
 
 
 @blp.route("/elections/<election_id>/candidacies", methods=["POST"])
@@ -297,7 +296,7 @@ def act(candidacy_id: int, trigger: str) -> Any:
 @_errors(401, 403)
 def deadlines(**query: Any) -> Any:
     """Pending deadlines, soonest first (officials)."""
-    return reads.deadlines(database(), **query)
+    return public.pending_deadlines(database(), **query)
 
 
 @blp.route("/appeals", methods=["GET"])
@@ -307,13 +306,13 @@ def deadlines(**query: Any) -> Any:
 @_errors(401, 403)
 def appeals() -> Any:
     """G6: every appeal, with the end of the court's G6.court_review_days while it runs (officials)."""
-    return reads.appeals(database())
+    return public.appeals(database())
 
 
 @blp.route("/associations", methods=["GET"])
 @blp.response(200, AssociationLineSchema(many=True))
 def associations() -> Any:
-    return reads.associations(database())
+    return public.associations(database())
 
 
 @blp.route("/associations", methods=["POST"])
@@ -323,4 +322,4 @@ def associations() -> Any:
 def register_association() -> Any:
     authorise("register_association")
     association_id = actions.register_association(database(), payload(), actor=auth.actor())
-    return next(a for a in reads.associations(database()) if a["id"] == association_id), 201
+    return next(a for a in public.associations(database()) if a.id == association_id), 201
