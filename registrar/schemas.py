@@ -2,7 +2,8 @@
 
 A failed load names each field with its messages and nothing is written. Choices that the
 law lists (grounds, regions, document kinds) come from the election's rules, which the
-action puts in :data:`current_rules` while it loads.
+action puts in :data:`current_rules` while it loads. Which schema a step's payload follows
+is said where the step is declared (``schema`` on its row of :mod:`registrar.machines`).
 """
 
 from __future__ import annotations
@@ -241,32 +242,6 @@ class Empty(Payload):
     pass
 
 
-TRIGGER_SCHEMAS: dict[str, type[Schema]] = {
-    "file_declarations": FileDeclarationsSchema,
-    "send_information_request": InformationRequestSchema,
-    "answer_information_request": InformationAnswerSchema,
-    "start_medical_check": MedicalReferralSchema,
-    "record_medical_conclusion": MedicalConclusionSchema,
-    "record_language_conclusion": LanguageConclusionSchema,
-    "record_signature_protocol": SignatureProtocolSchema,
-    "record_contribution": ContributionSchema,
-    "record_document": DocumentSchema,
-    "submit_documents": Empty,
-    "register": ResolutionRecordSchema,
-    "refuse": RefuseSchema,
-    "refuse_incomplete": Empty,
-    "record_declaration_verification": DeclarationVerificationSchema,
-    "cancel_registration": CancelSchema,
-    "appeal": AppealSchema,
-    "uphold_appeal": ResolutionRecordSchema,
-    "dismiss_appeal": ResolutionRecordSchema,
-    "close_appeal_window": Empty,
-    "withdraw": ResolutionRecordSchema,
-    "revoke_nomination": ResolutionRecordSchema,
-    "record_death": ResolutionRecordSchema,
-}
-
-
 # --- Election day and after (V3-V7) ---------------------------------------------------------
 
 
@@ -320,20 +295,6 @@ class RerunSchema(ResolutionRecordSchema):
     title = Name()
     election_day = Day()
     resolutions = fields.List(fields.Nested(ResolutionSchema), load_default=list)
-
-
-ELECTION_SCHEMAS: dict[str, type[Schema]] = {
-    "establish_results": ResolutionRecordSchema,
-    "call_second_round": SecondRoundSchema,
-    "declare_void": VoidSchema,
-    "register_president": ResolutionRecordSchema,
-    "refuse_president": VoidSchema,
-    "appeal_president_refusal": AppealSchema,
-    "uphold_president_appeal": ResolutionRecordSchema,
-    "dismiss_president_appeal": ResolutionRecordSchema,
-    "close_president_appeal_window": Empty,
-    "call_rerun": RerunSchema,
-}
 
 
 @cache

@@ -86,7 +86,7 @@ def perform_election_in(
     calendar = calendar_of(election)
     phase = machines.current_phase(election, calendar, at)
     machines.election_step_for(trigger, phase)
-    data = schemas.load(schemas.ELECTION_SCHEMAS[trigger], payload or {}, rules)
+    data = schemas.load(machines.ELECTION_SCHEMAS[trigger], payload or {}, rules)
     ctx = ElectionContext(session, rules, calendar, election, at, phase, trigger, data)
     prepare = PREPARE.get(trigger)
     if prepare is not None:

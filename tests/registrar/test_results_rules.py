@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from registrar import actions, demo, machines, officer_views, results, schemas, sweep
+from registrar import actions, demo, machines, officer_views, results, sweep
 from registrar.conditions import ElectionContext
 from registrar.db import Database
 from registrar.models import Deadline
@@ -119,7 +119,7 @@ def _renders(db: Database, rules: Rules, at: dt.datetime) -> dict[str, Any]:
     """What the officers' election page reads after the vote, and every decision's form under these rules."""
     shown = officer_views.after_vote(db, SENATE_ID, at=at)
     assert shown is not None
-    for trigger in schemas.ELECTION_SCHEMAS:
+    for trigger in machines.ELECTION_SCHEMAS:
         assert questions.decision_fields(trigger, rules) is not None
     return shown
 
@@ -142,7 +142,7 @@ def test_a_kind_without_v7_elects_without_a_registration_deadline_nor_a_v7_share
     # The candidacy's page: its records and every action's form under its election's rules.
     records = officer_views.candidacy_records(db, a)
     assert records["rules"].kind == SECOND_KIND
-    for trigger in schemas.TRIGGER_SCHEMAS:
+    for trigger in machines.TRIGGER_SCHEMAS:
         assert questions.trigger_fields(trigger, records["rules"]) is not None
 
 

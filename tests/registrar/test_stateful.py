@@ -53,7 +53,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import String, cast, func, select
 
-from registrar import actions, audit, deadlines, demo, machines, schemas, states
+from registrar import actions, audit, deadlines, demo, machines, states
 from registrar.conditions import Context
 from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, StaleVersion
@@ -168,7 +168,7 @@ def odd(world: World, trigger: str, payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def required_fields(trigger: str) -> list[str]:
-    schema = schemas.TRIGGER_SCHEMAS[trigger]()
+    schema = machines.TRIGGER_SCHEMAS[trigger]()
     return sorted(name for name, field in schema.fields.items() if field.required)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from registrar import schemas, territory
+from registrar import machines, schemas, territory
 from registrar.errors import InvalidPayload
 from registrar.rules import Rules, for_kind
 from tests.kinds import second_kind_fixture  # noqa: F401 - the fixture
@@ -32,9 +32,9 @@ def _asked(schema: type[Any], fields: list[questions.FormField], rules: Rules) -
 
 def test_every_form_asks_for_what_its_schema_requires_under_each_kind(second_kind: Rules) -> None:
     for rules in (for_kind("presidential"), second_kind):
-        for trigger, schema in schemas.TRIGGER_SCHEMAS.items():
+        for trigger, schema in machines.TRIGGER_SCHEMAS.items():
             assert "_schema" not in _asked(schema, questions.trigger_fields(trigger, rules), rules), (rules.kind, trigger)
-        for trigger, schema in schemas.ELECTION_SCHEMAS.items():
+        for trigger, schema in machines.ELECTION_SCHEMAS.items():
             assert "_schema" not in _asked(schema, questions.decision_fields(trigger, rules), rules), (rules.kind, trigger)
 
 

@@ -15,7 +15,7 @@ from flask import abort, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from registrar import actions, public, results, roles, schemas
+from registrar import actions, machines, public, results, roles, schemas
 from registrar.errors import RegistrarError
 from registrar.machines import ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
 from web import auth, database
@@ -68,8 +68,8 @@ def _action_doc(subject: str, triggers: Iterable[str], bodies: Iterable[type[Sch
 # registrar's schemas that are request bodies; registered as components of the OpenAPI document.
 BODIES: tuple[type[Schema], ...] = tuple(
     dict.fromkeys([schemas.AnnounceElectionSchema, schemas.NominateSchema, schemas.AssociationSchema,
-                   *schemas.TRIGGER_SCHEMAS.values(), schemas.ProtocolSchema, schemas.ProtocolCorrectionSchema,
-                   *schemas.ELECTION_SCHEMAS.values()])
+                   *machines.TRIGGER_SCHEMAS.values(), schemas.ProtocolSchema, schemas.ProtocolCorrectionSchema,
+                   *machines.ELECTION_SCHEMAS.values()])
 )  # fmt: skip
 # The decisions on an election the API takes: every election trigger a person decides; the one
 # the deadline sweep fires on its own (the appeal window's close) is not an endpoint.
@@ -223,7 +223,7 @@ def election_results(election_id: str) -> Any:
 
 
 @blp.route("/elections/<election_id>/decisions/<trigger>", methods=["POST"])
-@blp.doc(**_action_doc("election", DECISIONS, [schemas.ELECTION_SCHEMAS[t] for t in DECISIONS]))
+@blp.doc(**_action_doc("election", DECISIONS, [machines.ELECTION_SCHEMAS[t] for t in DECISIONS]))
 @blp.response(200, ElectionOutcomeSchema)
 @_errors(400, 401, 403, 404, 409, 412, 422)
 def decide(election_id: str, trigger: str) -> Any:
@@ -271,7 +271,7 @@ def candidacy(candidacy_id: int) -> Any:
 
 
 @blp.route("/candidacies/<int:candidacy_id>/actions/<trigger>", methods=["POST"])
-@blp.doc(**_action_doc("candidacy", TRIGGERS, list(schemas.TRIGGER_SCHEMAS.values())))
+@blp.doc(**_action_doc("candidacy", TRIGGERS, list(machines.TRIGGER_SCHEMAS.values())))
 @blp.response(200, OutcomeSchema)
 @_errors(400, 401, 403, 404, 409, 412, 422)
 def act(candidacy_id: int, trigger: str) -> Any:
