@@ -525,6 +525,12 @@ def _election_condition(step: ElectionStep) -> Callable[[Any], bool]:
         ctx: ElectionContext = event.kwargs["ctx"]
         if step.when is not None and not step.when(ctx):
             return False
+        if not ctx.rules.has(step.rule):
+            # A kind without the rule (no V5: no second round) has no such outcome: the decision is
+            # refused with the reason, and the CEC takes another the kind's rules have (V6: void).
+            ctx.unmet.append(Unmet(step.rule, f"the {ctx.rules.title} rules have no {step.rule}: "
+                                              f"{step.trigger} cannot lead to {step.dest.replace('_', ' ')}"))  # fmt: skip
+            return False
         unmet = [u for condition in step.conditions for u in condition(ctx)]
         ctx.unmet.extend(unmet)
         return not unmet

@@ -16,11 +16,13 @@ import tomllib
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from sqlalchemy import select
 
 from registrar import actions, demo, machines, officer_views, results, sweep
 from registrar.conditions import ElectionContext
 from registrar.db import Database
+from registrar.errors import GuardFailed
 from registrar.models import Deadline
 from registrar.results import count, decisions
 from registrar.rules import Rules, parse
@@ -146,17 +148,26 @@ def test_a_kind_without_v7_elects_without_a_registration_deadline_nor_a_v7_share
         assert questions.trigger_fields(trigger, records["rules"]) is not None
 
 
-def test_a_kind_without_v5_establishes_a_first_round_without_a_majority_and_opens_no_v5_deadline(
+def test_a_kind_without_v5_has_no_second_round_the_cec_declares_the_election_void_instead(
     db: Database, second_kind: Rules
 ) -> None:
+    """No candidate has the majority and the kind has no V5: establishing the results is refused
+    naming V5 (the machine's second-round rows do not apply), nothing is written, no V5 deadline is
+    opened, and the CEC declares the election void (V6), which opens the re-run's period."""
     rules = second_kind
     (a, b, c), counting = _senate_after_vote(db, rules, 3)
-    outcome = _submit_and_establish(db, rules, {a: 450, b: 350, c: 200}, counting)
-    assert outcome.details["outcome"] == "second_round" and outcome.details["winner"] is None
-    assert "second_round_due" not in _election_deadlines(db)
+    with pytest.raises(GuardFailed) as refused:
+        _submit_and_establish(db, rules, {a: 450, b: 350, c: 200}, counting)
+    assert [u.rule for u in refused.value.unmet] == ["V5"]
+    assert "rules have no V5: establish_results cannot lead to second round due" in refused.value.unmet[0].reason
     shown = _renders(db, rules, counting + 3 * DAY)
-    assert shown["phase"] == outcome.phase and shown["rounds"][0]["outcome"]["kind"] == "second_round"
-    assert shown["allowed"] == machines.election_triggers_in(outcome.phase)
+    assert shown["phase"] == "counting" and "second_round_due" not in _election_deadlines(db)
+    assert "declare_void" in shown["allowed"]
+    day = (counting + 2 * DAY).astimezone(rules.zone).date().isoformat()
+    void = results.perform_election(db, SENATE_ID, "declare_void", {"number": "R-2", "decided_on": day,
+                                    "reason": "no candidate has the majority (V4) and there is no second round"},
+                                    actor=CEC, at=counting + 2 * DAY)  # fmt: skip
+    assert void.phase == "void" and "rerun_due" in _election_deadlines(db)
 
 
 def test_the_after_vote_steps_of_a_rule_a_kind_leaves_out_do_nothing() -> None:
