@@ -78,10 +78,21 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class RulesInForce:
+    """The rules the election is held under: those of its kind as announced, stored with it
+    (registrar.rules_in_force), named by title and by the SHA-256 of the stored text."""
+
+    title: str
+    sha256: str
+    fixed_on: dt.date  # the day of the announcement: an edit of the file after it changes nothing here
+
+
+@dataclass(frozen=True)
 class ElectionView:
     election: ElectionSummary
     timeline: Timeline
     zone: str
+    rules: RulesInForce
 
 
 # Where each milestone comes from (see registrar.calendar) and the phase it opens (machines.PHASE_STEPS).
@@ -261,7 +272,8 @@ def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -
         calendar = calendar_of(row)
         summary = _summary(row, calendar, at)
         extra = after_vote(session, row, calendar)
-        return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key)
+        rules = RulesInForce(row.rules_title, row.rules_sha256, row.announced_on)
+        return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key, rules)
 
 
 def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionCalendar]:

@@ -20,6 +20,7 @@ from registrar import accounts, actions, demo, public, roles
 from registrar.db import Database
 from registrar.machines import TRIGGERS
 from registrar.rules import for_kind
+from registrar.rules_in_force import in_force
 from tests.databases import sqlite_copy
 from tests.registrar.test_public import private_demo, private_values
 from tests.web.conftest import make_app
@@ -98,6 +99,10 @@ def test_elections_and_an_election_with_its_calendar(api: Api) -> None:
     assert body["election"]["id"] == ELECTION
     names = [m["name"] for m in body["timeline"]["milestones"]]
     assert "registration_closes" in names and body["timeline"]["now_index"] <= names.index("registration_closes")
+    # The rules it is held under, as announced: the SHA-256 of the text stored with it, not of today's file.
+    rules = body["rules"]
+    assert rules["title"] == for_kind("presidential").title and rules["fixed_on"] == body["election"]["announced_on"]
+    assert len(rules["sha256"]) == 64 and rules["sha256"] == in_force("presidential").sha256
 
 
 def test_the_published_list_has_the_g2_fields_only(api: Api) -> None:
