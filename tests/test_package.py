@@ -32,7 +32,7 @@ def _run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None, tim
     return done.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from this checkout, as `pip install .` builds it."""
     # Built from a copy of what the package is made of: setuptools keeps a build/ folder in the
@@ -48,7 +48,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bin/ folder of a new venv holding the wheel and its dependencies."""
     venv = tmp_path_factory.mktemp("venv")
