@@ -42,7 +42,7 @@ from registrar.models import (
     OutboxMessage,
     Person,
 )
-from registrar.records import election_row
+from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, UnknownKind, kinds
 from registrar.rules_in_force import Version, in_force, of_election, stored
 
@@ -491,9 +491,7 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
     """Everything an officer sees on a candidacy: state, version, allowed actions, records, deadlines, history."""
     at = at or now()
     with db.reading() as session:
-        candidacy = session.get(Candidacy, candidacy_id)
-        if candidacy is None:
-            raise NotFound(f"no candidacy {candidacy_id}")
+        candidacy = candidacy_row(session, candidacy_id)
         calendar = calendar_of(candidacy.election)
         rules = of_election(candidacy.election)
         ctx = Context(session, rules, calendar, candidacy.election, candidacy, at)

@@ -33,7 +33,7 @@ from registrar.models import (
     OutboxMessage,
     Person,
 )
-from registrar.records import election_row
+from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, for_kind, kinds
 from registrar.rules_in_force import described, of_election
 
@@ -158,9 +158,7 @@ def associations(db: Database, rules: Rules) -> list[tuple[int, str]]:
 def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
     """What the action forms choose from: the information requests, declarations and appeals."""
     with db.reading() as session:
-        candidacy = session.get(Candidacy, candidacy_id)
-        if candidacy is None:
-            raise NotFound(f"no candidacy {candidacy_id}")
+        candidacy = candidacy_row(session, candidacy_id)
         requests = session.scalars(select(InformationRequest).where(InformationRequest.candidacy_id == candidacy_id))
         declarations = session.scalars(select(Declaration).where(Declaration.candidacy_id == candidacy_id))
         appeals = session.scalars(select(Appeal).where(Appeal.candidacy_id == candidacy_id).order_by(Appeal.id))

@@ -33,8 +33,8 @@ from registrar import results as results_
 from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
-from registrar.errors import NotFound
 from registrar.models import Appeal, Association, AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
+from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, RulesError, as_decimal
 from registrar.rules_in_force import of_election
 
@@ -133,13 +133,6 @@ def elections(db: Database, *, at: dt.datetime | None = None) -> list[ElectionSu
     with db.reading() as session:
         rows = session.scalars(select(Election).order_by(Election.election_day.desc(), Election.id))
         return [_summary(election, calendar_of(election), at) for election in rows]
-
-
-def _get_election(session: Session, election_id: str) -> Election:
-    election = session.get(Election, election_id)
-    if election is None:
-        raise NotFound(f"no election {election_id!r}")
-    return election
 
 
 def timeline(calendar: ElectionCalendar, at: dt.datetime, after_vote: tuple[Milestone, ...] = (),
@@ -268,7 +261,7 @@ def _decision_milestone(event: AuditEvent, zone: Any) -> Milestone:
 def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -> ElectionView:
     at = at or now()
     with db.reading() as session:
-        row = _get_election(session, election_id)
+        row = election_row(session, election_id)
         calendar = calendar_of(row)
         summary = _summary(row, calendar, at)
         extra = after_vote(session, row, calendar)
@@ -279,7 +272,7 @@ def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -
 def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionCalendar]:
     """The election and its calendar (for the iCalendar feed)."""
     with db.reading() as session:
-        row = _get_election(session, election_id)
+        row = election_row(session, election_id)
         cal = calendar_of(row)
         return _summary(row, cal, now()), cal
 
@@ -385,7 +378,7 @@ def name_key(name: str) -> tuple[tuple[int, int], ...]:
 def published_columns(db: Database, election_id: str) -> tuple[str, ...]:
     """G2: the columns of an election's published list (its kind's G2.published_fields), the CSV's header."""
     with db.reading() as session:
-        return published_fields(of_election(_get_election(session, election_id)))
+        return published_fields(of_election(election_row(session, election_id)))
 
 
 def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
@@ -397,7 +390,7 @@ def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
     the same on every request and in every format.
     """
     with db.reading() as session:
-        rules = of_election(_get_election(session, election_id))
+        rules = of_election(election_row(session, election_id))
         rows = session.execute(
             select(Candidacy.id, Person)
             .join(Person, Candidacy.person_id == Person.id)
@@ -520,9 +513,7 @@ def _public_event(event: Any, zone: Any) -> PublicEvent | None:
 def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
     """A candidacy's public status page: its state, since when, its public decisions, the diagram."""
     with db.reading() as session:
-        candidacy = session.get(Candidacy, candidacy_id)
-        if candidacy is None:
-            raise NotFound(f"no candidacy {candidacy_id}")
+        candidacy = candidacy_row(session, candidacy_id)
         calendar = calendar_of(candidacy.election)
         rules = of_election(candidacy.election)
         zone = calendar.zone
@@ -607,7 +598,7 @@ def associations(db: Database) -> list[AssociationLine]:
 def candidacies(db: Database, election_id: str) -> list[CandidacyLine]:
     """An election's candidacies, each with its (public) name and state."""
     with db.reading() as session:
-        _get_election(session, election_id)
+        election_row(session, election_id)
         rows = session.execute(
             select(Candidacy.id, Person.full_name, Candidacy.state, Candidacy.state_since)
             .join(Person, Candidacy.person_id == Person.id)
@@ -834,7 +825,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
         ))  # fmt: skip
     president = view["president"]
     with db.reading() as session:
-        rules = of_election(_get_election(session, election_id))
+        rules = of_election(election_row(session, election_id))
         linked = select(Election.id, Election.title).where(Election.id.in_([i for i in (view["rerun"], view["rerun_of"]) if i]))
         titles = {row.id: row.title for row in session.execute(linked)}
     return Results(

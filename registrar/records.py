@@ -43,6 +43,14 @@ def election_row(session: Session, election_id: str, *, lock: bool = False) -> E
     return election
 
 
+def candidacy_row(session: Session, candidacy_id: int) -> Candidacy:
+    """The candidacy's row, or NotFound."""
+    candidacy = session.get(Candidacy, candidacy_id)
+    if candidacy is None:
+        raise NotFound(f"no candidacy {candidacy_id}")
+    return candidacy
+
+
 Recorder = Callable[[Context, dict[str, Any]], None]
 
 

@@ -232,8 +232,10 @@ def _label(table: Mapping[str, Any]) -> Any:
 def _heading(table: Named) -> Any:
     """A name that stands on its own on a public page (a status, a phase) begins with a capital."""
 
+    plain = _label(table)
+
     def label(name: str | None) -> str:
-        words = str(table.get(name or "", (name or "").replace("_", " ")))
+        words = str(plain(name))
         return words[:1].upper() + words[1:]
 
     return label
