@@ -122,6 +122,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eta-budget", type=float, default=900, help="seconds the ETA worker may take to take in tasks (900)")
     parser.add_argument("--eta-wait", type=float, default=120,
                         help="seconds to wait for the ETA worker to apply the burst after its cut-off (120)")  # fmt: skip
+    parser.add_argument("--watch", type=float, default=2.0,
+                        help="seconds over which a worker's memory is read, its largest reading kept (2)")  # fmt: skip
+    parser.add_argument("--settle", type=float, default=SETTLE,
+                        help=f"seconds without a new effect before the ETA worker is taken as done ({SETTLE:.0f})")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="also profile a second burst of the sweep (cProfile)")
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile (25)")
 
@@ -239,7 +243,7 @@ def rss_mib(child: Child) -> tuple[float, float, int]:
     return _vmrss_kib(group) / 1024, total / 1024, len(members)
 
 
-def steady_rss(child: Child, seconds: float = 2.0) -> tuple[float, float, int]:
+def steady_rss(child: Child, seconds: float) -> tuple[float, float, int]:
     """The largest reading over a few seconds of the worker's ticks (a sweep's batch comes and goes)."""
     best = rss_mib(child)
     limit = time.monotonic() + seconds
@@ -543,7 +547,7 @@ def measure_engine(bench: Bench, results: Results) -> None:
             started(worker, " ready.")
             started(beat, "beat: Starting...")
             wait_for(lambda: "sweep_deadlines" in worker.this_run(), 30, "the first sweep tick")
-            results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker)))
+            results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker, args.watch)))
         except (RuntimeError, TimeoutError) as err:
             running = False
             results.notes.append(f"the engine's worker (workers.app) could not be measured: {err}\n{worker.tail()}")
@@ -552,7 +556,7 @@ def measure_engine(bench: Bench, results: Results) -> None:
         seconds = insert_deadlines(db, burst_rows)
         results.rates.append(Rate(ENGINE, f"INSERT deadline rows, set-based ({CHUNK:,} a transaction)", n, seconds))
         if running:
-            results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker, 3 * TICK)))
+            results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker, min(args.watch, 3 * TICK))))
         more = 10 * n - n
         if more > 0:
             _say(f"[engine] recording {more:,} more pending deadlines (later cut-offs) ...")
@@ -568,7 +572,7 @@ def measure_engine(bench: Bench, results: Results) -> None:
             results.rates.append(Rate(ENGINE, f"INSERT deadline rows, set-based, {more:,} more", more, seconds))
             del rows
             if running:
-                results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker, 3 * TICK)))
+                results.memory.append(Memory(ENGINE, pending(db), *steady_rss(worker, min(args.watch, 3 * TICK))))
         if running and not worker.running:
             results.notes.append(f"the engine's worker died during the memory phase:\n{worker.tail()}")
     finally:
@@ -774,7 +778,7 @@ def measure_eta(bench: Bench, results: Results) -> None:
     try:
         bench.redis.client.flushall()
         eta.start()
-        results.memory.append(Memory(ETA, 0, *steady_rss(eta.child)))
+        results.memory.append(Memory(ETA, 0, *steady_rss(eta.child, args.watch)))
 
         # Calibrate: how fast tasks are published and taken in, to set the cut-off far enough ahead.
         calibration = min(n, 1000)
@@ -800,7 +804,7 @@ def measure_eta(bench: Bench, results: Results) -> None:
         try:
             eta.wait_held(n, max(remaining - 2.5, 0.1))
             left = (due - dt.datetime.now(dt.UTC)).total_seconds()
-            main, group, processes = steady_rss(eta.child, min(2.0, max(left - 0.5, 0)))
+            main, group, processes = steady_rss(eta.child, min(args.watch, max(left - 0.5, 0)))
             results.memory.append(Memory(ETA, n, main, group, processes, "all held in the worker until their ETA"))
         except TimeoutError:
             main, group, processes = rss_mib(eta.child)
@@ -865,7 +869,7 @@ def eta_full_memory(bench: Bench, eta: EtaWorker, results: Results) -> None:
         note = stopped or "all held in the worker"
     except TimeoutError:
         note = (stopped + "; " if stopped else "") + f"{bench.redis.unacked():,} taken in within the budget"
-    results.memory.append(Memory(ETA, sent.n, *steady_rss(eta.child), note=note))
+    results.memory.append(Memory(ETA, sent.n, *steady_rss(eta.child, bench.args.watch), note=note))
     results.rates.append(Rate(ETA, f"apply_async(eta=due_at), {sent.n:,} in a row", sent.n, sent.seconds))
 
 
@@ -900,11 +904,11 @@ def eta_faults(bench: Bench, eta: EtaWorker, results: Results, k: int) -> None:
     at_kill = last_seq(db) - since
     eta.child.kill()
     eta.start()
-    wait_progress(lambda: last_seq(db) - since, k, settle=SETTLE, cap=bench.args.eta_budget)
+    wait_progress(lambda: last_seq(db) - since, k, settle=bench.args.settle, cap=bench.args.eta_budget)
     effects = count_effects(db, keys, since)
     effects.parked = bench.redis.unacked()
     effects.seconds = (dt.datetime.now(dt.UTC) - due).total_seconds() if effects.once + effects.duplicated >= k else None
-    effects.note = f"killed with {at_kill:,} applied; waited until {SETTLE:.0f} s without progress"
+    effects.note = f"killed with {at_kill:,} applied; waited until {bench.args.settle:.0f} s without progress"
     results.faults.append((ETA, "worker SIGKILL mid-burst, restart", effects))
 
     # Redis killed and started again empty, while the worker holds the tasks.
@@ -912,11 +916,11 @@ def eta_faults(bench: Bench, eta: EtaWorker, results: Results, k: int) -> None:
     keys, due, since = schedule("bench:eta-redis")
     bench.redis.restart()
     wait_for(lambda: dt.datetime.now(dt.UTC) >= due, 600, "the ETA")
-    wait_progress(lambda: last_seq(db) - since, k, settle=SETTLE, cap=bench.args.eta_budget)
+    wait_progress(lambda: last_seq(db) - since, k, settle=bench.args.settle, cap=bench.args.eta_budget)
     effects = count_effects(db, keys, since)
     effects.parked = bench.redis.unacked()
     effects.seconds = (dt.datetime.now(dt.UTC) - due).total_seconds() if effects.once + effects.duplicated >= k else None
-    effects.note = f"waited until {SETTLE:.0f} s without progress after the ETA"
+    effects.note = f"waited until {bench.args.settle:.0f} s without progress after the ETA"
     results.faults.append((ETA, "redis-server restart, empty", effects))
 
 

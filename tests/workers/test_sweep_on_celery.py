@@ -40,9 +40,10 @@ def test_a_worker_killed_in_the_middle_of_a_burst_loses_and_repeats_nothing(
 ) -> None:
     # One deadline a transaction, and the kill at the first fifty, so the burst outlasts the moment
     # it takes to see it start and kill the worker (with fifty a transaction, a fast sweep had
-    # finished 2,000 before the kill; with five, on SQLite, once too).
+    # finished 2,000 before the kill; with five, on SQLite, once too). One a transaction, 600 last
+    # seconds on either backend, and each is a transaction the sweep pays for twice in CPU.
     celery.env["REGISTRAR_SWEEP_BATCH"] = "1"
-    keys = election.information_requests_sent(3) + past_burst(election, BURST)
+    keys = election.information_requests_sent(3) + past_burst(election, 600)
     celery.started(celery.beat())
     worker = celery.started(celery.worker(concurrency=2))
 
@@ -92,11 +93,14 @@ def test_overdue_deadlines_fire_once_in_due_order_when_beat_comes_back(db: Datab
     wait_until(lambda: fired_count(db, earlier) == len(earlier), timeout=SWEPT_WITHIN, what="beat's first sweeps",
                logs=celery.logs)  # fmt: skip
 
+    # Beat stops first and any tick it sent is taken before the deadlines exist, so none of them
+    # can be swept before beat comes back, however slowly beat stops.
+    beat.stop()
+    time.sleep(2 * SWEEP_INTERVAL)
     now = utcnow()
     # Listed out of due order, so the order they fire in comes from due_at, not from the row ids.
-    due_times = [now + dt.timedelta(seconds=4, milliseconds=100 * i) for i in range(30)][::-1]
+    due_times = [now + dt.timedelta(milliseconds=200 + 30 * i) for i in range(30)][::-1]
     overdue = election.information_requests_due(due_times)
-    beat.stop()
     last_due = max(due_times)
     wait_until(lambda: utcnow() > last_due + dt.timedelta(seconds=4 * SWEEP_INTERVAL), timeout=30, what="the clock")
     assert fired_count(db, overdue) == 0, "with beat stopped, nothing should sweep"
