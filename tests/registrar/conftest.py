@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from registrar import actions, demo
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.rules import Rules
+from tests.demo_copies import copied
 
 # A regular election: announced 2029-08-24, voting 2029-11-25 (Asia/Almaty, UTC+5).
 ELECTION_ID = "kz-2029"
@@ -59,6 +60,15 @@ class World:
         return actions.perform(self.db, candidacy_id, trigger, payload or {}, actor="test:clerk",
                                at=at or self.registration_time, **kw)  # fmt: skip
 
+    def rebound(self, db: Database, rules: Rules) -> World:
+        """The same world on ``db`` (a copy of this one's database, tests/demo_copies.py), a list of its own."""
+        return replace(self, db=db, rules=rules, associations=list(self.associations))
+
+
+def rules_key(rules: Rules) -> tuple[str, str]:
+    """What names ``rules`` in the key of a copied state: a builder reads its zone (and a World keeps it)."""
+    return rules.kind, str(rules.path)
+
 
 def build_world(db: Database, rules: Rules, national: int = 8) -> World:
     """The 2029 election announced, ``national`` national associations and one regional one registered."""
@@ -85,6 +95,12 @@ def build_world(db: Database, rules: Rules, national: int = 8) -> World:
     return World(db, rules, calendar, ids, regional)
 
 
+def copied_world(db: Database, rules: Rules, national: int = 8) -> World:
+    """``build_world`` on the empty ``db``, built once per worker, backend and ``national``, then copied."""
+    return copied(db, ("build_world", national, rules_key(rules)), lambda built: build_world(built, rules, national),
+                  lambda world, database: world.rebound(database, rules))  # fmt: skip
+
+
 @pytest.fixture
 def world(db: Database, rules: Rules) -> World:
-    return build_world(db, rules)
+    return copied_world(db, rules)

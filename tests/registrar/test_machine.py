@@ -7,6 +7,7 @@ the parametrized test, so a row added to it is tested without touching this file
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,13 +16,15 @@ from sqlalchemy import func, select
 
 from registrar import actions, demo, machines
 from registrar.calendar import compute
+from registrar.db import Database
 from registrar.errors import GuardFailed, NotAllowed
 from registrar.machines import CANDIDACY_STEPS, TRIGGERS, Step
 from registrar.models import Appeal, Candidacy, Certificate, Decision, InformationRequest
 from registrar.rules import Rules
 from registrar.states import FINAL, STATES
+from tests.demo_copies import copied
 
-from .conftest import ANNOUNCED, ELECTION_DAY, World
+from .conftest import ANNOUNCED, ELECTION_DAY, World, build_world, rules_key
 
 HOUR = dt.timedelta(hours=1)
 SECOND = dt.timedelta(seconds=1)
@@ -75,23 +78,69 @@ def request_ids(world: World, candidacy: int) -> list[int]:
 TRANSITIONS = [pytest.param(step, id=f"{step.rule}-{step.trigger}-to-{step.dest or 'same'}") for step in CANDIDACY_STEPS]
 
 
-def _reach(world: World, candidacy: int, step: Step, source: str) -> dt.datetime:
-    """Bring a fresh candidacy to ``source``; an appeal the step routes on is filed against the right decision."""
+# Where a candidacy is brought before a step fires: a state, and for an appeal the state whose
+# decision is appealed (None: the state's own route, demo.ROUTES).
+Route = tuple[str, str | None]
+
+
+def _route(step: Step, source: str) -> Route:
+    """How ``step`` needs a candidacy in ``source``: an appeal the step routes on is filed against the right decision."""
     if source == "appealed" and step.dest in ("cancelled_final", "registered"):
+        return source, "registration_cancelled"
+    if source == "appealed" and step.trigger == "uphold_appeal":  # refused where it stood: the row's destination
+        return source, step.dest
+    return source, None
+
+
+def _reach(world: World, candidacy: int, route: Route) -> dt.datetime:
+    """Bring a fresh candidacy along ``route``; returns the last action's moment."""
+    source, decided_in = route
+    if decided_in == "registration_cancelled":
         at = world.walk(candidacy, "registration_cancelled") + HOUR
         world.act(candidacy, "appeal", paper(world, "appeal", at), at=at)
         return at
-    if source == "appealed" and step.trigger == "uphold_appeal":  # refused where it stood: the row's destination
-        at = world.walk(candidacy, step.dest or source) + HOUR
+    if decided_in is not None:
+        at = world.walk(candidacy, decided_in) + HOUR
         world.act(candidacy, "refuse", paper(world, "refuse", at), at=at)
         world.act(candidacy, "appeal", paper(world, "appeal", at + HOUR), at=at + HOUR)
         return at + HOUR
     return world.walk(candidacy, source)
 
 
-def _fire_from(world: World, step: Step, source: str, association: int) -> None:
-    candidacy = world.nominate(association)
-    at = _reach(world, candidacy, step, source) + HOUR
+# Every route a row of the table needs, and each state's own (the forbidden transitions and G6's
+# tests start from those): one build serves every test of the module.
+WALKS = sorted({_route(step, source) for step in CANDIDACY_STEPS for source in step.source} |
+                {(state, None) for state in STATES}, key=repr)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The 2029 election with a candidacy brought along each route, each from its own association (N5)."""
+
+    world: World
+    at: dict[Route, tuple[int, dt.datetime]]  # the candidacy, and the moment of its last action
+
+    def rebound(self, db: Database, rules: Rules) -> Reached:
+        return Reached(self.world.rebound(db, rules), dict(self.at))
+
+
+def reached(db: Database, rules: Rules) -> Reached:
+    """Every route walked through the real actions, once per worker and backend, then copied (tests/demo_copies.py)."""
+
+    def build(built: Database) -> Reached:
+        world = build_world(built, rules, national=len(WALKS))
+        at = {}
+        for route, association in zip(WALKS, world.associations, strict=True):
+            candidacy = world.nominate(association)
+            at[route] = candidacy, _reach(world, candidacy, route)
+        return Reached(world, at)
+
+    return copied(db, ("test_machine.reached", rules_key(rules)), build,
+                  lambda kept, database: kept.rebound(database, rules))  # fmt: skip
+
+
+def _fire_from(world: World, step: Step, source: str, candidacy: int, reached_at: dt.datetime) -> None:
+    at = reached_at + HOUR
     assert state_of(world, candidacy)[0] == source
 
     if step.trigger == "close_appeal_window":  # G6: only once the window has lapsed
@@ -124,17 +173,20 @@ def _fire_from(world: World, step: Step, source: str, association: int) -> None:
 
 
 @pytest.mark.parametrize("step", TRANSITIONS)
-def test_every_transition_of_the_table_fires_from_each_of_its_states(world: World, step: Step) -> None:
+def test_every_transition_of_the_table_fires_from_each_of_its_states(db: Database, rules: Rules, step: Step) -> None:
     """Every row of CANDIDACY_STEPS (its rule id is in the test id), from each of its source states.
 
     A fresh candidacy per source state (each from its own association, N5), brought there by
-    the real actions, fires the trigger with a valid payload at a time the step's window
-    allows; it lands on the row's destination, or stays where it was for a record-only step.
+    the real actions (:func:`reached`), fires the trigger with a valid payload at a time the
+    step's window allows; it lands on the row's destination, or stays where it was for a
+    record-only step.
     """
+    walked = reached(db, rules)
+    world = walked.world
     assert len(step.source) <= len(world.associations)
-    for source, association in zip(step.source, world.associations, strict=False):
+    for source in step.source:
         try:
-            _fire_from(world, step, source, association)
+            _fire_from(world, step, source, *walked.at[_route(step, source)])
         except Exception as err:
             raise AssertionError(f"{step.trigger} from {source}: {err!r}") from err
 
@@ -185,10 +237,14 @@ def test_the_rows_of_one_trigger_are_one_action() -> None:
         pytest.param("registered", "elect_president", id="unknown-trigger"),
     ],
 )
-def test_a_forbidden_transition_is_refused_naming_the_trigger_and_the_state(world: World, state: str, trigger: str) -> None:
+def test_a_forbidden_transition_is_refused_naming_the_trigger_and_the_state(
+    db: Database, rules: Rules, state: str, trigger: str
+) -> None:
     """NotAllowed names both the trigger and the state; the candidacy does not change (G2, G3, G6, G7)."""
-    candidacy = world.nominate()
-    at = world.walk(candidacy, state) + HOUR
+    walked = reached(db, rules)
+    world = walked.world
+    candidacy, at = walked.at[(state, None)]
+    at += HOUR
     before = state_of(world, candidacy)
 
     with pytest.raises(NotAllowed) as refused:
@@ -258,10 +314,14 @@ def test_register_lists_every_unmet_rule_with_its_reason(world: World) -> None:
     ("appealed_against", "final"),
     [("refused", "refused_final"), ("registration_cancelled", "cancelled_final")],
 )
-def test_g6_dismissing_an_appeal_makes_the_appealed_decision_final(world: World, appealed_against: str, final: str) -> None:
+def test_g6_dismissing_an_appeal_makes_the_appealed_decision_final(
+    db: Database, rules: Rules, appealed_against: str, final: str
+) -> None:
     """G6: the court's dismissal lands on refused_final or cancelled_final according to what was appealed."""
-    candidacy = world.nominate()
-    at = world.walk(candidacy, appealed_against) + HOUR
+    walked = reached(db, rules)
+    world = walked.world
+    candidacy, at = walked.at[(appealed_against, None)]
+    at += HOUR
     world.act(candidacy, "appeal", paper(world, "appeal", at), at=at)
 
     outcome = world.act(candidacy, "dismiss_appeal", paper(world, "dismiss_appeal", at), at=at + HOUR)
@@ -276,10 +336,11 @@ def test_g6_dismissing_an_appeal_makes_the_appealed_decision_final(world: World,
 
 
 @pytest.mark.parametrize(("decision", "final"), [("refused", "refused_final"), ("registration_cancelled", "cancelled_final")])
-def test_g6_close_appeal_window_waits_for_the_window_to_lapse(world: World, decision: str, final: str) -> None:
+def test_g6_close_appeal_window_waits_for_the_window_to_lapse(db: Database, rules: Rules, decision: str, final: str) -> None:
     """G6/T2: the appeal window ends at 24:00 local of the 10th day; before that the decision is not final."""
-    candidacy = world.nominate()
-    decided_at = world.walk(candidacy, decision)
+    walked = reached(db, rules)
+    world = walked.world
+    candidacy, decided_at = walked.at[(decision, None)]
     due = actions.show_candidacy(world.db, candidacy, at=decided_at)["deadlines"][0]
     lapses = dt.datetime.fromisoformat(due["due_at"])
     expected = world.calendar.local(decided_at).date() + dt.timedelta(days=world.rules.G6.appeal_days + 1)

@@ -177,7 +177,9 @@ def receiver() -> Iterator[Receiver]:
     state = Receiver(port=int(server.server_address[1]))
     server.RequestHandlerClass = _handler(state)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop to look at its flag, once per poll: the default half second was
+    # most of the time of every test with a receiver.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     yield state
     state.release.set()

@@ -3,7 +3,8 @@
 Every test runs on a SQLite file and on the real PostgreSQL (the ``db`` fixture). An election
 is brought to its count by :func:`count_ahead`: the 2029 election of the shared ``build_world``,
 candidates walked to registered through the real actions, the sweep run when voting opens so
-the ballot is fixed. The helpers here are shared with test_results_rounds.py and
+the ballot is fixed; built once per worker and backend, then copied into each test's database
+(tests/demo_copies.py). The helpers here are shared with test_results_rounds.py and
 test_results_president.py.
 
 Percentages in comments are worked by hand: hundredths of a percent are part * 10_000 / whole,
@@ -26,8 +27,9 @@ from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed
 from registrar.models import Deadline, Election, ElectionDecision, ElectionResult, OutboxMessage, Protocol
 from registrar.rules import Rules
+from tests.demo_copies import copied
 
-from .conftest import ELECTION_ID, World, build_world
+from .conftest import ELECTION_ID, World, build_world, rules_key
 
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -85,6 +87,9 @@ class Vote:
     def day(self, at: dt.datetime) -> str:
         return at.astimezone(self.rules.zone).date().isoformat()
 
+    def rebound(self, db: Database, rules: Rules) -> Vote:
+        return Vote(self.world.rebound(db, rules), list(self.ids))
+
     def election(self, election_id: str = ELECTION_ID) -> Election:
         with self.db.reading() as session:
             election = session.get(Election, election_id)
@@ -94,7 +99,15 @@ class Vote:
 
 
 def count_ahead(db: Database, rules: Rules, candidates: int = 3) -> Vote:
-    """Register ``candidates`` candidates ("Candidate A", B ... of National Association 1, 2 ...), open the vote."""
+    """Register ``candidates`` candidates ("Candidate A", B ... of National Association 1, 2 ...), open the vote.
+
+    Built once per worker, backend and ``candidates`` on the empty ``db``, then copied (tests/demo_copies.py)."""
+    return copied(db, ("count_ahead", candidates, rules_key(rules)), lambda built: built_count(built, rules, candidates),
+                  lambda vote, database: vote.rebound(database, rules))  # fmt: skip
+
+
+def built_count(db: Database, rules: Rules, candidates: int) -> Vote:
+    """What :func:`count_ahead` copies, built through the real actions."""
     world = build_world(db, rules, national=max(candidates, 2))
     ids = []
     for i in range(candidates):

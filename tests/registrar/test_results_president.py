@@ -17,8 +17,9 @@ from registrar.db import Database
 from registrar.errors import GuardFailed, NotAllowed, StaleVersion
 from registrar.models import Appeal, Election, ElectionDecision, OutboxMessage
 from registrar.rules import Rules
+from tests.demo_copies import copied
 
-from .conftest import ELECTION_ID, build_world
+from .conftest import ELECTION_ID, build_world, rules_key
 from .test_results import (
     COURT,
     DAY,
@@ -36,11 +37,20 @@ from .test_results_rounds import RERUN_ID, rerun_payload
 
 
 def elected(db: Database, rules: Rules, *, flagged: int = 0, candidates: int = 2) -> Vote:
-    """A first-round win for A (70% of 1,000,000 valid votes), ``flagged`` units void or violated (V7)."""
-    vote = count_ahead(db, rules, candidates)
-    a, b = vote.ids[:2]
-    vote.submit(national({a: 700_000, b: 300_000}, flagged=flagged))
-    assert vote.establish().phase == "elected"
+    """A first-round win for A (70% of 1,000,000 valid votes), ``flagged`` units void or violated (V7).
+
+    Built once per worker, backend, ``flagged`` and ``candidates`` on the empty ``db``, then copied
+    (tests/demo_copies.py); the phase checked is the one the build's decision returned."""
+
+    def build(built: Database) -> tuple[Vote, str]:
+        vote = count_ahead(built, rules, candidates)
+        a, b = vote.ids[:2]
+        vote.submit(national({a: 700_000, b: 300_000}, flagged=flagged))
+        return vote, vote.establish().phase
+
+    vote, phase = copied(db, ("elected", flagged, candidates, rules_key(rules)), build,
+                         lambda kept, database: (kept[0].rebound(database, rules), kept[1]))  # fmt: skip
+    assert phase == "elected"
     return vote
 
 

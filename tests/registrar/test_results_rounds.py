@@ -17,8 +17,9 @@ from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed
 from registrar.models import CalendarResolution, Election, ElectionDecision
 from registrar.rules import Rules
+from tests.demo_copies import copied
 
-from .conftest import ELECTION_ID
+from .conftest import ELECTION_ID, rules_key
 from .test_results import CODES, DAY, HOUR, SECOND, Vote, count_ahead, count_rows, election_deadline, national, outbox, protocol
 
 SECOND_ROUND_DAY = dt.date(2029, 12, 16)
@@ -26,11 +27,20 @@ RERUN_ID = "kz-2029-rerun"
 
 
 def to_second_round(db: Database, rules: Rules, candidates: int = 3) -> Vote:
-    """A first round without a majority: A 45%, B 40%, C 10%, against all 5% of 1,000,000 valid votes."""
-    vote = count_ahead(db, rules, candidates)
-    a, b, c = vote.ids[:3]
-    vote.submit(national({a: 450_000, b: 400_000, c: 100_000}, against=50_000, invalid=10_000))
-    assert vote.establish().phase == "second_round_due"
+    """A first round without a majority: A 45%, B 40%, C 10%, against all 5% of 1,000,000 valid votes.
+
+    Built once per worker, backend and ``candidates`` on the empty ``db``, then copied
+    (tests/demo_copies.py); the phase checked is the one the build's decision returned."""
+
+    def build(built: Database) -> tuple[Vote, str]:
+        vote = count_ahead(built, rules, candidates)
+        a, b, c = vote.ids[:3]
+        vote.submit(national({a: 450_000, b: 400_000, c: 100_000}, against=50_000, invalid=10_000))
+        return vote, vote.establish().phase
+
+    vote, phase = copied(db, ("to_second_round", candidates, rules_key(rules)), build,
+                         lambda kept, database: (kept[0].rebound(database, rules), kept[1]))  # fmt: skip
+    assert phase == "second_round_due"
     return vote
 
 

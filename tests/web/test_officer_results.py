@@ -17,6 +17,7 @@ import pytest
 
 from registrar import actions, demo, machines, results, roles, territory
 from registrar.db import Database
+from tests.demo_copies import copied
 from web.words import ELECTION_TITLES
 
 from .conftest import WebWorld
@@ -70,8 +71,11 @@ def build_voted(db: Database) -> list[int]:
 
 
 @pytest.fixture
-def voted(web_world: WebWorld) -> tuple[WebWorld, list[int]]:
-    return web_world, build_voted(web_world.db)
+def voted(db: Database, request: pytest.FixtureRequest) -> tuple[WebWorld, list[int]]:
+    """build_voted on the empty ``db``, built once per worker and backend, then copied (tests/demo_copies.py);
+    the app comes after, on the database as the build left it."""
+    ids = copied(db, ("build_voted", ELECTION_DAY), build_voted, lambda kept, _: list(kept))
+    return request.getfixturevalue("web_world"), ids
 
 
 def protocol(ids: list[int], unit: str, shares: tuple[int, ...] = (45, 40, 10), **overrides: Any) -> dict[str, Any]:
