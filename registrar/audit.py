@@ -16,15 +16,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from registrar.db import JSONText, insert_many, json_dumper
+from registrar.db import JSONText, dialect_insert, insert_many, json_dumper
 from registrar.models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
+
+# The chain is written with plain statements on its tables, never through ORM objects: an
+# append costs no unit of work of the ORM, and no head object in a session can carry a stale
+# tip past another append (append and append_many both move the head by statement).
+EVENTS = cast(Table, AuditEvent.__table__)
+HEAD = cast(Table, AuditHead.__table__)
+_LOCK_HEAD = select(HEAD.c.last_seq, HEAD.c.last_hash).where(HEAD.c.id == 1).with_for_update()
+# One event's row, its parameters named "e_<column>" (see event_row), and the head moved onto it.
+INSERT_EVENT = insert(EVENTS).values({column.name: bindparam(f"e_{column.name}", type_=column.type) for column in EVENTS.c})
+MOVE_HEAD = (
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(last_seq=bindparam("e_seq", type_=HEAD.c.last_seq.type), last_hash=bindparam("e_hash", type_=HEAD.c.last_hash.type))
+)
 
 
 def canonical(value: Any) -> str:
@@ -83,9 +95,28 @@ def _nullable(value: str | None) -> str:
 
 
 def _insert_head_if_missing(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(AuditHead).values(id=1, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+    insert_head = dialect_insert(HEAD, session.get_bind().dialect.name)
+    return insert_head.values(id=1, last_seq=0, last_hash=GENESIS).on_conflict_do_nothing(index_elements=["id"])
+
+
+class Appended(NamedTuple):
+    """The event :func:`append` added: its number in the chain and its hash."""
+
+    seq: int
+    hash: str
+
+
+class Entry(NamedTuple):
+    """One event to append (a tuple: the sweep makes them by the hundred thousand for :func:`append_many`)."""
+
+    at: dt.datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]
+    from_state: str | None = None
+    to_state: str | None = None
 
 
 def append(
@@ -99,48 +130,43 @@ def append(
     payload: dict[str, Any],
     from_state: str | None = None,
     to_state: str | None = None,
-) -> AuditEvent:
-    """Append one event in the caller's transaction; call it last, so the head lock is held briefly."""
-    head = _locked_head(session)
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        from_state=from_state,
-        to_state=to_state,
-        payload=jsonable(payload),
-        prev_hash=head.last_hash,
-    )
-    event.hash = _digest(head.last_hash, event)
-    head.last_seq, head.last_hash = event.seq, event.hash
-    session.add(event)
-    return event
+) -> Appended:
+    """Append one event in the caller's transaction; call it last, so the head lock is held briefly.
+
+    The caller's pending writes go to the database first, as before any query: the head is
+    locked for the append alone."""
+    session.flush()
+    entry = Entry(at, actor, action, subject_type, str(subject_id), payload, from_state, to_state)
+    row = event_row(locked_head(session), entry)
+    connection = session.connection()
+    connection.execute(INSERT_EVENT, row)
+    connection.execute(MOVE_HEAD, row)
+    return Appended(row["e_seq"], row["e_hash"])
 
 
-def _locked_head(session: Session) -> AuditHead:
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+def event_row(head: tuple[int, str], entry: Entry) -> dict[str, Any]:
+    """The event that follows ``head`` (the last seq and hash, read under the head's lock), hashed
+    onto it: the parameters of :data:`INSERT_EVENT` and :data:`MOVE_HEAD`, which append it."""
+    last_seq, prev = head
+    seq = last_seq + 1
+    stored = jsonable(entry.payload)
+    subject = str(entry.subject_id)
+    digest = _chained(prev, _body(seq, entry.at, entry.actor, entry.action, entry.subject_type, subject, entry.from_state,
+                                  entry.to_state, canonical(stored)))  # fmt: skip
+    return {"e_seq": seq, "e_at": entry.at, "e_actor": entry.actor, "e_action": entry.action,
+            "e_subject_type": entry.subject_type, "e_subject_id": subject, "e_from_state": entry.from_state,
+            "e_to_state": entry.to_state, "e_payload": stored, "e_prev_hash": prev, "e_hash": digest}  # fmt: skip
+
+
+def locked_head(session: Session) -> tuple[int, str]:
+    """The chain's tip (last seq, last hash), its row locked until the transaction ends."""
+    head = session.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         # The migration seeds the head; should it be missing (an emptied database), concurrent
         # first appenders create it without a conflict and then queue on its lock.
         session.execute(_insert_head_if_missing(session))
-        head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
-    return head
-
-
-class Entry(NamedTuple):
-    """One event to append with :func:`append_many` (a tuple: the sweep makes them by the hundred thousand)."""
-
-    at: dt.datetime
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    payload: dict[str, Any]
-    from_state: str | None = None
-    to_state: str | None = None
+        head = session.execute(_LOCK_HEAD).one()
+    return int(head.last_seq), str(head.last_hash)
 
 
 def append_many(session: Session, entries: list[Entry]) -> list[int]:
@@ -151,8 +177,8 @@ def append_many(session: Session, entries: list[Entry]) -> list[int]:
     """
     if not entries:
         return []
-    head = _locked_head(session)
-    seq, prev = head.last_seq, head.last_hash
+    session.flush()
+    seq, prev = locked_head(session)
     rows: list[dict[str, Any]] = []
     seqs: list[int] = []
     for entry in entries:
@@ -165,8 +191,8 @@ def append_many(session: Session, entries: list[Entry]) -> list[int]:
                      "subject_type": entry.subject_type, "subject_id": str(entry.subject_id), "from_state": entry.from_state,
                      "to_state": entry.to_state, "payload": JSONText(payload), "prev_hash": prev, "hash": digest})  # fmt: skip
         prev = digest
-    insert_many(session, cast(Table, AuditEvent.__table__), rows)
-    head.last_seq, head.last_hash = seq, prev
+    insert_many(session, EVENTS, rows)
+    session.execute(MOVE_HEAD, {"e_seq": seq, "e_hash": prev})
     return seqs
 
 

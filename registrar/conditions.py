@@ -60,12 +60,40 @@ class Context:
     topic: str | None = None
     noted: dict[str, Any] = field(default_factory=dict)
     unmet: list[Unmet] = field(default_factory=list)
+    # The candidacy's records the conditions have read, by kind. Conditions write nothing, so
+    # what one of them read another finds here (registration reads most kinds twice); an
+    # action that writes records after they were read forgets them (:meth:`forget`).
+    read: dict[Any, Any] = field(default_factory=dict)
 
     def local(self, moment: dt.datetime) -> str:
         return self.calendar.local(moment).strftime("%Y-%m-%d %H:%M %z")
 
     def one(self, model: type[Any]) -> Any:
-        return self.session.scalar(select(model).where(model.candidacy_id == self.candidacy.id))
+        """The candidacy's one record of ``model`` (a medical conclusion, the contribution ...), or None."""
+        if model not in self.read:
+            self.read[model] = self.session.scalar(select(model).where(model.candidacy_id == self.candidacy.id))
+        return self.read[model]
+
+    def every(self, model: type[Any]) -> list[Any]:
+        """The candidacy's records of ``model`` (its declarations, its signature protocols ...)."""
+        key = (model, "every")
+        if key not in self.read:
+            self.read[key] = list(self.session.scalars(select(model).where(model.candidacy_id == self.candidacy.id)))
+        found: list[Any] = self.read[key]
+        return found
+
+    def document_kinds(self) -> set[str]:
+        """The kinds of registration document received for the candidacy."""
+        if Document not in self.read:
+            self.read[Document] = set(
+                self.session.scalars(select(Document.kind).where(Document.candidacy_id == self.candidacy.id))
+            )
+        kinds: set[str] = self.read[Document]
+        return kinds
+
+    def forget(self) -> None:
+        """Records were written: read them again."""
+        self.read.clear()
 
 
 Condition = Callable[[Context], list[Unmet]]
@@ -147,7 +175,7 @@ def _required_filers(ctx: Context) -> list[str]:
 @under("D1")
 def declarations_filed(ctx: Context) -> list[Unmet]:
     """D1: candidate and spouse each declared, valued as of the first day of the nomination month."""
-    filed = {d.filer: d for d in ctx.session.scalars(select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id))}
+    filed = {d.filer: d for d in ctx.every(Declaration)}
     unmet = []
     for filer in _required_filers(ctx):
         declaration = filed.get(filer)
@@ -167,9 +195,7 @@ def declarations_filed(ctx: Context) -> list[Unmet]:
 def _has_document(ctx: Context, kind: str) -> bool:
     probes: dict[str, Callable[[], bool]] = {
         "minutes_extract": lambda: ctx.one(NominationDecision) is not None,
-        "signature_protocols": lambda: bool(
-            ctx.session.scalar(select(func.count(SignatureProtocol.id)).where(SignatureProtocol.candidacy_id == ctx.candidacy.id))
-        ),
+        "signature_protocols": lambda: bool(ctx.every(SignatureProtocol)),
         "declaration_certificates": lambda: not declarations_filed(ctx),
         "contribution_receipt": lambda: ctx.one(Contribution) is not None,
         "medical_conclusion": lambda: ctx.one(MedicalConclusion) is not None,
@@ -178,10 +204,7 @@ def _has_document(ctx: Context, kind: str) -> bool:
     probe = probes.get(kind)
     if probe is not None:
         return probe()
-    return (
-        ctx.session.scalar(select(Document.id).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == kind))
-        is not None
-    )
+    return kind in ctx.document_kinds()
 
 
 @under("N6")
@@ -239,7 +262,7 @@ def enough_signatures(ctx: Context) -> list[Unmet]:
     if not voters:
         return [Unmet("D4", "the number of registered voters on the reference date is not recorded for this election")]
     total_needed, regions_needed, per_region = signatures_required(ctx.rules, voters)
-    protocols = list(ctx.session.scalars(select(SignatureProtocol).where(SignatureProtocol.candidacy_id == ctx.candidacy.id)))
+    protocols = ctx.every(SignatureProtocol)
     valid = sum(p.valid for p in protocols)
     counted = [p.region for p in protocols if p.valid >= per_region]
     unmet = []

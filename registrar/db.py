@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Engine, Table, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +77,11 @@ def _unserialisable(value: Any) -> Any:
 
 
 _compact = json_dumper()
+
+
+def dialect_insert(table: Table, dialect: str) -> Any:
+    """The INSERT of ``dialect`` (``postgresql`` or ``sqlite``), whose ON CONFLICT clauses both databases share."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 class JSONText(str):

@@ -234,6 +234,11 @@ def _local(moment: dt.datetime, calendar: ElectionCalendar) -> str:
 
 
 def _add(session: Session, row: Deadline) -> Deadline:
+    # Actions add deadlines without flushing as they go: one added earlier in the same
+    # transaction may not be in the table yet.
+    for added in session.new:
+        if isinstance(added, Deadline) and added.key == row.key:
+            return added
     existing = session.scalar(select(Deadline).where(Deadline.key == row.key))
     if existing is not None:
         return existing

@@ -8,14 +8,16 @@ topic (``ctx.topic``), and what the audit event notes besides the payload (``ctx
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from registrar import deadlines
 from registrar.conditions import Context
+from registrar.db import dialect_insert
 from registrar.errors import InvalidPayload, NotFound
 from registrar.models import (
     Appeal,
@@ -104,10 +106,8 @@ def once(model: type[Any], what: str) -> Recorder:
     """A record the law asks for once (a medical conclusion, the contribution): a second is refused."""
 
     def record(ctx: Context, data: dict[str, Any]) -> None:
-        existing = ctx.one(model)
-        if existing is not None:
+        if not _added_unless_recorded(ctx.session, model, ("candidacy_id",), {"candidacy_id": ctx.candidacy.id, **data}):
             raise InvalidPayload({"_schema": [f"the {what} is already recorded"]})
-        ctx.session.add(model(candidacy_id=ctx.candidacy.id, **data))
 
     return record
 
@@ -115,30 +115,49 @@ def once(model: type[Any], what: str) -> Recorder:
 def signature_protocol(ctx: Context, data: dict[str, Any]) -> None:
     # A territorial commission may send a corrected protocol: it replaces the earlier one,
     # and the audit trail keeps both.
-    existing = ctx.session.scalar(
-        select(SignatureProtocol).where(
-            SignatureProtocol.candidacy_id == ctx.candidacy.id, SignatureProtocol.region == data["region"]
-        )
-    )
-    if existing is None:
-        ctx.session.add(SignatureProtocol(candidacy_id=ctx.candidacy.id, **data))
-    else:
-        for key, value in data.items():
-            setattr(existing, key, value)
+    connection = ctx.session.connection()
+    connection.execute(_protocol_recorded(connection.dialect.name), {"candidacy_id": ctx.candidacy.id, **data})
 
 
 def document(ctx: Context, data: dict[str, Any]) -> None:
-    existing = ctx.session.scalar(
-        select(Document).where(Document.candidacy_id == ctx.candidacy.id, Document.kind == data["kind"])
-    )
-    if existing is not None:
+    if not _added_unless_recorded(ctx.session, Document, ("candidacy_id", "kind"), {"candidacy_id": ctx.candidacy.id, **data}):
         raise InvalidPayload({"kind": [f"a {data['kind']} is already recorded"]})
-    ctx.session.add(Document(candidacy_id=ctx.candidacy.id, **data))
+
+
+# A record kept once per candidacy (or per candidacy and kind, or region) is written in one
+# statement that also tells whether one was already there: its unique key decides.
+
+
+def _added_unless_recorded(session: Session, model: type[Any], key: tuple[str, ...], row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless a record with the same ``key`` exists; whether it was inserted."""
+    connection = session.connection()
+    return connection.execute(_unless_recorded(model.__table__, key, connection.dialect.name), row).first() is not None
+
+
+@functools.cache
+def _unless_recorded(table: Table, key: tuple[str, ...], dialect: str) -> Insert:
+    # The row comes back only if it was inserted (the row count of an INSERT is the driver's to give).
+    inserted: Insert = dialect_insert(table, dialect).on_conflict_do_nothing(index_elements=list(key)).returning(table.c.id)
+    return inserted
+
+
+@functools.cache
+def _protocol_recorded(dialect: str) -> Insert:
+    table = cast(Table, SignatureProtocol.__table__)
+    insert = dialect_insert(table, dialect)
+    kept = ("id", "candidacy_id", "region")
+    return insert.on_conflict_do_update(
+        index_elements=["candidacy_id", "region"],
+        set_={column.name: insert.excluded[column.name] for column in table.columns if column.name not in kept},
+    )
+
+
+_ELECTION_LOCK = select(Election.__table__.c.id).where(Election.__table__.c.id == bindparam("election_id")).with_for_update()
 
 
 def issue_certificate(ctx: Context) -> None:
     # The election row's lock orders concurrent registrations, so numbers never collide.
-    election_row(ctx.session, ctx.election.id, lock=True)
+    ctx.session.execute(_ELECTION_LOCK, {"election_id": ctx.election.id})
     current = ctx.session.scalar(
         select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
     )
@@ -166,6 +185,7 @@ def verification(ctx: Context, data: dict[str, Any]) -> None:
     if declaration is None:
         raise InvalidPayload({"filer": [f"no {data['filer']} declaration is filed"]})
     declaration.verification, declaration.verified_on = data["result"], data["verified_on"]
+    ctx.session.flush()  # the verification just recorded is one of those counted
     pending = ctx.session.scalar(
         select(func.count(Declaration.id)).where(
             Declaration.candidacy_id == ctx.candidacy.id, Declaration.verification == "pending"
