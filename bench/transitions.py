@@ -23,8 +23,10 @@ about the least a durable, audited transition can do) and a bare ``transitions``
 firing in memory. Baselines and actions are interleaved in ``--rounds`` rounds, so that
 other load on the machine weighs on both alike; the ratio is taken over the totals.
 
-The target is the issue's: durable transitions at least half as fast as raw commits. The
-result is printed, never asserted. ``--profile`` runs the same mix again on new candidacies
+The target is issue 15's: perform() at least half as fast as the lean four-statement
+transaction of the same run (the floor of what an audited transition can cost; raw commits,
+an earlier denominator, are not a transition at all), in at most eight SQL statements an
+action. The result is printed, never asserted. ``--profile`` runs the same mix again on new candidacies
 under cProfile and prints where the time goes, with the statements each action sends.
 """
 
@@ -59,7 +61,8 @@ from registrar.db import Database
 from registrar.rules import Rules, for_kind
 
 SUMMARY = "durable transitions per second (perform) beside raw single-row commits, on SQLite and PostgreSQL"
-TARGET = 0.5  # the issue's target: at least half the raw single-row commit rate
+TARGET = 0.5  # the issue's target: at least half the lean four-statement transaction's rate
+TARGET_STATEMENTS = 8.0  # and at most eight SQL statements an action
 BACKENDS = ("sqlite", "postgresql")
 DEFAULT_ADMIN_URL = os.environ.get(
     "REGISTRAR_BENCH_PG", os.environ.get("REGISTRAR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -479,14 +482,17 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("  pool checkout (pre-ping on PostgreSQL)", "sqlalchemy/pool/base.py", "_checkout"),
     ("  schemas.load (a new Schema() per call)", "registrar/schemas.py", "load"),
     ("    marshmallow Schema.__init__", "marshmallow/schema.py", "__init__"),
-    ("  calendar_of (recomputed per action)", "registrar/actions.py", "calendar_of"),
+    ("  actions._locked (candidacy, election, resolutions)", "registrar/actions.py", "_locked"),
+    ("  actions._calendar (cached by its makings)", "registrar/actions.py", "_calendar"),
     ("  machines.fire (window + conditions)", "registrar/machines.py", "fire"),
     ("    Context.one (one SELECT per record kind)", "registrar/conditions.py", "one"),
     ("  deadlines.follow_state", "registrar/deadlines.py", "follow_state"),
     ("  _finish (audit, outbox, outcome)", "registrar/actions.py", "_finish"),
-    ("    audit.append (head lock, hash)", "registrar/audit.py", "append"),
+    ("    actions._moved (the candidacy's row, flush)", "registrar/actions.py", "_moved"),
+    ("    actions._written (row, event, head, outbox, deadlines)", "registrar/actions.py", "_written"),
+    ("      audit.event_row (hash)", "registrar/audit.py", "event_row"),
+    ("      audit.locked_head (head lock)", "registrar/audit.py", "locked_head"),
     ("    allowed_triggers (for the Outcome)", "registrar/machines.py", "allowed_triggers"),
-    ("    deadlines.pending_for (for the Outcome)", "registrar/deadlines.py", "pending_for"),
     ("  machines.phase_at (all callers)", "registrar/machines.py", "phase_at"),
     ("  Session.scalar (ORM SELECTs, incl. autoflush)", "sqlalchemy/orm/session.py", "scalar"),
     ("  Session.scalars", "sqlalchemy/orm/session.py", "scalars"),
@@ -617,12 +623,15 @@ def report(results: list[Result], machine: Row, args: argparse.Namespace) -> str
                            f"{1000 * mix.db_seconds / mix.n:.2f}", "-", "-"])  # fmt: skip
     out.append(_table(["backend", "action", "n", "ms/action", "per second", "SQL/action"], detail, {2, 3, 4, 5}))
 
-    out += ["", f"Target: perform() transitions >= {TARGET:.2f} x raw single-row commits on the same database."]
+    out += ["", f"Target: perform() >= {TARGET:.2f} x the lean four-statement transaction of the same run, "
+                f"<= {TARGET_STATEMENTS:.0f} SQL statements an action."]  # fmt: skip
     for result in results:
-        ratio = result.mix.n / result.mix.seconds / result.raw.per_second if result.mix.seconds else math.inf
-        verdict = "met" if ratio >= TARGET else "NOT met"
-        out.append(f"  {result.backend:<10} {result.mix.n / result.mix.seconds:>9,.1f}/s vs raw "
-                   f"{result.raw.per_second:>9,.1f}/s = {ratio:.3f}: {verdict}")  # fmt: skip
+        lean = next(row for row in result.rows if row.operation == LEAN)
+        rate = result.mix.n / result.mix.seconds if result.mix.seconds else math.inf
+        ratio, statements = rate / lean.per_second, result.mix.statements / max(result.mix.n, 1)
+        verdict = "met" if ratio >= TARGET and statements <= TARGET_STATEMENTS else "NOT met"
+        out.append(f"  {result.backend:<10} {rate:>9,.1f}/s vs lean {lean.per_second:>9,.1f}/s = {ratio:.3f}, "
+                   f"{statements:.1f} SQL/action: {verdict}")  # fmt: skip
     for result in results:
         if result.profile:
             out += ["", f"=== profile: {result.backend} ===", result.profile]
