@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import shutil
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from registrar import accounts
@@ -52,6 +54,15 @@ class Client(FlaskClient):
     def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> TestResponse:
         """POST a form with its CSRF token."""
         return self.post(url, data={"csrf_token": self.csrf_token(), **(data or {})}, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _quick_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accounts of the web tests are hashed with one round of PBKDF2, not scrypt: scrypt's cost
+    is its point in production, and 0.1 s a hash and a check came to 33 s of the suite. The
+    scrypt of the stored hash is tests/registrar/test_accounts.py's to check; a hash of either
+    kind is checked by the same werkzeug call, so every login here goes the real way."""
+    monkeypatch.setattr(accounts, "generate_password_hash", functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
 
 
 def make_app(database: Database, **config: Any) -> Flask:
