@@ -123,6 +123,11 @@ class Reached:
     def rebound(self, db: Database, rules: Rules) -> Reached:
         return Reached(self.world.rebound(db, rules), dict(self.at))
 
+    def an_hour_after(self, state: str) -> tuple[World, int, dt.datetime]:
+        """The world, the candidacy walked straight to ``state``, and an hour after its last action."""
+        candidacy, at = self.at[(state, None)]
+        return self.world, candidacy, at + HOUR
+
 
 def reached(db: Database, rules: Rules) -> Reached:
     """Every route walked through the real actions, once per worker and backend, then copied (tests/demo_copies.py)."""
@@ -241,10 +246,7 @@ def test_a_forbidden_transition_is_refused_naming_the_trigger_and_the_state(
     db: Database, rules: Rules, state: str, trigger: str
 ) -> None:
     """NotAllowed names both the trigger and the state; the candidacy does not change (G2, G3, G6, G7)."""
-    walked = reached(db, rules)
-    world = walked.world
-    candidacy, at = walked.at[(state, None)]
-    at += HOUR
+    world, candidacy, at = reached(db, rules).an_hour_after(state)
     before = state_of(world, candidacy)
 
     with pytest.raises(NotAllowed) as refused:
@@ -318,10 +320,7 @@ def test_g6_dismissing_an_appeal_makes_the_appealed_decision_final(
     db: Database, rules: Rules, appealed_against: str, final: str
 ) -> None:
     """G6: the court's dismissal lands on refused_final or cancelled_final according to what was appealed."""
-    walked = reached(db, rules)
-    world = walked.world
-    candidacy, at = walked.at[(appealed_against, None)]
-    at += HOUR
+    world, candidacy, at = reached(db, rules).an_hour_after(appealed_against)
     world.act(candidacy, "appeal", paper(world, "appeal", at), at=at)
 
     outcome = world.act(candidacy, "dismiss_appeal", paper(world, "dismiss_appeal", at), at=at + HOUR)

@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from bench.deadlines import group_alive
 from registrar import actions, audit, demo
 from registrar.db import Database
 from registrar.models import AuditEvent, Deadline, InformationRequest, OutboxMessage
@@ -121,27 +122,13 @@ class Process:
         assert self.popen is not None
         self.popen.wait(30)
         group = self.popen.pid
-        # The leader is gone; its pool children may take a moment to die with it.
+        # The leader is gone; its pool children may take a moment to die with it (their zombies,
+        # which init reaps late, do not count).
         for _ in range(200):
-            if not group_lives(group):
+            if not group_alive(group):
                 return
             time.sleep(0.05)
         pytest.fail(f"{self.name}: processes of group {group} survived SIGKILL", pytrace=False)
-
-
-def group_lives(group: int) -> bool:
-    """Whether a process of ``group`` still runs. A killed pool child stays a zombie until the
-    machine's init reaps it (1.8 s in this sandbox), and a zombie does nothing: it is not counted."""
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                stat = Path(entry.path, "stat").read_text()
-            except OSError:
-                continue  # gone meanwhile
-            state, _, pgrp = stat[stat.rfind(")") + 2 :].split(maxsplit=3)[:3]
-            if int(pgrp) == group and state not in "ZX":
-                return True
-    return False
 
 
 class RedisServer:
