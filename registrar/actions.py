@@ -13,19 +13,19 @@ API and the workers all call these functions; none of them decides a legal quest
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import Select, Table, and_, bindparam, func, insert, inspect, select, true, union_all, update
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer, joinedload, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from registrar import action_statements as statements
 from registrar import audit, conditions, deadlines, machines, records, schemas, states, territory
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
@@ -38,10 +38,8 @@ from registrar.models import (
     CalendarResolution,
     Candidacy,
     Certificate,
-    Deadline,
     Election,
     NominationDecision,
-    OutboxMessage,
     Person,
 )
 from registrar.records import candidacy_row, election_row
@@ -80,11 +78,7 @@ class Outcome:
 # --- Calendars ---------------------------------------------------------------------------
 
 
-# A stored resolution as the calendar reads it: (milestone, value as stored, number, adopted on).
-Stored = tuple[str, str, str, dt.date]
-
-
-def _resolution(row: Stored) -> Resolution:
+def _resolution(row: statements.Stored) -> Resolution:
     milestone, text, number, adopted_on = row
     value: dt.datetime | dt.date
     value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
@@ -99,7 +93,7 @@ _CALENDARS: dict[tuple[Any, ...], ElectionCalendar] = {}
 _CALENDARS_KEPT = 1024
 
 
-def _calendar(election: Election, rules: Rules, resolutions: tuple[Stored, ...]) -> ElectionCalendar:
+def _calendar(election: Election, rules: Rules, resolutions: tuple[statements.Stored, ...]) -> ElectionCalendar:
     key = (election.announced_on, election.election_day, election.rules_sha256, resolutions)
     calendar = _CALENDARS.get(key)
     if calendar is None:
@@ -394,7 +388,7 @@ def perform(
 ) -> Outcome:
     """Do one action on a candidacy, in one transaction; see the module docstring for the order."""
     at = at or now()
-    version = lambda: select(CANDIDACIES.c.version).where(CANDIDACIES.c.id == candidacy_id)  # noqa: E731
+    version = lambda: select(statements.CANDIDACIES.c.version).where(statements.CANDIDACIES.c.id == candidacy_id)  # noqa: E731
     with one_action(db, version, expected_version) as session:
         return perform_in(session, candidacy_id, trigger, payload, actor=actor, expected_version=expected_version, at=at)
 
@@ -415,42 +409,6 @@ def one_action(db: Database, version: Select[Any] | Callable[[], Select[Any]], e
         raise InvalidPayload({"_schema": [f"conflicts with a stored record: {err.orig}"]}) from None
 
 
-def _lock(parties: bool) -> Select[Candidacy, str, str, str, dt.date]:
-    """The action's first statement: the candidacy locked, its election beside it (without the
-    kilobytes of its stored rules, parsed once per process already), and the election's CEC
-    resolutions as the calendar reads them, one row each (or one row of NULLs); with ``parties``,
-    the person and the nominating association too."""
-    options = [joinedload(Candidacy.election).options(defer(Election.rules_text), lazyload(Election.resolutions))]
-    if not parties:
-        options += [lazyload(Candidacy.association), lazyload(Candidacy.person)]
-    return (
-        select(
-            Candidacy,
-            CalendarResolution.milestone,
-            CalendarResolution.value,
-            CalendarResolution.number,
-            CalendarResolution.adopted_on,
-        )
-        .outerjoin(CalendarResolution, CalendarResolution.election_id == Candidacy.election_id)
-        .where(Candidacy.id == bindparam("candidacy_id"))
-        .order_by(CalendarResolution.id)
-        .options(*options)
-        .with_for_update(of=Candidacy)
-    )
-
-
-_LOCKED = {False: _lock(parties=False), True: _lock(parties=True)}
-# A step with conditions weighs the person and the nominating association (E1-E9, D1's filers, N1).
-_WEIGHS_PARTIES = frozenset(step.trigger for step in machines.CANDIDACY_STEPS if step.conditions)
-
-
-def _locked(session: Session, candidacy_id: int, trigger: str) -> tuple[Candidacy, tuple[Stored, ...]]:
-    rows = session.execute(_LOCKED[trigger in _WEIGHS_PARTIES], {"candidacy_id": candidacy_id}).all()
-    if not rows:
-        raise NotFound(f"no candidacy {candidacy_id}")
-    return rows[0][0], tuple((m, v, n, a) for _, m, v, n, a in rows if m is not None)
-
-
 def perform_in(
     session: Session,
     candidacy_id: int,
@@ -466,7 +424,7 @@ def perform_in(
 
     ``cause`` goes into the audit event's payload: the sweep names the deadline that acted.
     """
-    candidacy, resolutions = _locked(session, candidacy_id, trigger)
+    candidacy, resolutions = statements.locked(session, candidacy_id, trigger)
     if expected_version is not None and candidacy.version != expected_version:
         raise StaleVersion(expected_version, candidacy.version)
     step = machines.step_for(trigger, candidacy.state)
@@ -514,7 +472,7 @@ def outbox_rows(
 def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: dict[str, Any], actor: str) -> Outcome:
     """The candidacy's row, the audit event and the outbox, then the outcome; the caller's transaction commits."""
     session, candidacy = ctx.session, ctx.candidacy
-    moved = _moved(session, candidacy)
+    moved = statements.moved(session, candidacy)
     step = machines.step_for(trigger, before) if before else None
     entry = audit.Entry(ctx.at, actor, trigger, "candidacy", str(candidacy.id),
                         {"rule": step.rule if step else "N3", "data": data, **ctx.noted}, before, after)  # fmt: skip
@@ -522,7 +480,7 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
     topic = ctx.topic or f"candidacy.{trigger}"
     message = {"candidacy": candidacy.id, "election": ctx.election.id, "trigger": trigger,
                "from": before, "to": after, "at": ctx.at.isoformat()}  # fmt: skip
-    version, seq, pending = _written(session, candidacy, moved, entry,
+    version, seq, pending = statements.written(session, candidacy, moved, entry,
                                      lambda seq: outbox_rows(seq, topic, recipients, message, ctx.at))  # fmt: skip
     return Outcome(
         candidacy_id=candidacy.id,
@@ -534,118 +492,6 @@ def _finish(ctx: Context, trigger: str, before: str | None, after: str, data: di
             after, ctx.calendar, ctx.at, court_reinstated=machines.reinstated(candidacy), rules=ctx.rules
         ),
         deadlines=[deadline_view(d) for d in pending],
-    )
-
-
-# --- The end of an action: the candidacy's row, its event, its messages -------------------------
-#
-# Every action ends the same way: the candidacy's row written with its version moved on (the
-# optimistic lock), the audit event and the head of the chain, one message for each recipient,
-# and the candidacy's pending deadlines read back for the outcome. They are written here as
-# plain statements on the tables, in as few as the database allows: on PostgreSQL the head's
-# lock and then one statement for the rest.
-
-CANDIDACIES = cast(Table, Candidacy.__table__)
-OUTBOX = cast(Table, OutboxMessage.__table__)
-_DEADLINES = cast(Table, Deadline.__table__)
-# What an action changes on the candidacy's own row (the state, when, and what a decision or
-# an appeal stands on); an action that changes anything else is written by the ORM.
-_ACTION_COLUMNS = ("state", "state_since", "updated_at", "decided_from", "appealed_from")
-_MOVE = (
-    update(CANDIDACIES)
-    .where(CANDIDACIES.c.id == bindparam("c_id"), CANDIDACIES.c.version == bindparam("c_version"))
-    .values({name: bindparam(f"c_{name}", type_=CANDIDACIES.c[name].type) for name in _ACTION_COLUMNS}
-            | {"version": CANDIDACIES.c.version + 1})
-)  # fmt: skip
-_ACTION_ATTRIBUTES = frozenset(_ACTION_COLUMNS)
-_CANDIDACY_ATTRIBUTES = frozenset(inspect(Candidacy).attrs.keys())
-_OUTBOX_COLUMNS = ("delivery_key", "event_seq", "topic", "recipient", "payload", "status", "created_at", "attempts")
-_TO_OUTBOX = insert(OUTBOX)
-_PENDING_SINCE = and_(
-    _DEADLINES.c.subject_type == "candidacy",
-    _DEADLINES.c.subject_id == bindparam("d_subject_id", type_=_DEADLINES.c.subject_id.type),
-    _DEADLINES.c.status == "pending",
-)
-_PENDING_COLUMNS = (_DEADLINES.c.kind, _DEADLINES.c.rule, _DEADLINES.c.due_at, _DEADLINES.c.due_local)
-# SQLite takes its one writer's lock at BEGIN (registrar.db), so nothing can move the head or
-# the candidacy's deadlines under the action: the head is read with the deadlines, in one
-# statement (no row: the head is missing, audit.locked_head puts it back).
-_HEAD_AND_PENDING = (
-    select(audit.HEAD.c.last_seq, audit.HEAD.c.last_hash, *_PENDING_COLUMNS)
-    .select_from(audit.HEAD.outerjoin(_DEADLINES, _PENDING_SINCE))
-    .where(audit.HEAD.c.id == 1)
-    .order_by(_DEADLINES.c.due_at)
-)
-_PENDING = select(*_PENDING_COLUMNS).where(_PENDING_SINCE).order_by(_DEADLINES.c.due_at)
-
-
-def _moved(session: Session, candidacy: Candidacy) -> dict[str, Any] | None:
-    """The candidacy's row as the action leaves it, to be written with its event; everything else
-    the action added is flushed. The object leaves the session, so the ORM does not write the row
-    a second time (a later action in the same session reads it afresh). None: the ORM wrote it."""
-    state = inspect(candidacy)
-    changed = _CANDIDACY_ATTRIBUTES - state.unmodified
-    if state.pending or not changed or not changed <= _ACTION_ATTRIBUTES:
-        session.flush()
-        return None
-    row = {f"c_{name}": getattr(candidacy, name) for name in _ACTION_COLUMNS}
-    row |= {"c_id": candidacy.id, "c_version": candidacy.version}
-    session.expunge(candidacy)
-    session.flush()
-    return row
-
-
-def _written(
-    session: Session, candidacy: Candidacy, moved: dict[str, Any] | None, entry: audit.Entry,
-    told: Callable[[int], list[dict[str, Any]]],
-) -> tuple[int, int, Sequence[Any]]:  # fmt: skip
-    """Write the candidacy's row (``moved``), the event and its messages; the candidacy's version,
-    the event's number and the candidacy's pending deadlines after them."""
-    connection = session.connection()
-    pending_of = {"d_subject_id": str(candidacy.id)}
-    postgresql = connection.dialect.name == "postgresql"
-    if postgresql and moved is not None:
-        event = audit.event_row(audit.locked_head(session), entry)
-        rows = told(event["e_seq"])
-        messages = {f"o{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
-        read = connection.execute(_all_at_once(len(rows)), moved | event | messages | pending_of).all()
-        if not read:
-            raise StaleDataError(f"candidacy {candidacy.id}: version {moved['c_version']} is no longer current")
-        return int(read[0][0]), event["e_seq"], [row for row in read if row.kind is not None]
-    if moved is not None and connection.execute(_MOVE, moved).rowcount != 1:
-        raise StaleDataError(f"candidacy {candidacy.id}: version {moved['c_version']} is no longer current")
-    head_and_pending = [] if postgresql else connection.execute(_HEAD_AND_PENDING, pending_of).all()
-    if head_and_pending:
-        head = (int(head_and_pending[0].last_seq), str(head_and_pending[0].last_hash))
-    else:
-        head = audit.locked_head(session)
-    event = audit.event_row(head, entry)
-    connection.execute(audit.INSERT_EVENT, event)
-    connection.execute(audit.MOVE_HEAD, event)
-    connection.execute(_TO_OUTBOX, told(event["e_seq"]))
-    pending: Sequence[Any] = [row for row in head_and_pending if row.kind is not None]
-    if not head_and_pending:
-        pending = connection.execute(_PENDING, pending_of).all()
-    version = int(moved["c_version"]) + 1 if moved is not None else candidacy.version
-    return version, event["e_seq"], pending
-
-
-@functools.cache
-def _all_at_once(messages: int) -> Select[Any]:
-    """PostgreSQL: the end of an action as one statement, its writes in data-modifying WITH
-    clauses: the moved row's version beside each pending deadline (no row: the version had moved)."""
-    moved = _MOVE.returning(CANDIDACIES.c.version).cte("moved")
-    event = audit.INSERT_EVENT.cte("event")
-    head = audit.MOVE_HEAD.cte("head")
-    # Each message a SELECT of its parameters (a multi-row VALUES would be compiled anew each time).
-    told = [select(*(bindparam(f"o{i}_{name}", type_=OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS)) for i in range(messages)]
-    tell = insert(OUTBOX).from_select(_OUTBOX_COLUMNS, union_all(*told) if messages > 1 else told[0]).cte("told")
-    pending = _PENDING.subquery("pending")
-    return (
-        select(moved.c.version, pending.c.kind, pending.c.rule, pending.c.due_at, pending.c.due_local)
-        .select_from(moved.outerjoin(pending, true()))
-        .order_by(pending.c.due_at)
-        .add_cte(event, head, tell)
     )
 
 

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from registrar import actions, audit, demo
+from registrar import action_statements, actions, audit, demo
 from registrar.errors import StaleVersion
 from registrar.models import AuditEvent, Candidacy, OutboxMessage
 
@@ -120,16 +120,18 @@ def test_a_version_moved_before_the_write_is_stale_and_writes_nothing(world: Wor
     candidacy = world.nominate()
     at = world.walk(candidacy, "medical_check") + MINUTE
     before = stored(world)
-    taken_out = actions._moved
+    taken_out = action_statements.moved
 
     def moved_meanwhile(session: Session, row: Candidacy) -> dict[str, Any] | None:
         written = taken_out(session, row)
         assert written is not None
         # What another writer would have done between the read and the write.
-        session.execute(update(actions.CANDIDACIES).where(actions.CANDIDACIES.c.id == candidacy).values(version=99))
+        session.execute(
+            update(action_statements.CANDIDACIES).where(action_statements.CANDIDACIES.c.id == candidacy).values(version=99)
+        )
         return written
 
-    monkeypatch.setattr(actions, "_moved", moved_meanwhile)
+    monkeypatch.setattr(action_statements, "moved", moved_meanwhile)
     with pytest.raises(StaleVersion):
         world.act(candidacy, "record_contribution", paper(world, "record_contribution", at), at=at)
 
