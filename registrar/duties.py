@@ -1,0 +1,246 @@
+"""Duties: what the law expects someone to do by a time, read from the deadlines and the states.
+
+A duty is no second copy of anything. Each deadline row, with its kind's declaration
+(:data:`registrar.deadlines.DEADLINES`: its rule, whose duty it is, the steps it waits for, the
+states it is open in, its effect) and the records of the subject, says what is owed:
+
+- ``due``: the row is pending and its time has not come;
+- ``overdue``: its time has passed and the step it waits for has not been taken, whether the
+  sweep has reached it yet (still pending) or has fired it (a notice recorded, the row
+  ``fired``): the sweep's notice is not the end of a duty. It stays owed while its subject is
+  still where the kind is open (the candidacy's state, the election's phase); an act the sweep
+  could not take (``skipped``) on a subject still open stays owed too;
+- ``done``: the step that discharges it was taken (read below), or, for a kind whose effect is
+  an act, the sweep took that act.
+
+A row closed without its step (the candidacy withdrew, the CEC moved a milestone and a new row
+replaced it, a fired notice whose subject has since left the kind's states) binds no one and is
+no duty.
+
+When a step was taken: the deadline row alone cannot say it. A step cancels a *pending* row
+(the answer cancels its D2 row, the last verification the G4 row, leaving a state the rows it
+closes), but a row the sweep has fired stays ``fired`` whatever follows. So the duty reads
+what the step leaves behind:
+
+- a step that answers one of several things the kind counts (:data:`RECORDED`): the record
+  itself, the one the sweep's own notice names (D2: the request the row's key names has its
+  answer; G4: no declaration still waits for its verification; V3: no unit's protocol of the
+  round is missing);
+- any other kind: the audit event of one of the kind's ``duty`` steps on the same subject, at or
+  after the row was opened (every step appends one, its action the trigger).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registrar import deadlines, machines, results, roles
+from registrar.actions import calendar_of
+from registrar.db import Database
+from registrar.models import AuditEvent, Candidacy, Deadline, Declaration, Election, InformationRequest
+
+Status = Literal["overdue", "due", "done"]
+STATUSES: tuple[Status, ...] = ("overdue", "due", "done")
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One duty: whose it is (``roles``, from the kind's ``duty`` steps), on what (the candidacy or the
+    election, and the election either belongs to), by when (``due_at`` in UTC, ``due_local`` as the
+    law speaks of it), under which rule, and where it stands. ``late_by``: how late an overdue duty
+    is (None otherwise); ``discharged_by``: the steps that discharge it (the kind's ``duty``);
+    ``done_at``: when it was done, where known; ``recorded`` and ``outcome``: the deadline row's
+    status and what the sweep recorded when it fell due."""
+
+    kind: str
+    rule: str
+    roles: frozenset[str]
+    subject_type: str
+    subject_id: str
+    election_id: str | None
+    due_at: dt.datetime
+    due_local: str
+    status: Status
+    late_by: dt.timedelta | None
+    discharged_by: tuple[str, ...]
+    done_at: dt.datetime | None
+    deadline_id: int
+    key: str
+    recorded: str
+    outcome: str | None
+
+
+# --- When a step that answers one thing among several was taken -----------------------------------
+
+# What a row's own record says: done (and when, if known), or not done (None).
+Done = dt.datetime | bool | None
+
+
+def _request_answered(session: Session, row: Deadline) -> Done:
+    """D2: the request the row's key names has its answer."""
+    request_id = deadlines.information_request_of(row.key)
+    request = session.get(InformationRequest, request_id) if request_id is not None else None
+    return request.answered_at if request is not None else None
+
+
+def _declarations_verified(session: Session, row: Deadline) -> Done:
+    """G4: no declaration of the candidacy still waits for its verification."""
+    waiting = session.scalar(
+        select(func.count(Declaration.id)).where(
+            Declaration.candidacy_id == int(row.subject_id), Declaration.verification == "pending"
+        )
+    )
+    return not waiting
+
+
+def _protocols_in(session: Session, row: Deadline) -> Done:
+    """V3: every territorial unit's protocol of the round the row's key names has reached the CEC."""
+    return not results.missing_units(session, row.subject_id, deadlines.round_of(row.key))
+
+
+RECORDED: dict[str, Callable[[Session, Deadline], Done]] = {
+    "information_request_answer": _request_answered,
+    "declaration_verification": _declarations_verified,
+    "protocols_due": _protocols_in,
+}
+
+
+# --- The duties -------------------------------------------------------------------------------
+
+
+def kinds_for(role: str | None) -> list[str]:
+    """The kinds of deadline whose duty is ``role``'s (None: every kind)."""
+    owed = roles.deadline_roles()
+    return [name for name in deadlines.DEADLINES if role is None or role in owed.get(name, frozenset())]
+
+
+def duties(
+    db: Database, *, role: str | None, now: dt.datetime, election_id: str | None = None,
+    include_done: bool = False, kind: str | None = None, limit: int | None = None,
+) -> list[Duty]:  # fmt: skip
+    """The duties of ``role`` (None: everyone's) at ``now``, the overdue first (the latest first), then
+    the due by their time, then (``include_done``) the done; ``election_id``: one election's only;
+    ``kind``: one kind's only; ``limit``: the first so many."""
+    with db.reading() as session:
+        found = duties_in(session, role=role, now=now, election_id=election_id, include_done=include_done, kind=kind)
+    return found[:limit] if limit is not None else found
+
+
+def duties_in(
+    session: Session, *, role: str | None, now: dt.datetime, election_id: str | None = None,
+    include_done: bool = False, kind: str | None = None,
+) -> list[Duty]:  # fmt: skip
+    """:func:`duties` inside the caller's session."""
+    kinds = [k for k in kinds_for(role) if kind is None or k == kind]
+    if not kinds:
+        return []
+    # A pending row is a duty; a fired one may still be; a cancelled one only if its step closed it.
+    recorded = ("pending", "fired", "cancelled") if include_done else ("pending", "fired")
+    query = select(Deadline).where(Deadline.kind.in_(kinds), Deadline.status.in_(recorded))
+    if election_id is not None:
+        query = query.where(deadlines.of_election(election_id))
+    rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
+    candidacies = _candidacies(session, {int(r.subject_id) for r in rows if r.subject_type == "candidacy"})
+    phases = _phases(session, {r.subject_id for r in rows if r.subject_type == "election"}, now)
+    steps_taken = _steps_taken(session, [r for r in rows if r.status != "pending" and r.kind not in RECORDED])
+    owed = roles.deadline_roles()
+    found = []
+    for row in rows:
+        declared = deadlines.DEADLINES[row.kind]
+        if row.subject_type == "candidacy":
+            state, election = candidacies.get(row.subject_id, (None, None))
+        else:
+            state, election = phases.get(row.subject_id), row.subject_id
+        status, done_at = _status(session, row, declared, state, steps_taken, now)
+        if status is None or (status == "done" and not include_done):
+            continue
+        found.append(
+            Duty(kind=row.kind, rule=row.rule, roles=owed.get(row.kind, frozenset()), subject_type=row.subject_type,
+                 subject_id=row.subject_id, election_id=election, due_at=row.due_at, due_local=row.due_local,
+                 status=status, late_by=now - row.due_at if status == "overdue" else None,
+                 discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
+                 outcome=row.outcome)
+        )  # fmt: skip
+    return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
+
+
+def _status(
+    session: Session, row: Deadline, declared: deadlines.DeadlineKind, where: str | None,
+    steps_taken: dict[tuple[str, str], list[tuple[dt.datetime, str]]], now: dt.datetime,
+) -> tuple[Status | None, dt.datetime | None]:  # fmt: skip
+    """Where one row's duty stands (None: it binds no one), and when it was done if known."""
+    if row.status == "pending":  # a pending row belongs to its subject's present state (deadlines.follow_state)
+        return ("overdue" if row.due_at <= now else "due"), None
+    if row.kind in RECORDED:
+        answered = RECORDED[row.kind](session, row)
+        if answered:
+            return "done", answered if isinstance(answered, dt.datetime) else None
+    else:
+        # A step after a pending row was cancelled is another row's (the state was left and entered again).
+        until = row.cancelled_at if row.status == "cancelled" else None
+        taken = [at for at, action in steps_taken.get((row.subject_type, row.subject_id), [])
+                 if action in declared.duty and at >= row.created_at and (until is None or at <= until)]  # fmt: skip
+        if taken:
+            return "done", min(taken)
+    still_open = where is not None and where in declared.open_in
+    if row.status == "fired":
+        if isinstance(declared.effect, deadlines.Act):
+            # The sweep took the act the kind names: the law's consequence is applied, nothing is owed.
+            acted = not (row.outcome or "").startswith(("skipped", "no effect"))
+            if acted:
+                return "done", row.fired_at
+        if still_open:
+            return "overdue", None
+    return None, None
+
+
+def _candidacies(session: Session, ids: Iterable[int]) -> dict[str, tuple[str, str]]:
+    """Each candidacy's state and election, by its id as a deadline row names it."""
+    found: dict[str, tuple[str, str]] = {}
+    chosen = sorted(ids)
+    for start in range(0, len(chosen), 1000):
+        rows = session.execute(
+            select(Candidacy.id, Candidacy.state, Candidacy.election_id).where(Candidacy.id.in_(chosen[start : start + 1000]))
+        )
+        found.update((str(cid), (state, election)) for cid, state, election in rows)
+    return found
+
+
+def _phases(session: Session, ids: Iterable[str], now: dt.datetime) -> dict[str, str]:
+    """Each election's phase at ``now`` (the calendar's, then the decisions taken since)."""
+    chosen = sorted(ids)
+    if not chosen:
+        return {}
+    return {
+        election.id: machines.current_phase(election, calendar_of(election), now)
+        for election in session.scalars(select(Election).where(Election.id.in_(chosen)))
+    }
+
+
+def _steps_taken(session: Session, rows: list[Deadline]) -> dict[tuple[str, str], list[tuple[dt.datetime, str]]]:
+    """The audit events of the rows' duty steps on the rows' subjects, from the earliest row's opening on."""
+    taken: dict[tuple[str, str], list[tuple[dt.datetime, str]]] = {}
+    if not rows:
+        return taken
+    steps = sorted({step for r in rows for step in deadlines.DEADLINES[r.kind].duty})
+    since = min(r.created_at for r in rows)
+    for subject_type in sorted({r.subject_type for r in rows}):
+        ids = sorted({r.subject_id for r in rows if r.subject_type == subject_type})
+        for start in range(0, len(ids), 1000):
+            events = session.execute(
+                select(AuditEvent.subject_id, AuditEvent.at, AuditEvent.action).where(
+                    AuditEvent.subject_type == subject_type,
+                    AuditEvent.subject_id.in_(ids[start : start + 1000]),
+                    AuditEvent.action.in_(steps),
+                    AuditEvent.at >= since,
+                )
+            )
+            for subject_id, at, action in events:
+                taken.setdefault((subject_type, subject_id), []).append((at, action))
+    return taken
