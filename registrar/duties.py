@@ -56,7 +56,7 @@ class Duty:
     law speaks of it), under which rule, and where it stands. ``late_by``: how late an overdue duty
     is (None otherwise); ``discharged_by``: the steps that discharge it (the kind's ``duty``);
     ``done_at``: when it was done, where known; ``recorded`` and ``outcome``: the deadline row's
-    status and what the sweep recorded when it fell due."""
+    status and what the sweep recorded when it fell due; ``computed_from``: how its time was reckoned."""
 
     kind: str
     rule: str
@@ -74,6 +74,7 @@ class Duty:
     key: str
     recorded: str
     outcome: str | None
+    computed_from: str
 
 
 # --- When a step that answers one thing among several was taken -----------------------------------
@@ -165,7 +166,7 @@ def duties_in(
                  subject_id=row.subject_id, election_id=election, due_at=row.due_at, due_local=row.due_local,
                  status=status, late_by=now - row.due_at if status == "overdue" else None,
                  discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
-                 outcome=row.outcome)
+                 outcome=row.outcome, computed_from=row.computed_from)
         )  # fmt: skip
     return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, union_all
 
-from registrar import deadlines, machines, results, roles, states, tally, territory
+from registrar import deadlines, duties, machines, results, roles, states, tally, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -52,36 +52,28 @@ def deadline_kinds() -> list[str]:
     return list(deadlines.DEADLINES)
 
 
-def _kinds_for(role: str) -> list[str]:
-    """The kinds of deadline that are ``role``'s duty (each kind's declaration says whose it is)."""
-    return [k for k in deadline_kinds() if role in SEE_ALL or role in roles.deadline_roles().get(k, frozenset())]
-
-
 def open_deadlines(
     db: Database, role: str, *, at: dt.datetime, kind: str | None = None, election: str | None = None,
     horizon: dt.timedelta | None = SOON, mine: bool = True, limit: int = LIMIT,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Pending deadlines, the overdue first, then those due within ``horizon`` (None: all).
+    """The role's duties (:mod:`registrar.duties`): the overdue first, the latest first, however
+    long ago they fell due and whatever the sweep recorded, until their step is taken; then those
+    due within ``horizon`` (None: all).
 
-    ``mine``: only the kinds the role acts on. Each row has ``remaining`` (negative: overdue).
+    ``mine``: only the role's own duties (a role that sees all, or ``mine=False``: everyone's).
+    Each row has ``remaining`` (negative: overdue) and ``late_by`` (None unless overdue).
     """
-    query = select(Deadline).where(Deadline.status == "pending")
-    if horizon is not None:
-        query = query.where(Deadline.due_at <= at + horizon)
-    if mine:
-        query = query.where(Deadline.kind.in_(_kinds_for(role)))
-    if kind:
-        query = query.where(Deadline.kind == kind)
+    owner = role if mine and role not in SEE_ALL else None
     with db.reading() as session:
-        if election:
-            query = query.where(deadlines.of_election(election))
-        rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id).limit(limit)))
-        people = _names(session, [int(r.subject_id) for r in rows if r.subject_type == "candidacy"])
+        found = [d for d in duties.duties_in(session, role=owner, now=at, election_id=election, kind=kind)
+                 if horizon is None or d.status == "overdue" or d.due_at <= at + horizon][:limit]  # fmt: skip
+        people = _names(session, [int(d.subject_id) for d in found if d.subject_type == "candidacy"])
     return [
-        {"id": r.id, "kind": r.kind, "rule": r.rule, "subject_type": r.subject_type, "subject_id": r.subject_id,
-         "subject": people.get(r.subject_id, r.subject_id), "due_at": r.due_at, "due_local": r.due_local,
-         "computed_from": r.computed_from, "remaining": r.due_at - at, "overdue": r.due_at <= at}
-        for r in rows
+        {"id": d.deadline_id, "kind": d.kind, "rule": d.rule, "subject_type": d.subject_type, "subject_id": d.subject_id,
+         "subject": people.get(d.subject_id, d.subject_id), "due_at": d.due_at, "due_local": d.due_local,
+         "computed_from": d.computed_from, "remaining": d.due_at - at, "overdue": d.status == "overdue",
+         "late_by": d.late_by}
+        for d in found
     ]  # fmt: skip
 
 
