@@ -52,7 +52,7 @@ def deadline_kinds() -> list[str]:
     return list(deadlines.DEADLINES)
 
 
-def open_deadlines(
+def duties_of(
     db: Database, role: str, *, at: dt.datetime, kind: str | None = None, election: str | None = None,
     horizon: dt.timedelta | None = SOON, mine: bool = True, limit: int = LIMIT,
 ) -> list[dict[str, Any]]:  # fmt: skip

@@ -78,7 +78,7 @@ def dashboard() -> Page:
     mine = args.get("scope", "mine") == "mine"
     chosen = {"kind": args.get("kind") or None, "election": args.get("election") or None}
     db = web.database()
-    due = officer_views.open_deadlines(db, _role(), at=at, mine=mine, kind=chosen["kind"], election=chosen["election"])
+    due = officer_views.duties_of(db, _role(), at=at, mine=mine, kind=chosen["kind"], election=chosen["election"])
     waiting = officer_views.candidacies_for(web.database(), _role(), election=chosen["election"])
     voted = officer_views.elections_after_vote(db, at=at)
     return render_template("officer/dashboard.html", deadlines=due, candidacies=waiting, chosen=chosen, mine=mine,
@@ -403,7 +403,7 @@ def deadlines_ics() -> Response:
     account = accounts.account_for_token(web.database(), request.args.get("token", ""), scope="feed")
     if account is None:
         abort(Response(_("Unknown or revoked calendar token."), 403, mimetype="text/plain"))
-    due = officer_views.open_deadlines(web.database(), account.role, at=actions.now(), horizon=None, limit=1000)
+    due = officer_views.duties_of(web.database(), account.role, at=actions.now(), horizon=None, limit=1000)
     feed = icalendar.Calendar()
     feed.add("prodid", "-//Registrar//officer deadlines//EN")
     feed.add("version", "2.0")

@@ -65,11 +65,11 @@ def test_d2_an_overdue_duty_stays_on_the_dashboard_after_the_sweep_until_its_ste
     later = due + 2 * DAY
 
     def listed(role: str) -> list[dict[str, Any]]:
-        return [d for d in officer_views.open_deadlines(world.db, role, at=later) if d["kind"] == "information_request_answer"]
+        return [d for d in officer_views.duties_of(world.db, role, at=later) if d["kind"] == "information_request_answer"]
 
     [overdue] = listed("clerk")
     assert overdue["overdue"] and overdue["late_by"] == 2 * DAY and overdue["subject_id"] == str(candidacy)
-    assert officer_views.open_deadlines(world.db, "clerk", at=later)[0]["overdue"], "the overdue come first"
+    assert officer_views.duties_of(world.db, "clerk", at=later)[0]["overdue"], "the overdue come first"
     assert listed("auditor") == [overdue]
     world.act(candidacy, "answer_information_request", {"request_id": request, "answer": "one account"}, at=later)
     assert listed("clerk") == []
