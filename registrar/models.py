@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -463,6 +464,8 @@ class Deadline(Base):
             sqlite_where=text("status = 'pending'"),
         ),
         Index("ix_deadline_subject", "subject_type", "subject_id", "status"),
+        # The duties' read (registrar.duties): a role's kinds, whatever the sweep did with them.
+        Index("ix_deadline_kind_status", "kind", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -482,6 +485,19 @@ class Deadline(Base):
     outcome: Mapped[str | None] = mapped_column(String(200))
     # The shortest reminder lead (seconds before due_at) already sent; NULL: none yet.
     reminded_lead_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class DutyTaken(Base):
+    """An officer has taken a duty ("mine"), so that two officers of one role do not work one.
+
+    A duty is a deadline row seen from the person who must act (registrar.duties); taking it
+    is the only thing stored about it, so the duty itself is never a second copy."""
+
+    __tablename__ = "duty_taken"
+
+    deadline_id: Mapped[int] = mapped_column(ForeignKey("deadline.id"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), index=True)
+    taken_at: Mapped[dt.datetime]
 
 
 class AuditEvent(Base):
@@ -570,6 +586,51 @@ class DeliveryAttempt(Base):
     at: Mapped[dt.datetime]
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text, default="")  # the SMTP reply or HTTP status, or the error
+
+
+class InboxRead(Base):
+    """An officer has read a message of the inbox (an outbox row addressed to their role)."""
+
+    __tablename__ = "inbox_read"
+
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"), primary_key=True)
+    login: Mapped[str] = mapped_column(String(80), primary_key=True)
+    read_at: Mapped[dt.datetime]
+
+
+# --- Scanned papers (registrar.attachments) -------------------------------------------------
+
+
+class StoredFile(Base):
+    """A file's bytes, once per content: the SHA-256 names it, so a second upload of the same scan
+    is the same row. Kept in the database, so a backup of the database is a backup of the papers."""
+
+    __tablename__ = "stored_file"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[dt.datetime]
+
+
+class Attachment(Base):
+    """A scanned paper attached to the record it proves (a candidacy's document, declaration,
+    conclusion, signature protocol, decision; an election's resolution or protocol)."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_subject", "subject_type", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(20))  # candidacy | election
+    subject_id: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(String(60))  # what it proves: "document:consent", "declaration:spouse" ...
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_file.sha256"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[dt.datetime]
+    audit_seq: Mapped[int | None] = mapped_column(BigInteger)  # the audit event that carries the hash
 
 
 # --- Accounts (registrar.accounts) ----------------------------------------------------------
