@@ -132,17 +132,6 @@ def act(candidacy_id: int, trigger: str) -> Page:
     return redirect(url_for(".candidacy", candidacy_id=candidacy_id))
 
 
-@bp.get("/candidacies/<int:candidacy_id>/certificate")
-@roles_required(*OFFICERS)
-def certificate(candidacy_id: int) -> Page:
-    try:
-        found = officer_views.certificate(web.database(), candidacy_id)
-    except NotFound:
-        abort(404)
-    verify = url_for("public.candidacy", candidacy_id=candidacy_id, _external=True)
-    return render_template("officer/certificate.html", certificate=found, verify=verify)
-
-
 # --- Nomination and elections --------------------------------------------------------------------
 
 
@@ -359,19 +348,7 @@ def protocol(election_id: str, round_: int, unit: str) -> Page:
     return redirect(url_for(".protocol", election_id=election_id, round_=round_, unit=unit))
 
 
-# --- Appeals, inbox, audit -----------------------------------------------------------------------
-
-
-@bp.get("/appeals")
-@roles_required(*OFFICERS)
-def appeals() -> Page:
-    return render_template("officer/appeals.html", appeals=officer_views.appeals(web.database(), at=actions.now()))
-
-
-@bp.get("/inbox")
-@roles_required(*OFFICERS)
-def inbox() -> Page:
-    return render_template("officer/inbox.html", messages=officer_views.inbox(web.database(), _role()))
+# --- The audit log --------------------------------------------------------------------------------
 
 
 @bp.get("/audit")
