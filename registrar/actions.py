@@ -265,21 +265,19 @@ def extend_nomination(
     at = at or now()
     with _on_election(db, election_id, schemas.ExtendNominationSchema, payload) as (session, election, rules, data):
         if not rules.has("N7"):
-            raise GuardFailed("extend_nomination", [Unmet("N7", f"{rules.title}: nomination is not extended")])
+            raise GuardFailed("extend_nomination", [Unmet.because("N7", "N7.not_extended", title=rules.title)])
         calendar = calendar_of(election)
         unmet = []
         if data["days"] > rules.N7.max_extension_days:
-            unmet.append(Unmet("N7", f"at most {rules.N7.max_extension_days} days, {data['days']} asked"))
+            unmet.append(Unmet.because("N7", "N7.too_many_days", max_days=rules.N7.max_extension_days, days=data["days"]))
         if at < calendar.registration_closes:
-            closes = calendar.local(calendar.registration_closes)
-            unmet.append(Unmet("N7", f"registration is open until {closes:%Y-%m-%d %H:%M %z}"))
+            unmet.append(Unmet.because("N7", "N7.registration_open", until=calendar.local(calendar.registration_closes)))
         registered = session.scalar(
             select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
         )
         if (registered or 0) >= rules.N7.min_registered:
-            unmet.append(
-                Unmet("N7", f"{registered} candidates are registered, the extension is for fewer than {rules.N7.min_registered}")
-            )
+            enough = rules.N7.min_registered
+            unmet.append(Unmet.because("N7", "N7.enough_registered", registered=registered, min_registered=enough))
         if unmet:
             raise GuardFailed("extend_nomination", unmet)
         # The extension reopens nomination, so it runs from the close of registration: nomination
@@ -431,7 +429,8 @@ def perform_in(
     election = candidacy.election
     rules = of_election(election)
     if not step.applies(rules):
-        raise NotAllowed(trigger, candidacy.state, f"{trigger!r}: the {rules.title} rules have no {step.rule}: nothing to record")
+        raise NotAllowed(trigger, candidacy.state, message="not_allowed.no_rule",
+                         params={"trigger": trigger, "title": rules.title, "rule": step.rule})  # fmt: skip
     data = schemas.load(step.schema, payload or {}, rules)
     calendar = _calendar(election, rules, resolutions)
     # The action says when its writes must reach the database (before the conditions read

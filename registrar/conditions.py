@@ -27,13 +27,16 @@ from registrar import tally
 from registrar.calendar import ElectionCalendar, local_date, months_after
 from registrar.eligibility import Unmet, unmet_requirements
 from registrar.models import (
+    Appeal,
     Association,
     Candidacy,
     Contribution,
     Deadline,
+    Decision,
     Declaration,
     Document,
     Election,
+    ElectionResult,
     LanguageConclusion,
     MedicalConclusion,
     NominationDecision,
@@ -65,8 +68,9 @@ class Context:
     # action that writes records after they were read forgets them (:meth:`forget`).
     read: dict[Any, Any] = field(default_factory=dict)
 
-    def local(self, moment: dt.datetime) -> str:
-        return self.calendar.local(moment).strftime("%Y-%m-%d %H:%M %z")
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """``moment`` in the capital's time (T1), as the reasons show it."""
+        return self.calendar.local(moment)
 
     def one(self, model: type[Any]) -> Any:
         """The candidacy's one record of ``model`` (a medical conclusion, the contribution ...), or None."""
@@ -122,11 +126,18 @@ def nominator_qualifies(ctx: Context) -> list[Unmet]:
     association: Association = ctx.candidacy.association
     unmet = []
     if association.kind not in ctx.rules.N1.nominator_kinds:
-        kinds = ", ".join(ctx.rules.N1.nominator_kinds)
-        unmet.append(Unmet("N1", f"{association.name} is a {association.kind} association; only {kinds} ones nominate"))
+        unmet.append(
+            Unmet.because(
+                "N1",
+                "N1.not_nominator_kind",
+                association=association.name,
+                kind=association.kind,
+                kinds=list(ctx.rules.N1.nominator_kinds),
+            )
+        )
     day = local_date(ctx.at, ctx.rules)
     if association.registered_on > day or (association.liquidated_on and association.liquidated_on <= day):
-        unmet.append(Unmet("N1", f"{association.name} is not a registered association on {day.isoformat()}"))
+        unmet.append(Unmet.because("N1", "N1.not_registered", association=association.name, day=day))
     return unmet
 
 
@@ -135,10 +146,14 @@ def supreme_body_majority(ctx: Context) -> list[Unmet]:
     """N3: a majority of the supreme body's members (or of those present, if configured) voted for."""
     decision: NominationDecision | None = ctx.one(NominationDecision)
     if decision is None:
-        return [Unmet("N3", "no decision of the association's supreme body is recorded")]
+        return [Unmet.because("N3", "N3.no_decision")]
     base = decision.members if ctx.rules.N3.majority_of == "members" else decision.present
     if decision.votes_for * 2 <= base:
-        return [Unmet("N3", f"{decision.votes_for} votes for is not a majority of the {base} {ctx.rules.N3.majority_of}")]
+        return [
+            Unmet.because(
+                "N3", "N3.no_majority", votes_for=decision.votes_for, base=base, majority_of=str(ctx.rules.N3.majority_of)
+            )
+        ]
     return []
 
 
@@ -155,7 +170,7 @@ def one_candidacy_per_association(ctx: Context) -> list[Unmet]:
         )
     )
     if others and others >= limit:
-        return [Unmet("N5", f"{ctx.candidacy.association.name} has already nominated {others} candidate(s) in this election")]
+        return [Unmet.because("N5", "N5.already_nominated", association=ctx.candidacy.association.name, others=others)]
     return []
 
 
@@ -180,13 +195,15 @@ def declarations_filed(ctx: Context) -> list[Unmet]:
     for filer in _required_filers(ctx):
         declaration = filed.get(filer)
         if declaration is None:
-            unmet.append(Unmet("D1", f"the {filer}'s declaration of assets and liabilities is not filed"))
+            unmet.append(Unmet.because("D1", "D1.not_filed", filer=filer))
         elif declaration.valued_as_of != ctx.calendar.declarations_as_of:
             unmet.append(
-                Unmet(
+                Unmet.because(
                     "D1",
-                    f"the {filer}'s declaration is valued as of {declaration.valued_as_of.isoformat()}, "
-                    f"not {ctx.calendar.declarations_as_of.isoformat()}",
+                    "D1.valued_as_of",
+                    filer=filer,
+                    valued_as_of=declaration.valued_as_of,
+                    as_of=ctx.calendar.declarations_as_of,
                 )
             )
     return unmet
@@ -210,7 +227,9 @@ def _has_document(ctx: Context, kind: str) -> bool:
 @under("N6")
 def nomination_papers(ctx: Context) -> list[Unmet]:
     """N6: the papers of N6.documents (consent, minutes extract, contribution receipt) are with the CEC."""
-    return [Unmet("N6", f"missing: {kind.replace('_', ' ')}") for kind in ctx.rules.N6.documents if not _has_document(ctx, kind)]
+    return [
+        Unmet.because("N6", "documents.missing", document=kind) for kind in ctx.rules.N6.documents if not _has_document(ctx, kind)
+    ]
 
 
 @under("D6")
@@ -218,7 +237,7 @@ def registration_documents(ctx: Context) -> list[Unmet]:
     """D6: the complete set of registration documents (those N6 already names are reported there)."""
     named_by_n6 = set(ctx.rules.value("N6.documents", ()))
     return [
-        Unmet("D6", f"missing: {kind.replace('_', ' ')}")
+        Unmet.because("D6", "documents.missing", document=kind)
         for kind in ctx.rules.D6.documents
         if kind not in named_by_n6 and not _has_document(ctx, kind)
     ]
@@ -232,9 +251,9 @@ def medically_fit(ctx: Context) -> list[Unmet]:
     but a conclusion on file that finds such a disease still stands against it."""
     conclusion: MedicalConclusion | None = ctx.one(MedicalConclusion)
     if conclusion is None:
-        return [Unmet("D3", "no medical conclusion")] if ctx.rules.D3.conclusion_required else []
+        return [Unmet.because("D3", "D3.no_conclusion")] if ctx.rules.D3.conclusion_required else []
     if not conclusion.fit:
-        return [Unmet("D3", f"medical conclusion {conclusion.number} finds a disease that prevents registration")]
+        return [Unmet.because("D3", "D3.unfit", number=conclusion.number)]
     return []
 
 
@@ -260,21 +279,18 @@ def enough_signatures(ctx: Context) -> list[Unmet]:
     """D4: D4.signature_share_percent of the voters, evenly representing D4.min_regions_fraction of the regions."""
     voters = ctx.election.registered_voters
     if not voters:
-        return [Unmet("D4", "the number of registered voters on the reference date is not recorded for this election")]
+        return [Unmet.because("D4", "D4.no_voter_count")]
     total_needed, regions_needed, per_region = signatures_required(ctx.rules, voters)
     protocols = ctx.every(SignatureProtocol)
     valid = sum(p.valid for p in protocols)
     counted = [p.region for p in protocols if p.valid >= per_region]
     unmet = []
     if valid < total_needed:
-        share = ctx.rules.say("{D4.signature_share_percent}")
-        unmet.append(Unmet("D4", f"{valid:,} valid signatures, {total_needed:,} needed ({share}% of {voters:,} voters)"))
+        share = as_decimal(ctx.rules.D4.signature_share_percent)
+        unmet.append(Unmet.because("D4", "D4.too_few_signatures", valid=valid, needed=total_needed, share=share, voters=voters))
     if len(counted) < regions_needed:
         unmet.append(
-            Unmet(
-                "D4",
-                f"{len(counted)} regions hold at least {per_region:,} valid signatures each, {regions_needed} needed",
-            )
+            Unmet.because("D4", "D4.too_few_regions", counted=len(counted), per_region=per_region, needed=regions_needed)
         )
     return unmet
 
@@ -284,14 +300,18 @@ def contribution_paid(ctx: Context) -> list[Unmet]:
     """D5: D5.multiplier minimum wages as in force on the day of payment."""
     contribution: Contribution | None = ctx.one(Contribution)
     if contribution is None:
-        return [Unmet("D5", "the election contribution is not paid")]
+        return [Unmet.because("D5", "D5.not_paid")]
     due = ctx.rules.contribution_due_on(contribution.paid_on)
     if contribution.amount < due:
         return [
-            Unmet(
+            Unmet.because(
                 "D5",
-                f"{contribution.amount:,} tenge paid on {contribution.paid_on.isoformat()}, {due:,} due "
-                f"({ctx.rules.D5.multiplier} x {ctx.rules.minimum_wage_on(contribution.paid_on):,})",
+                "D5.too_little",
+                amount=contribution.amount,
+                paid_on=contribution.paid_on,
+                due=due,
+                multiplier=ctx.rules.D5.multiplier,
+                wage=ctx.rules.minimum_wage_on(contribution.paid_on),
             )
         ]
     return []
@@ -303,6 +323,36 @@ def eligible(ctx: Context) -> list[Unmet]:
     return unmet_requirements(ctx.candidacy.person, ctx.calendar, ctx.rules, language)
 
 
+# --- The date of a decision ---------------------------------------------------------------
+
+
+def dated_within(rule: str, decided_on: dt.date, today: dt.date, opened: dt.date | None) -> list[Unmet]:
+    """A decision is dated on or before the day it is recorded, and not before its window opened:
+    a registration decided after election day, or before registration began, is no decision of the CEC."""
+    if decided_on > today:
+        return [Unmet.because(rule, "decision.in_future", decided_on=decided_on, today=today, field="decided_on")]
+    if opened is not None and decided_on < opened:
+        return [Unmet.because(rule, "decision.before_window", decided_on=decided_on, opened=opened, field="decided_on")]
+    return []
+
+
+def decision_dated(ctx: Context, rule: str, opened: dt.date | None) -> list[Unmet]:
+    """The decision the step has just recorded is dated within its window (:func:`dated_within`);
+    a court's ruling not before the appeal it decides was filed."""
+    decision = ctx.session.scalar(
+        select(Decision).where(Decision.candidacy_id == ctx.candidacy.id, Decision.kind == ctx.trigger)
+        .order_by(Decision.id.desc()).limit(1)
+    )  # fmt: skip
+    if decision is None or decision.recorded_at != ctx.at:
+        return []  # nothing recorded by this action: nothing dated to check
+    if decision.body == "Supreme Court":
+        appeal = ctx.session.scalar(select(Appeal).where(Appeal.candidacy_id == ctx.candidacy.id).order_by(Appeal.id.desc()))
+        if appeal is not None:
+            filed = local_date(appeal.filed_at, ctx.rules)
+            opened = filed if opened is None else max(opened, filed)
+    return dated_within(rule, decision.decided_on, local_date(ctx.at, ctx.rules), opened)
+
+
 # --- Appeals ----------------------------------------------------------------------------
 
 
@@ -311,7 +361,7 @@ def registration_closed(ctx: Context) -> list[Unmet]:
     """G1: registration closes at its cut-off; from that second, what is incomplete is refused."""
     closes = ctx.calendar.registration_closes
     if ctx.at < closes:
-        return [Unmet("G1", f"registration is open until {ctx.local(closes)}")]
+        return [Unmet.because("G1", "G1.open_until", until=ctx.local(closes))]
     return []
 
 
@@ -330,9 +380,9 @@ def appeal_window_open(ctx: Context) -> list[Unmet]:
     """G6: an appeal is filed before the window closes."""
     window = _appeal_window(ctx)
     if window is None:
-        return [Unmet("G6", "no appeal window is open for this decision")]
+        return [Unmet.because("G6", "G6.no_window")]
     if ctx.at >= window.due_at:
-        return [Unmet("G6", f"the appeal window closed at {ctx.local(window.due_at)}")]
+        return [Unmet.because("G6", "appeal.window_closed", at=ctx.local(window.due_at))]
     return []
 
 
@@ -340,7 +390,7 @@ def appeal_window_lapsed(ctx: Context) -> list[Unmet]:
     """G6: the decision becomes final only once the window has passed without an appeal."""
     window = _appeal_window(ctx)
     if window is not None and ctx.at < window.due_at:
-        return [Unmet("G6", f"the appeal window is open until {ctx.local(window.due_at)}")]
+        return [Unmet.because("G6", "appeal.window_open", until=ctx.local(window.due_at))]
     return []
 
 
@@ -370,18 +420,35 @@ class ElectionContext:
     president_elect: Any = None  # the elected Candidacy, for V7's registration
     unmet: list[Unmet] = field(default_factory=list)
 
-    def local(self, moment: dt.datetime) -> str:
-        return self.calendar.local(moment).strftime("%Y-%m-%d %H:%M %z")
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """``moment`` in the capital's time (T1), as the reasons show it."""
+        return self.calendar.local(moment)
 
 
 ElectionCondition = Callable[[ElectionContext], list[Unmet]]
 
 
+def election_decision_dated(ctx: ElectionContext, rule: str) -> list[Unmet]:
+    """An election's decision is dated on or before today and not before the vote it decides on
+    (the second round's, once there is one) nor before the results it follows."""
+    decided_on = ctx.data.get("decided_on")
+    if not isinstance(decided_on, dt.date):
+        return []
+    today = local_date(ctx.at, ctx.rules)
+    opened: dt.date = ctx.election.election_day
+    second = ctx.election.second_round_day
+    if second is not None and second <= today and ctx.phase not in ("counting", "second_round_due"):
+        opened = max(opened, second)
+    if ctx.trigger != "establish_results":
+        results = ctx.session.scalars(select(ElectionResult.decided_on).where(ElectionResult.election_id == ctx.election.id))
+        opened = max([opened, *(day for day in results if day is not None)])
+    return dated_within(rule, decided_on, today, opened)
+
+
 def protocols_complete(ctx: ElectionContext) -> list[Unmet]:
     """V3/V4: the CEC establishes the results on the protocols of every territorial commission."""
     if ctx.missing_units:
-        return [Unmet("V3", f"no protocol yet from {len(ctx.missing_units)} territorial commissions: "
-                            f"{', '.join(ctx.missing_units)}")]  # fmt: skip
+        return [Unmet.because("V3", "V3.protocols_missing", count=len(ctx.missing_units), units=list(ctx.missing_units))]
     return []
 
 
@@ -389,7 +456,8 @@ def protocols_complete(ctx: ElectionContext) -> list[Unmet]:
 def results_decided(ctx: ElectionContext) -> list[Unmet]:
     """V5: the protocols must name the two leaders; a tie at the second place is not decided by the law."""
     if ctx.verdict is not None and ctx.verdict.outcome == "undecided":
-        return [Unmet("V5", ctx.verdict.reason)]
+        # The tally says which candidacies tie, in English; the catalogues say that the CEC must decide.
+        return [Unmet("V5", ctx.verdict.reason, "V5.undecided", {"detail": ctx.verdict.reason})]
     return []
 
 
@@ -407,10 +475,18 @@ def second_round_in_time(ctx: ElectionContext) -> list[Unmet]:
     today = local_date(ctx.at, ctx.rules)
     unmet = []
     if day > latest:
-        unmet.append(Unmet("V5", f"the second round must be held by {latest.isoformat()}, "
-                                 f"{months} months after the first ({ctx.election.election_day.isoformat()})"))  # fmt: skip
+        unmet.append(
+            Unmet.because(
+                "V5",
+                "V5.second_round_too_late",
+                latest=latest,
+                months=months,
+                first=ctx.election.election_day,
+                field="voting_day",
+            )
+        )
     if day <= today:
-        unmet.append(Unmet("V5", f"the second round's day must be after today ({today.isoformat()})"))
+        unmet.append(Unmet.because("V5", "V5.second_round_not_ahead", today=today, field="voting_day"))
     return unmet
 
 
@@ -421,9 +497,11 @@ def quarter_of_units_violated(ctx: ElectionContext) -> list[Unmet]:
     numerator, denominator = ctx.rules.V7.refusal_share
     share = ctx.violated
     if share is None or not tally.refusal_allowed(share, Fraction(numerator, denominator)):
-        shown = f"{share.numerator}/{share.denominator}" if share is not None else "0"
-        return [Unmet("V7", f"the election was void or violated in {shown} of the units; "
-                            f"a refusal needs at least {numerator}/{denominator}")]  # fmt: skip
+        return [
+            Unmet.because(
+                "V7", "V7.too_few_violated", share=share if share is not None else 0, needed=f"{numerator}/{denominator}"
+            )
+        ]
     return []
 
 
@@ -442,9 +520,9 @@ def president_appeal_open(ctx: ElectionContext) -> list[Unmet]:
     """V7: the refusal to register the president-elect may be appealed within V7.appeal_days."""
     window = _election_window(ctx, "president_appeal_window")
     if window is None:
-        return [Unmet("V7", "no appeal window is open for this refusal")]
+        return [Unmet.because("V7", "V7.no_window")]
     if ctx.at >= window.due_at:
-        return [Unmet("V7", f"the appeal window closed at {ctx.local(window.due_at)}")]
+        return [Unmet.because("V7", "appeal.window_closed", at=ctx.local(window.due_at))]
     return []
 
 
@@ -452,7 +530,7 @@ def president_appeal_lapsed(ctx: ElectionContext) -> list[Unmet]:
     """V7: the refusal becomes final only once its appeal window has passed."""
     window = _election_window(ctx, "president_appeal_window")
     if window is not None and ctx.at < window.due_at:
-        return [Unmet("V7", f"the appeal window is open until {ctx.local(window.due_at)}")]
+        return [Unmet.because("V7", "appeal.window_open", until=ctx.local(window.due_at))]
     return []
 
 
@@ -461,8 +539,7 @@ def president_elect_standing(ctx: ElectionContext) -> list[Unmet]:
     since the results cannot be (the CEC may declare the election void instead, V6)."""
     elect = ctx.president_elect
     if elect is not None and elect.state != "registered":
-        return [Unmet("V7", f"the President-elect (candidacy {elect.id}) is {elect.state.replace('_', ' ')} "
-                            "and cannot be registered")]  # fmt: skip
+        return [Unmet.because("V7", "V7.elect_not_standing", candidacy=str(elect.id), state=elect.state)]
     return []
 
 
@@ -478,6 +555,5 @@ def rerun_in_time(ctx: ElectionContext) -> list[Unmet]:
     if latest is None:
         latest = within_months(local_date(ctx.at, ctx.rules), months)
     if day > latest:
-        return [Unmet("V6", f"the re-run must be held by {latest.isoformat()}, {months} months from the decision "
-                            "that called for it")]  # fmt: skip
+        return [Unmet.because("V6", "V6.rerun_too_late", latest=latest, months=months, field="election_day")]
     return []

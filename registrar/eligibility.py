@@ -20,11 +20,13 @@ never stops at the first failure, because the CEC's refusal (G3) must name every
 from __future__ import annotations
 
 import calendar as _gregorian
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from registrar import reasons
 from registrar.rules import Rule, Rules
 
 __all__ = [
@@ -41,13 +43,32 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Unmet:
-    """One eligibility rule the person does not meet, and why."""
+    """One rule that is not met, and why: the rule's id, the reason as a message id with its
+    parameters (:mod:`registrar.reasons` renders it in the reader's language) and in English.
+
+    ``field``: the payload's field the reason is about (a decision's date), where it is one."""
 
     rule: str  # "E2"
     reason: str  # "younger than 40 on 2029-12-02 (39 years)"
+    message: str = dataclasses.field(default="", compare=False)  # "E2.too_young"
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False, hash=False)
+    field: str = dataclasses.field(default="", compare=False)
+
+    @classmethod
+    def because(cls, rule: str, message: str, *, field: str = "", **params: Any) -> Unmet:
+        """The unmet ``rule`` for the reason ``message`` of the catalogues, said in English for ``reason``."""
+        return cls(rule, reasons.render(message, params, "en"), message, params, field)
+
+    def said(self, language: str) -> str:
+        """The reason in ``language``; one that came without a message id is the English it came with."""
+        return reasons.render(self.message, self.params, language) if self.message else self.reason
 
     def __str__(self) -> str:
         return f"{self.rule}: {self.reason}"
+
+
+def _why(message: str, **params: Any) -> dict[str, Any]:
+    return {"message": message, "params": params}
 
 
 # The protocols declare read-only properties rather than plain attributes so that a frozen
@@ -184,119 +205,108 @@ class _Candidate:
     require_language: bool
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+# A check returns its reasons, each a message id of the catalogues' [reasons] with its parameters.
+Why = dict[str, Any]
 
 
-def _years_and_months(months: int) -> str:
+def _served(months: int) -> Why:
     years, rest = divmod(months, 12)
-    parts = [_plural(years, "year")] if years else []
-    if rest or not years:
-        parts.append(_plural(rest, "month"))
-    return " ".join(parts)
+    if years and rest:
+        return _why("duration.years_months", years=years, months=rest)
+    return _why("duration.years", years=years) if years else _why("duration.months", months=rest)
 
 
-def _e1_citizen_by_birth(c: _Candidate, rule: Rule) -> list[str]:
+def _e1_citizen_by_birth(c: _Candidate, rule: Rule) -> list[Why]:
     if rule.citizen_by_birth and not c.person.citizen_by_birth:
-        return ["not a citizen of Kazakhstan by birth"]
+        return [_why("E1.not_citizen_by_birth")]
     return []
 
 
-def _e2_age(c: _Candidate, rule: Rule) -> list[str]:
+def _e2_age(c: _Candidate, rule: Rule) -> list[Why]:
     min_age = int(rule.min_age_years)
     age = age_on(c.person.birth_date, c.day)
     if age < min_age:
-        return [f"younger than {min_age} on {c.day.isoformat()} ({_plural(age, 'year')})"]
+        return [_why("E2.too_young", min_age=min_age, day=c.day, age=age)]
     return []
 
 
-def _e3_state_language(c: _Candidate, rule: Rule) -> list[str]:
+def _e3_state_language(c: _Candidate, rule: Rule) -> list[Why]:
     conclusion = c.language
     if conclusion is None:
         # Before the commission has sat (a check at nomination) its absence is not a failure.
-        return ["no conclusion of the linguistic commission"] if c.require_language else []
+        return [_why("E3.no_conclusion")] if c.require_language else []
     reasons = []
-    decided = conclusion.decided_on.isoformat()
+    decided = conclusion.decided_on
     if not conclusion.fluent:
-        reasons.append(f"not fluent in the state language ({rule.state_language}), per the commission of {decided}")
+        reasons.append(_why("E3.not_fluent", state_language=str(rule.state_language), decided=decided))
     min_linguists = int(rule.commission_min_linguists)
     if conclusion.linguists < min_linguists:
         # A conclusion of too small a commission is no conclusion, whatever it says.
-        members = _plural(conclusion.linguists, "linguist")
-        reasons.append(f"the commission of {decided} had {members}, at least {min_linguists} required")
+        reasons.append(_why("E3.too_few_linguists", decided=decided, linguists=conclusion.linguists, min_linguists=min_linguists))
     held = getattr(conclusion, "tests", None)
     if held is not None:
         missing = [str(test) for test in rule.tests if test not in held]
         if missing:
-            reasons.append(f"the commission of {decided} did not hold: {', '.join(missing).replace('_', ' ')}")
+            reasons.append(_why("E3.tests_not_held", decided=decided, tests=missing))
     minutes = getattr(conclusion, "speech_minutes", None)
     needed = int(rule.speech_minutes)
     if minutes is not None and "speech" in rule.tests and minutes < needed:
-        reasons.append(f"the speech before the commission of {decided} lasted {_plural(minutes, 'minute')}, "
-                       f"{_plural(needed, 'minute')} required")  # fmt: skip
+        reasons.append(_why("E3.speech_too_short", decided=decided, minutes=minutes, needed=needed))
     return reasons
 
 
-def _e4_residence(c: _Candidate, rule: Rule) -> list[str]:
+def _e4_residence(c: _Candidate, rule: Rule) -> list[Why]:
     years = int(rule.residence_years)
     since = c.person.resident_since
     if since is None:
-        return ["not resident in Kazakhstan"]
+        return [_why("E4.not_resident")]
     needed = years_before(c.day, years)
     if since > needed:
-        return [
-            f"lived in Kazakhstan since {since.isoformat()}, not since {needed.isoformat()} "
-            f"({_plural(years, 'year')} before {c.day.isoformat()})"
-        ]
+        return [_why("E4.too_short", since=since, needed=needed, years=years, day=c.day)]
     return []
 
 
-def _e5_education(c: _Candidate, rule: Rule) -> list[str]:
+def _e5_education(c: _Candidate, rule: Rule) -> list[Why]:
     levels = [str(level) for level in rule.education_levels]
     if c.person.education_level not in levels:
-        return [f"education {c.person.education_level!r} is not one of: {', '.join(levels)}"]
+        return [_why("E5.education", education=c.person.education_level, levels=levels)]
     return []
 
 
-def _e6_public_service(c: _Candidate, rule: Rule) -> list[str]:
+def _e6_public_service(c: _Candidate, rule: Rule) -> list[Why]:
     years = int(rule.service_years)
     served = c.person.public_service_months
     if served < years * 12:
-        return [f"{_years_and_months(served)} of public service, at least {_plural(years, 'year')} required"]
+        return [_why("E6.too_little_service", served=_served(served), years=years)]
     return []
 
 
-# Facts named in E7/E8.disqualifying, in words; a name not listed here is shown as written,
-# so a rules file may add a ground before this table learns to say it nicely.
-_GROUNDS = {
-    "legally_incompetent": "declared legally incompetent by a court",
-    "detained_by_court_order": "held in detention by court order",
-    "unexpunged_criminal_record": "has an unexpunged or outstanding criminal record",
-}
+# Facts named in E7/E8.disqualifying that have their own words in the catalogues; a name not
+# listed is shown as written, so a rules file may add a ground before the catalogues learn to say it.
+_GROUNDS = ("legally_incompetent", "detained_by_court_order", "unexpunged_criminal_record")
 
 
-def _disqualified(c: _Candidate, rule: Rule) -> list[str]:
+def _disqualified(c: _Candidate, rule: Rule) -> list[Why]:
     reasons = []
     for name in rule.disqualifying:
         if not hasattr(c.person, name):
             # A misspelt name in the rules file must not pass everyone silently.
             raise AttributeError(f"{rule.id}.disqualifying names {name!r}, which a person does not have")
         if getattr(c.person, name):
-            reasons.append(_GROUNDS.get(name, name.replace("_", " ")))
+            reasons.append(_why(f"ground.{name}") if name in _GROUNDS else _why("ground.other", ground_name=name))
     return reasons
 
 
-def _e9_term_limit(c: _Candidate, rule: Rule) -> list[str]:
+def _e9_term_limit(c: _Candidate, rule: Rule) -> list[Why]:
     max_terms = int(rule.max_terms)
     served = c.person.presidential_terms_served
     if served >= max_terms:
-        since = rule.terms_counted_from.isoformat()
-        return [f"already served {_plural(served, 'presidential term')} since {since}, the limit is {max_terms}"]
+        return [_why("E9.term_limit", served=served, since=rule.terms_counted_from, max_terms=max_terms)]
     return []
 
 
 # In rule-id order, which is the order of the result.
-_CHECKS: tuple[tuple[str, Callable[[_Candidate, Rule], list[str]]], ...] = (
+_CHECKS: tuple[tuple[str, Callable[[_Candidate, Rule], list[Why]]], ...] = (
     ("E1", _e1_citizen_by_birth),
     ("E2", _e2_age),
     ("E3", _e3_state_language),
@@ -328,7 +338,9 @@ def unmet_requirements(
     unmet = []
     for rule_id, check in _CHECKS:
         if rule_id in rules:
-            reasons = check(candidate, rules.by_id[rule_id])
-            if reasons:
-                unmet.append(Unmet(rule_id, "; ".join(reasons)))
+            found = check(candidate, rules.by_id[rule_id])
+            if len(found) == 1:
+                unmet.append(Unmet.because(rule_id, found[0]["message"], **found[0]["params"]))
+            elif found:
+                unmet.append(Unmet.because(rule_id, "joined", reasons=found))
     return unmet

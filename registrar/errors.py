@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from registrar import reasons
+
 
 class RegistrarError(Exception):
     code = "error"
@@ -42,13 +44,28 @@ def _text(messages: Any) -> str:
 
 
 class NotAllowed(RegistrarError):
-    """The trigger does not apply in the current state (or phase)."""
+    """The trigger does not apply in the current state (or phase).
+
+    Why, as a message id of the catalogues' [reasons] with its parameters (rendered in English
+    for the exception's text), or as English words ``why`` where the caller has only those."""
 
     code = "not_allowed"
 
-    def __init__(self, trigger: str, state: str, why: str = ""):
+    def __init__(self, trigger: str, state: str, why: str = "", *, message: str = "", params: Mapping[str, Any] | None = None):
         self.trigger, self.state = trigger, state
-        super().__init__(why or f"{trigger!r} is not allowed while the candidacy is {state!r}")
+        if not why and not message:
+            message, params = "not_allowed.candidacy", {"trigger": trigger, "state": state}
+        self.message, self.params = message, dict(params or {})
+        super().__init__(why or reasons.render(message, self.params, "en"))
+
+    def said(self, language: str) -> str:
+        """Why, in ``language``."""
+        return reasons.render(self.message, self.params, language) if self.message else str(self)
+
+    def as_dict(self) -> dict[str, Any]:
+        if not self.message:
+            return super().as_dict()
+        return super().as_dict() | {"why": {"message": self.message, "params": reasons.as_json(self.params)}}
 
 
 class StaleVersion(RegistrarError):
@@ -71,4 +88,15 @@ class GuardFailed(RegistrarError):
         super().__init__(f"{trigger} refused: " + "; ".join(str(u) for u in self.unmet))
 
     def as_dict(self) -> dict[str, Any]:
-        return super().as_dict() | {"unmet": [{"rule": u.rule, "reason": u.reason} for u in self.unmet]}
+        return super().as_dict() | {"unmet": [_unmet(u) for u in self.unmet]}
+
+
+def _unmet(unmet: Any) -> dict[str, Any]:
+    # The rule and the English reason as before; the message id and its parameters for a client
+    # that says it in its reader's language; the field, where the reason is about one.
+    out = {"rule": unmet.rule, "reason": unmet.reason}
+    if getattr(unmet, "message", ""):
+        out |= {"message": unmet.message, "params": reasons.as_json(unmet.params)}
+    if getattr(unmet, "field", ""):
+        out["field"] = unmet.field
+    return out

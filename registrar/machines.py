@@ -319,14 +319,33 @@ def window_unmet(window: Window, calendar: ElectionCalendar, at: dt.datetime, ph
     closing milestone is the rules' (:attr:`Window.until_from`)."""
     phase = phase or phase_at(calendar, at)
     if phase not in window.phases:
-        return [Unmet(window.rule, f"not open in the {phase} phase (open in: {', '.join(window.phases)})")]
+        return [Unmet.because(window.rule, "window.not_in_phase", phase=phase, phases=list(window.phases))]
     until = window.closing(rules)
     if until is not None:
         closes = calendar.milestones()[until]
         if isinstance(closes, dt.datetime) and at >= closes:
-            local = calendar.local(closes).strftime("%Y-%m-%d %H:%M %z")
-            return [Unmet(window.rule, f"{until.replace('_', ' ')} at {local}")]
+            return [Unmet.because(window.rule, "window.closed", milestone=until, at=calendar.local(closes))]
     return []
+
+
+# The milestone from which the election is in each phase before the vote (its announcement: "announced").
+PHASE_OPENS = {step.dest: step.starts_at for step in PHASE_STEPS}
+
+
+def window_opens(window: Window, calendar: ElectionCalendar) -> dt.date | None:
+    """The day a window opened: the start of its first phase, in the capital's time (None: after the vote)."""
+    first = min(window.phases, key=PHASES.index)
+    if first == "announced":
+        return calendar.announced_on
+    milestone = PHASE_OPENS.get(first)
+    if milestone is None:
+        return None
+    moment = calendar.milestones()[milestone]
+    return calendar.local(moment).date() if isinstance(moment, dt.datetime) else moment
+
+
+def _dated(step: Step) -> bool:
+    return "decided_on" in step.schema._declared_fields
 
 
 # G6: the court's ruling is final and must be carried out, whenever it comes. A refusal in
@@ -353,6 +372,9 @@ def _condition(step: Step) -> Callable[[Any], bool]:
         window = window_for(step, reinstated(ctx.candidacy))
         phase = current_phase(ctx.election, ctx.calendar, ctx.at)
         unmet = window_unmet(window, ctx.calendar, ctx.at, phase, ctx.rules) if window else []
+        if _dated(step):
+            # A decision is dated within its window, never ahead of the day it is recorded (part of every dated step).
+            unmet += law.decision_dated(ctx, step.rule, window_opens(window, ctx.calendar) if window else None)
         for condition in step.conditions:
             unmet += condition(ctx)
         ctx.unmet.extend(unmet)
@@ -390,7 +412,12 @@ def step_for(trigger: str, state: str) -> Step:
         if step.trigger == trigger and state in step.source:
             return step
     if trigger not in TRIGGERS:
-        raise NotAllowed(trigger, state, f"{trigger!r} is not an action on a candidacy ({state!r}; known: {', '.join(TRIGGERS)})")
+        raise NotAllowed(
+            trigger,
+            state,
+            message="not_allowed.unknown_trigger",
+            params={"trigger": trigger, "state": state, "known": list(TRIGGERS)},
+        )
     raise NotAllowed(trigger, state)
 
 
@@ -528,10 +555,19 @@ def _election_condition(step: ElectionStep) -> Callable[[Any], bool]:
         if not ctx.rules.has(step.rule):
             # A kind without the rule (no V5: no second round) has no such outcome: the decision is
             # refused with the reason, and the CEC takes another the kind's rules have (V6: void).
-            ctx.unmet.append(Unmet(step.rule, f"the {ctx.rules.title} rules have no {step.rule}: "
-                                              f"{step.trigger} cannot lead to {step.dest.replace('_', ' ')}"))  # fmt: skip
+            ctx.unmet.append(
+                Unmet.because(
+                    step.rule,
+                    "rules.no_such_outcome",
+                    title=ctx.rules.title,
+                    rule_id=step.rule,
+                    trigger=step.trigger,
+                    phase=step.dest,
+                )
+            )
             return False
-        unmet = [u for condition in step.conditions for u in condition(ctx)]
+        unmet = law.election_decision_dated(ctx, step.rule)
+        unmet += [u for condition in step.conditions for u in condition(ctx)]
         ctx.unmet.extend(unmet)
         return not unmet
 
@@ -547,8 +583,13 @@ def election_step_for(trigger: str, phase: str) -> ElectionStep:
         if step.trigger == trigger and phase in step.source:
             return step
     if trigger not in ELECTION_TRIGGERS:
-        raise NotAllowed(trigger, phase, f"{trigger!r} is not an action on an election (known: {', '.join(ELECTION_TRIGGERS)})")
-    raise NotAllowed(trigger, phase, f"{trigger!r} is not allowed while the election is in the {phase!r} phase")
+        raise NotAllowed(
+            trigger,
+            phase,
+            message="not_allowed.unknown_election_trigger",
+            params={"trigger": trigger, "known": list(ELECTION_TRIGGERS)},
+        )
+    raise NotAllowed(trigger, phase, message="not_allowed.election_phase", params={"trigger": trigger, "phase": phase})
 
 
 def fire_election(ctx: ElectionContext, trigger: str) -> str:
@@ -558,7 +599,9 @@ def fire_election(ctx: ElectionContext, trigger: str) -> str:
     try:
         moved = OUTCOME_MACHINE.events[trigger].trigger(ctx.election, ctx=ctx)
     except MachineError:
-        raise NotAllowed(trigger, ctx.phase) from None
+        raise NotAllowed(
+            trigger, ctx.phase, message="not_allowed.election_phase", params={"trigger": trigger, "phase": ctx.phase}
+        ) from None
     if not moved:
         raise GuardFailed(trigger, ctx.unmet)
     return str(ctx.election.phase)

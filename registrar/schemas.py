@@ -15,6 +15,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from registrar.reasons import Said, field_error_ids, said
 from registrar.rules import Rules
 
 current_rules: contextvars.ContextVar[Rules] = contextvars.ContextVar("current_rules")
@@ -26,21 +27,60 @@ Count = lambda minimum=0: fields.Integer(required=True, strict=True, validate=va
 
 
 def _from_rules(pick: Callable[[Rules], list[str]], what: str) -> Callable[[str], None]:
+    """A choice the election's rules list; ``what`` names it in the catalogues' [field_errors]
+    ("filer": ``rules.none.filer`` and ``rules.not_one_of.filer``), and its parameter the choices."""
+
     def check(value: str) -> None:
         rules = current_rules.get()
         try:
             choices = pick(rules)
         except AttributeError:  # the rule that lists them is not in this kind's file
-            raise ValidationError(f"the {rules.title} rules name no {what}") from None
+            raise ValidationError(said(f"rules.none.{what}", title=rules.title)) from None
         if value not in choices:
-            raise ValidationError(f"not a {what} of these rules; one of: {', '.join(choices)}")
+            raise ValidationError(said(f"rules.not_one_of.{what}", **{_CHOICES[what]: list(choices)}))
 
     return check
 
 
+# The parameter a rules-listed choice's message names its choices by (its words table, registrar.reasons).
+_CHOICES = {"filer": "filers", "region": "regions", "document": "documents", "ground": "grounds"}
+
+# What marshmallow's fields and validators say, in its own English, becomes the catalogue's message:
+# the attributes that hold a field's or a validator's templates.
+_VALIDATOR_MESSAGES = ("error", "message_min", "message_max", "message_all", "message_equal")
+
+
+def _said_field(field: fields.Field) -> None:
+    known = field_error_ids()
+    for key, text in list(field.error_messages.items()):
+        if isinstance(text, str) and not isinstance(text, Said) and text in known:
+            field.error_messages[key] = Said(known[text])
+    for validator in field.validators:
+        for name in _VALIDATOR_MESSAGES:
+            template = getattr(validator, name, None)
+            if isinstance(template, str) and not isinstance(template, Said) and template in known:
+                setattr(validator, name, Said(known[template]))
+    for part in ("inner", "key_field", "value_field"):
+        nested = getattr(field, part, None)
+        if isinstance(nested, fields.Field):
+            _said_field(nested)
+
+
 class Payload(Schema):
+    """A payload whose errors are the catalogues' messages (:class:`registrar.reasons.Said`): English
+    as strings, in the reader's language where the web shows them."""
+
     class Meta:
         unknown = EXCLUDE  # forms carry CSRF tokens and buttons
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        known = field_error_ids()
+        self.error_messages = {key: Said(known[text]) if isinstance(text, str) and text in known else text
+                               for key, text in self.error_messages.items()}  # fmt: skip
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _said_field(field_obj)
 
 
 # --- Elections, associations, people -------------------------------------------------------
@@ -69,7 +109,7 @@ class AnnounceElectionSchema(Payload):
     @validates_schema
     def _order(self, data: dict[str, Any], **_: Any) -> None:
         if data["election_day"] <= data["announced_on"]:
-            raise ValidationError("must be after the announcement", "election_day")
+            raise ValidationError(said("after_announcement"), "election_day")
 
 
 class ExtendNominationSchema(Payload):
@@ -123,9 +163,9 @@ class NominationDecisionSchema(Payload):
     @validates_schema
     def _sums(self, data: dict[str, Any], **_: Any) -> None:
         if data["present"] > data["members"]:
-            raise ValidationError("cannot exceed the number of members", "present")
+            raise ValidationError(said("exceeds_members"), "present")
         if data["votes_for"] > data["present"]:
-            raise ValidationError("cannot exceed the number present", "votes_for")
+            raise ValidationError(said("exceeds_present"), "votes_for")
 
 
 class NominateSchema(Payload):
@@ -138,7 +178,7 @@ class NominateSchema(Payload):
 
 
 class DeclarationSchema(Payload):
-    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "declaration filer"))
+    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "filer"))
     valued_as_of = Day()
     filed_on = Day()
     revenue_office = Name()
@@ -152,7 +192,7 @@ class FileDeclarationsSchema(Payload):
     def _one_each(self, data: dict[str, Any], **_: Any) -> None:
         filers = [d["filer"] for d in data["declarations"]]
         if len(filers) != len(set(filers)):
-            raise ValidationError("one declaration per filer", "declarations")
+            raise ValidationError(said("one_declaration_per_filer"), "declarations")
 
 
 class InformationRequestSchema(Payload):
@@ -192,7 +232,7 @@ class SignatureProtocolSchema(Payload):
     @validates_schema
     def _sums(self, data: dict[str, Any], **_: Any) -> None:
         if data["valid"] > data["submitted"]:
-            raise ValidationError("cannot exceed the signatures submitted", "valid")
+            raise ValidationError(said("exceeds_submitted"), "valid")
 
 
 class ContributionSchema(Payload):
@@ -202,7 +242,7 @@ class ContributionSchema(Payload):
 
 
 class DocumentSchema(Payload):
-    kind = fields.String(required=True, validate=_from_rules(lambda r: list(r.D6.documents), "registration document"))
+    kind = fields.String(required=True, validate=_from_rules(lambda r: list(r.D6.documents), "document"))
     received_on = Day()
     reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -228,7 +268,7 @@ class CancelSchema(ResolutionRecordSchema):
 
 
 class DeclarationVerificationSchema(Payload):
-    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "declaration filer"))
+    filer = fields.String(required=True, validate=_from_rules(lambda r: list(r.D1.filers), "filer"))
     result = fields.String(required=True, validate=validate.OneOf(["confirmed", "false"]))
     verified_on = Day()
 
@@ -250,7 +290,7 @@ def _unit_code(value: str) -> None:
 
     codes = territory.current().codes
     if value not in codes:
-        raise ValidationError(f"not a territorial unit; one of: {', '.join(codes)}")
+        raise ValidationError(said("not_a_unit", units=list(codes)))
 
 
 class ProtocolSchema(Payload):
@@ -310,7 +350,7 @@ def load(schema: type[Schema], payload: Any, rules: Rules | None = None) -> dict
     from registrar.errors import InvalidPayload
 
     if not isinstance(payload, dict):
-        raise InvalidPayload({"_schema": ["the payload must be a JSON object"]})
+        raise InvalidPayload({"_schema": [said("not_an_object")]})
     token = current_rules.set(rules) if rules is not None else None
     try:
         return dict(_instance(schema).load(payload))

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, RegistrarError, StaleVersion
+from web import reasons
 from web.questions import FormField
 
 INTEGER = re.compile(r"^-?\d+$")
@@ -67,20 +68,20 @@ def _lists(node: Any, path: str, mappings: frozenset[str]) -> Any:
 
 
 def flat(errors: Mapping[Any, Any], prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages as {dotted field name: [messages]}."""
+    """marshmallow's nested messages as {dotted field name: [messages]}, in the reader's language."""
     out: dict[str, list[str]] = {}
     for key, value in errors.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             out.update(flat(value, f"{name}."))
         elif isinstance(value, list | tuple):
-            texts = [str(v) for v in value if not isinstance(v, Mapping)]
+            texts = [reasons.field_error(v) for v in value if not isinstance(v, Mapping)]
             for nested in (v for v in value if isinstance(v, Mapping)):
                 out.update(flat(nested, f"{name}."))
             if texts:
                 out.setdefault(name, []).extend(texts)
         else:
-            out.setdefault(name, []).append(str(value))
+            out.setdefault(name, []).append(reasons.field_error(value))
     return out
 
 
@@ -91,7 +92,11 @@ def errors_of(err: RegistrarError, subject: str = "candidacy") -> dict[str, list
     if isinstance(err, InvalidPayload):
         return flat(err.errors)
     if isinstance(err, GuardFailed):
-        return {"_schema": [f"{u.rule}: {u.reason}" for u in err.unmet]}
+        # A reason about one field (a decision's date) is shown beside it; the others on the whole form.
+        out: dict[str, list[str]] = {}
+        for u in err.unmet:
+            out.setdefault(getattr(u, "field", "") or "_schema", []).append(reasons.unmet(u))
+        return out
     if isinstance(err, StaleVersion) and subject == "election":
         return {
             "_schema": [str(_l("Someone changed this election since you opened the page. Reload it, check, and decide again."))]
@@ -101,7 +106,7 @@ def errors_of(err: RegistrarError, subject: str = "candidacy") -> dict[str, list
             "_schema": [str(_l("Someone changed this candidacy since you opened the page. Reload it, check, and decide again."))]
         }
     if isinstance(err, NotAllowed):
-        return {"_schema": [str(_l("This action is not possible now: %(why)s", why=str(err)))]}
+        return {"_schema": [str(_l("This action is not possible now: %(why)s", why=reasons.not_allowed(err)))]}
     return {"_schema": [str(err)]}
 
 

@@ -22,7 +22,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from registrar import deadlines
+from registrar import deadlines, reasons
 from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
 from registrar.resources import InstallationError, config_file, packaged, read_toml
 from registrar.rules_in_force import capital_zone
@@ -63,7 +63,8 @@ PAYLOAD_FIELDS = frozenset(
     {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "registered", "max_extension_days",
      "round", "unit", "version"}
 )  # fmt: skip
-PLACEHOLDERS = PAYLOAD_FIELDS | {"topic", "details", "concerning"}
+# {reasons}: the unmet rules a message carries ("unmet", as the API's errors do), in the reader's words.
+PLACEHOLDERS = PAYLOAD_FIELDS | {"topic", "details", "concerning", "reasons"}
 PHRASES = ("concerning_candidacy", "concerning_election")
 MISSING = "—"
 # Values shown in the reader's words rather than as the code's identifiers, and the table of
@@ -206,6 +207,8 @@ def render(topic: str, payload: Mapping[str, Any], language: str, *, catalogue_o
     about = "concerning_candidacy" if payload.get("candidacy") not in (None, "") else "concerning_election"
     values["concerning"] = book.phrases[about].format_map(values)
     values["topic"] = topic
+    unmet = payload.get("unmet")
+    values["reasons"] = reasons.unmet_text(unmet, book.language) if isinstance(unmet, list) and unmet else MISSING
     values["details"] = json.dumps(dict(payload), ensure_ascii=False, sort_keys=True, default=str)
     template = book.template(topic)
     return Text(template["subject"].format_map(values), template["body"].format_map(values), book.language)

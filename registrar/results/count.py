@@ -23,6 +23,7 @@ from registrar.calendar import local_date
 from registrar.db import Database
 from registrar.errors import InvalidPayload, NotAllowed
 from registrar.models import Candidacy, Election, OutboxMessage, Protocol
+from registrar.reasons import said
 from registrar.rules import Rules
 from registrar.rules_in_force import of_election
 
@@ -100,7 +101,8 @@ def ballot(session: Session, election: Election, round_: int) -> list[int]:
     try:
         return list(tally.runoff_pair(first, out_of_race(session, [s.candidacy_id for s in first.candidates if s.candidacy_id])))
     except ValueError as err:
-        raise NotAllowed("second_round", election.phase, str(err) if str(err).startswith("V5") else f"V5: {err}") from None
+        why = str(err) if str(err).startswith("V5") else f"V5: {err}"
+        raise NotAllowed("second_round", election.phase, why, message="not_allowed.runoff", params={"detail": why}) from None
 
 
 def fix_ballot(session: Session, election: Election, round_: int) -> list[int]:
@@ -127,7 +129,7 @@ def submit_protocol(
             return _submit(session, election_id, payload, actor=actor, at=at, correction=correction)
     except IntegrityError:
         # Two clerks sent the same unit's protocol at once: the second finds the first stored.
-        raise InvalidPayload({"unit": ["this protocol was just recorded by someone else: reload and check it"]}) from None
+        raise InvalidPayload({"unit": [said("protocol.just_recorded")]}) from None
 
 
 def _submit(
@@ -138,8 +140,7 @@ def _submit(
     phase = machines.current_phase(election, calendar_of(election), at)
     round_ = ROUND_COUNTING.get(phase)
     if round_ is None:
-        raise NotAllowed("submit_protocol", phase, f"protocols are received while the votes are counted (V3); "
-                                                   f"the election is in the {phase!r} phase")  # fmt: skip
+        raise NotAllowed("submit_protocol", phase, message="not_allowed.protocols", params={"phase": phase})
     try:
         data = schemas.load(schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema, payload, rules)
     except InvalidPayload as err:
@@ -150,10 +151,9 @@ def _submit(
                                Protocol.superseded_at.is_(None))
     )  # fmt: skip
     if correction and previous is None:
-        raise InvalidPayload({"unit": [f"no protocol of {unit.name} is submitted yet: submit it first"]})
+        raise InvalidPayload({"unit": [said("protocol.none_yet", unit=unit.code)]})
     if not correction and previous is not None:
-        raise InvalidPayload({"unit": [f"the protocol of {unit.name} is already submitted (version {previous.version}); "
-                                       "a correction is a new version with its reason"]})  # fmt: skip
+        raise InvalidPayload({"unit": [said("protocol.already_submitted", unit=unit.code, version=previous.version)]})
     figures = tally.Figures(data["voters_on_list"], data["ballots_issued"], data["ballots_cast"], data["invalid_ballots"],
                             {int(k): v for k, v in data["votes"].items()}, data["against_all"])  # fmt: skip
     on_ballot = fix_ballot(session, election, round_)
@@ -204,9 +204,9 @@ def _signing_day_errors(signed_on: dt.date, voted_on: dt.date | None, today: dt.
     """V3: the commission signs the protocol once the votes are counted, so never before its round's vote,
     and before it sends it, so never after the day it reaches the CEC."""
     if voted_on is not None and signed_on < voted_on:
-        return {"signed_on": [f"cannot be before the vote on {voted_on.isoformat()}"]}
+        return {"signed_on": [said("protocol.signed_before_vote", voted_on=voted_on)]}
     if signed_on > today:
-        return {"signed_on": [f"cannot be after the day the protocol is received ({today.isoformat()})"]}
+        return {"signed_on": [said("protocol.signed_after_receipt", today=today)]}
     return {}
 
 
@@ -214,13 +214,13 @@ def _signature_errors(signed: int, members: int, rules: Rules) -> dict[str, list
     """V3: signed by the chair and more than the configured share of the commission's members (a kind
     without V3 sets no share: only the commission's size bounds the signatures)."""
     if signed > members:
-        return {"members_signed": [f"the commission has {members} members"]}
+        return {"members_signed": [said("protocol.more_signatures_than_members", members=members)]}
     if not rules.has("V3"):
         return {}
     numerator, denominator = rules.V3.signed_by_more_than
     if signed * denominator <= members * numerator:
         needed = members * numerator // denominator + 1
-        return {"members_signed": [f"at least {needed} of the commission's {members} members must sign (V3)"]}
+        return {"members_signed": [said("protocol.too_few_signatures", needed=needed, members=members)]}
     return {}
 
 

@@ -326,7 +326,7 @@ def _open(kind: str, days: Callable[[Rules], int], what: str) -> Callable[[Elect
         deadlines.open_election_deadline(ctx.session, ctx.election.id, kind, period_end(ctx.at, n, ctx.rules),
                                          calendar=ctx.calendar, now=ctx.at,
                                          computed_from=f"{n} days ({deadlines.AFTER_VOTE[kind].rule}) from {what} "
-                                                       f"at {ctx.local(ctx.at)}")  # fmt: skip
+                                                       f"at {ctx.local(ctx.at):%Y-%m-%d %H:%M %z}")  # fmt: skip
 
     return open_
 

@@ -303,7 +303,11 @@ def test_register_lists_every_unmet_rule_with_its_reason(world: World) -> None:
         "0 regions hold at least 4,322 valid signatures each, 14 needed",
     ]
     assert reasons["D5"] == [f"{due - 1:,} tenge paid on {day.isoformat()}, {due:,} due (50 x 85,000)"]
-    assert refused.value.as_dict()["unmet"] == [{"rule": u.rule, "reason": u.reason} for u in unmet]
+    # The API's body keeps each rule and its English reason, and adds the message id and its parameters.
+    body = refused.value.as_dict()["unmet"]
+    assert [{"rule": u["rule"], "reason": u["reason"]} for u in body] == [{"rule": u.rule, "reason": u.reason} for u in unmet]
+    assert [u["message"] for u in body] == ["E2.too_young", "D4.too_few_signatures", "D4.too_few_regions", "D5.too_little"]
+    assert body[0]["params"]["min_age"] == 40 and isinstance(body[0]["params"]["day"], str)
     assert all(f"{u.rule}: {u.reason}" in str(refused.value) for u in unmet)
     # Nothing of the refused decision is kept: no decision, no certificate, same state and version.
     assert state_of(world, candidacy) == before

@@ -305,7 +305,7 @@ def test_d5_refunds_to_the_winner_to_five_percent_of_the_first_round_and_on_deat
                       e: (due, ["death"])}  # fmt: skip
 
     # D dies after the vote: refunded for the death, with no share of the votes to reach
-    world.act(d, "record_death", {"number": "D-2", "decided_on": "2029-11-29", "reason": "certificate"},
+    world.act(d, "record_death", {"number": "D-2", "decided_on": vote.day(vote.establishing + DAY), "reason": "certificate"},
               at=vote.establishing + DAY)  # fmt: skip
     assert {r["candidacy_id"]: r["reasons"] for r in results.refunds(db, ELECTION_ID)}[d] == ["death"]
 

@@ -103,7 +103,8 @@ def test_an_election_keeps_its_rules_when_the_file_is_edited(world: World, edit_
                              ("submit_documents", {})):  # fmt: skip
         actions.perform(db, nominated.candidacy_id, trigger, payload, actor="test:clerk", at=later)
     with pytest.raises(GuardFailed) as too_young:
-        actions.perform(db, nominated.candidacy_id, "register", {"number": "CEC-1", "decided_on": "2029-10-01"},
+        decided_on = world.calendar.local(later + dt.timedelta(hours=1)).date().isoformat()
+        actions.perform(db, nominated.candidacy_id, "register", {"number": "CEC-1", "decided_on": decided_on},
                         actor="test:commission", at=later + dt.timedelta(hours=1))  # fmt: skip
     assert [u.rule for u in too_young.value.unmet] == ["E2"]
 

@@ -805,9 +805,9 @@ def test_v5_withdrawals_after_the_call_that_leave_one_candidate_leave_the_cec_to
         results.submit_protocol(db, ELECTION_ID, protocol(UNITS[0], ids[:1], {ids[0]: 1, AGAINST: 0}, 1, 1, 1, 0,
                                                           dt.date(2029, 12, 16)), actor=ACTOR, at=counting)  # fmt: skip
     with pytest.raises(NotAllowed, match="fewer than two candidates"):
-        results.perform_election(db, ELECTION_ID, "establish_results", {"number": "CEC-3", "decided_on": "2029-12-17"},
+        results.perform_election(db, ELECTION_ID, "establish_results", {"number": "CEC-3", "decided_on": "2029-12-16"},
                                  actor=ACTOR, at=counting)  # fmt: skip
     void = results.perform_election(db, ELECTION_ID, "declare_void",
-                                    {"number": "CEC-3", "decided_on": "2029-12-17", "reason": "no second candidate"},
+                                    {"number": "CEC-3", "decided_on": "2029-12-16", "reason": "no second candidate"},
                                     actor=ACTOR, at=counting)  # fmt: skip
     assert void.phase == "void"
