@@ -2,7 +2,9 @@
 
 The election's dates are set around ``today`` so that, when the demo is opened, registration
 is under way: the candidacies got where they are through the same actions an officer uses,
-each at a moment in the past. ``papers`` and ``walk`` are also what the tests and the
+each at a moment in the past, and each state still has its candidacy after the first sweep.
+The people, the associations and the titles are written as the CEC writes them, in Cyrillic
+and the associations' registered names. ``papers`` and ``walk`` are also what the tests and the
 benchmark use to bring a candidacy to a state.
 """
 
@@ -11,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
-from registrar import actions, demo_results
+from registrar import actions, deadlines, demo_results
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -28,47 +30,91 @@ DEMO_ID = "demo-presidential"
 OFFICER = "demo:clerk"
 VOTERS = 12_100_000
 
+
+def title(year: int, *, concluded: bool = False) -> str:
+    """The demo election's title as the CEC's resolutions head it. An election has one title
+    (``Election.title``), so it is written in Kazakh and in Russian, as the bilingual notices are."""
+    kk, ru = ("демо, аяқталған", "демо, завершённые") if concluded else ("демо", "демо")
+    return (f"{year} жылғы Қазақстан Республикасы Президентінің сайлауы ({kk}) / "
+            f"Выборы Президента Республики Казахстан {year} года ({ru})")  # fmt: skip
+
+
+class Association(NamedTuple):
+    """A national (or regional) public association as the Ministry of Justice registered it: its
+    registered name (the Kazakh form the CEC's resolutions print; an association has one name in
+    force) and its renamings, each with the day it took effect."""
+
+    number: str
+    name: str
+    kind: str
+    registered_on: str
+    renames: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name_now(self) -> str:
+        """The name in force since the last renaming."""
+        return self.renames[-1][0] if self.renames else self.name
+
+
 ASSOCIATIONS = [
-    ("0001-AM", "Nur Otan", "national", "1999-03-01", [("Amanat", "2022-03-01")]),
-    ("0002-AZ", "Ak Zhol Democratic Party", "national", "2002-04-12", []),
-    (
-        "0003-PP",
-        "Communist People's Party of Kazakhstan",
-        "national",
-        "2004-06-21",
-        [("People's Party of Kazakhstan", "2020-11-13")],
-    ),
-    ("0004-AU", "Auyl People's Democratic Patriotic Party", "national", "2000-03-10", []),
-    ("0005-NS", "National Social Democratic Party", "national", "2006-09-10", []),
-    ("0006-RE", "Respublica", "national", "2022-12-20", []),
-    ("0007-BA", "Baytak Green Party", "national", "2022-12-20", []),
-    ("0008-TU", "Federation of Trade Unions of Kazakhstan", "national", "1992-06-01", []),
-    ("0009-WU", "Union of Women of Intellectual Labour", "national", "1995-05-15", []),
-    ("0010-VE", "Union of Veterans of Afghanistan", "national", "1993-01-20", []),
-    ("0011-YO", "Zhas Otan Youth Wing", "national", "2008-02-02", []),
-    ("0012-FA", "Farmers' Union of Kazakhstan", "national", "1997-10-10", []),
-    ("0013-EN", "Engineers' Association of Kazakhstan", "national", "2001-04-04", []),
-    ("0015-PH", "Association of Physicians of Kazakhstan", "national", "1996-11-11", []),
-    ("0014-KA", "Karaganda Miners' Association", "regional", "2003-08-08", []),
+    Association("0001-AM", "«Nur Otan» партиясы", "national", "1999-03-01", (("«AMANAT» партиясы", "2022-03-01"),)),
+    Association("0002-AZ", "«Ақ жол» Қазақстан демократиялық партиясы", "national", "2002-04-12"),
+    Association("0003-PP", "Қазақстан коммунистік халық партиясы", "national", "2004-06-21",
+                (("«Қазақстан халық партиясы»", "2020-11-13"),)),
+    Association("0004-AU", "«Ауыл» халықтық-демократиялық патриоттық партиясы", "national", "2000-03-10"),
+    Association("0005-NS", "Жалпыұлттық социал-демократиялық партия", "national", "2006-09-10"),
+    Association("0006-RE", "«Respublica» партиясы", "national", "2022-12-20"),
+    Association("0007-BA", "«Байтақ» Қазақстан жасылдар партиясы", "national", "2022-12-20"),
+    Association("0008-TU", "Қазақстан Республикасы Кәсіподақтар федерациясы", "national", "1992-06-01"),
+    Association("0009-WU", "Зияткерлік еңбек әйелдерінің одағы", "national", "1995-05-15"),
+    Association("0010-VE", "Ауған соғысы ардагерлерінің одағы", "national", "1993-01-20"),
+    Association("0011-YO", "«Жас Отан» жастар қанаты", "national", "2008-02-02"),
+    Association("0012-FA", "Қазақстан фермерлерінің одағы", "national", "1997-10-10"),
+    Association("0013-EN", "Қазақстан инженерлерінің қауымдастығы", "national", "2001-04-04"),
+    Association("0015-PH", "Қазақстан дәрігерлерінің қауымдастығы", "national", "1996-11-11"),
+    Association("0014-KA", "Қарағанды кеншілерінің қауымдастығы", "regional", "2003-08-08"),
+]  # fmt: skip
+
+# (person, state): one person for each state the machine has, named as their identity card writes it.
+PEOPLE = [
+    ("Айгерім Сәрсенбаева", "nominated"),
+    ("Болат Жақсылықов", "declarations_filed"),
+    ("Дана Омарова", "medical_check"),
+    ("Ерлан Төлегенов", "documents_submitted"),
+    ("Гүлнара Әбенова", "registered"),
+    ("Марат Кенжебеков", "registered"),
+    ("Сәуле Мұхаметова", "refused"),
+    ("Тимур Беков", "registration_cancelled"),
+    ("Әсел Нұрланова", "appealed"),
+    ("Нұрлан Жақсыбеков", "withdrawn"),
+    ("Жанна Ысқақова", "revoked"),
+    ("Қайрат Жүнісов", "refused_final"),
+    ("Әлия Серікбаева", "cancelled_final"),
+    ("Ержан Әбдірахманов", "deceased"),
 ]
 
-# (person, state): one person for each state the machine has.
-PEOPLE = [
-    ("Aigerim Sarsenbayeva", "nominated"),
-    ("Bolat Zhaksylykov", "declarations_filed"),
-    ("Dana Omarova", "medical_check"),
-    ("Yerlan Tulegenov", "documents_submitted"),
-    ("Gulnara Abenova", "registered"),
-    ("Marat Kenzhebekov", "registered"),
-    ("Saule Mukhametova", "refused"),
-    ("Timur Bekov", "registration_cancelled"),
-    ("Asel Nurlanova", "appealed"),
-    ("Nurlan Dzhaksybekov", "withdrawn"),
-    ("Zhanna Iskakova", "revoked"),
-    ("Kairat Zhunusov", "refused_final"),
-    ("Aliya Serikbayeva", "cancelled_final"),
-    ("Yerzhan Abdrakhmanov", "deceased"),
+
+def named(state: str, nth: int = 0) -> str:
+    """The demo's person walked to ``state`` (the ``nth`` of them: two are registered)."""
+    return [name for name, walked_to in PEOPLE if walked_to == state][nth]
+
+
+# What the published list (G2) says of each demo person besides the name: position, place of
+# work, place of residence; the people take them in turn.
+OCCUPATIONS = [
+    ("Мәжіліс депутаты", "Қазақстан Республикасы Парламентінің Мәжілісі", "Астана қаласы"),
+    ("бас дәрігер", "Алматы қалалық №7 емханасы", "Алматы қаласы"),
+    ("кафедра меңгерушісі", "әл-Фараби атындағы Қазақ ұлттық университеті", "Алматы қаласы"),
+    ("директор", "«Қарағанды жылу» ЖШС", "Қарағанды қаласы"),
+    ("адвокат", "Шымкент қалалық адвокаттар алқасы", "Шымкент қаласы"),
 ]
+
+# The states the sweep moves on when a window lapses (G6: the appeal window after a refusal or a
+# cancellation): their candidacies are walked there the day before ``today``, so the window
+# still runs when the demo opens and every state has its candidacy after the first sweep.
+AWAITING_A_WINDOW = frozenset(
+    state for kind in deadlines.KINDS.values() if isinstance(kind.effect, deadlines.Act) for state in kind.opened_by_entering
+)
 
 
 def person(name: str, election_day: dt.date, **overrides: Any) -> dict[str, Any]:
@@ -81,9 +127,9 @@ def person(name: str, election_day: dt.date, **overrides: Any) -> dict[str, Any]
         "education_level": "higher",
         "public_service_months": 14 * 12,
         "married": True,
-        "position": "Deputy of the Mazhilis",
-        "place_of_work": "Parliament of the Republic of Kazakhstan",
-        "place_of_residence": "Astana",
+        "position": OCCUPATIONS[0][0],
+        "place_of_work": OCCUPATIONS[0][1],
+        "place_of_residence": OCCUPATIONS[0][2],
     } | overrides
 
 
@@ -200,8 +246,7 @@ def build(db: Database, today: dt.date | None = None) -> str:
     # lapsed appeal windows and the live documents all fit before today.
     election_day = today + dt.timedelta(days=42)
     announced = election_day - dt.timedelta(days=120)
-    calendar = announce(db, DEMO_ID, f"Presidential election {election_day.year} (demo)", announced, election_day,
-                        actor="demo:commission")  # fmt: skip
+    calendar = announce(db, DEMO_ID, title(election_day.year), announced, election_day, actor="demo:commission")
     epoch = dt.datetime.combine(announced, dt.time(10), tzinfo=calendar.zone)
     ids = []
     for number, name, kind, registered, renames in ASSOCIATIONS:
@@ -210,18 +255,29 @@ def build(db: Database, today: dt.date | None = None) -> str:
         for new_name, valid_from in renames:
             actions.rename_association(db, ids[-1], {"name": new_name, "valid_from": valid_from},
                                        actor="demo:ministry", at=epoch)  # fmt: skip
+    yesterday = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(9), tzinfo=calendar.zone)
     for index, (name, state) in enumerate(PEOPLE):
         at = calendar.nomination_opens + dt.timedelta(days=2, hours=index)
+        position, work, residence = OCCUPATIONS[index % len(OCCUPATIONS)]
+        facts = {"married": index % 3 != 0, "position": position, "place_of_work": work, "place_of_residence": residence}
         outcome = actions.nominate(
             db, DEMO_ID,
-            {"association_id": ids[index], "person": person(name, election_day, married=index % 3 != 0),
+            {"association_id": ids[index], "person": person(name, election_day, **facts),
              "decision": decision(calendar.local(at).date() - dt.timedelta(days=1))},
             actor=OFFICER, at=at,
         )  # fmt: skip
-        walk(db, outcome.candidacy_id, state, calendar.registration_opens + dt.timedelta(days=index % 4))
+        start = yesterday if state in AWAITING_A_WINDOW else calendar.registration_opens + dt.timedelta(days=index % 4)
+        walk(db, outcome.candidacy_id, state, start)
     # The same tool after the vote: an earlier election carried through to the registered President.
     demo_results.build_concluded(db, today, ids)
     return DEMO_ID
+
+
+# The demo officers' names, as the pages and the audit trail show who acted.
+OFFICER_NAMES = {
+    "clerk": "Айнұр Қасымова", "commission": "Бауыржан Оспанов", "revenue": "Ғалым Сейітов",
+    "court": "Динара Әлімжанова", "auditor": "Ерболат Нұрғалиев", "admin": "Жанар Төлеуова",
+}  # fmt: skip
 
 
 def officers(db: Database) -> tuple[list[str], str]:
@@ -235,7 +291,8 @@ def officers(db: Database) -> tuple[list[str], str]:
     password = secrets.token_urlsafe(9)
     logins = []
     for role in ACCOUNT_ROLES:
-        accounts.create_user(db, f"demo-{role}", role, password, full_name=f"Demo {role}", actor="demo")
+        full_name = OFFICER_NAMES.get(role, f"Demo {role}")
+        accounts.create_user(db, f"demo-{role}", role, password, full_name=full_name, actor="demo")
         logins.append(f"demo-{role}")
     return logins, password
 

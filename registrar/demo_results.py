@@ -26,10 +26,10 @@ CLERK = "demo:clerk"
 
 # (person, share of the valid votes in the first round, in thousandths); the rest is "against all".
 CANDIDATES = [
-    ("Serik Akhmetov", 462),
-    ("Aizhan Dauletova", 268),
-    ("Ruslan Kemelbekov", 171),
-    ("Madina Yessenova", 61),
+    ("Серік Ахметов", 462),
+    ("Айжан Дәулетова", 268),
+    ("Руслан Кемелбеков", 171),
+    ("Мадина Есенова", 61),
 ]
 # Second round, in thousandths, between the first and the third (the second withdrew).
 SECOND_ROUND = (566, 402)
@@ -45,7 +45,7 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
     rules = for_kind("presidential")
     zone = rules.zone
     election_day = today - dt.timedelta(days=63)
-    calendar = demo.announce(db, CONCLUDED_ID, f"Presidential election {election_day.year} (demo, concluded)",
+    calendar = demo.announce(db, CONCLUDED_ID, demo.title(election_day.year, concluded=True),
                              election_day - dt.timedelta(days=120), election_day, actor=COMMISSION)  # fmt: skip
     ids = []
     for index, (name, _) in enumerate(CANDIDATES):

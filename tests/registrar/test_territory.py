@@ -1,6 +1,7 @@
 """The territorial units (config/territory.toml, registrar/territory.py): one per D4 region,
 with its territorial commission (V3) and its voters on the reference date (D4's 1% is taken
-of their sum). A broken file is refused naming the file, the key and the reason.
+of their sum), each named in Kazakh, Russian and English. A broken file is refused naming the
+file, the key (and the unit's code) and the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from registrar import territory
+from registrar.notifications.messages import LANGUAGES
 from registrar.resources import packaged
 from registrar.rules import for_kind, parse
 from registrar.rules import load as load_rules
@@ -38,6 +40,8 @@ def toml(value: Any) -> str:
         return str(value)
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{key} = {toml(item)}" for key, item in value.items()) + " }"
     raise TypeError(value)
 
 
@@ -71,10 +75,41 @@ def test_d4_the_default_file_has_one_unit_per_d4_region_in_their_order() -> None
     loaded = load()
     assert len(loaded.units) == 20
     assert loaded.codes == D4_CODES
-    assert [unit.name for unit in loaded.units] == [region["name"] for region in D4.regions]
     assert loaded.reference_date == dt.date(2022, 10, 21)
     assert all(unit.members == 7 for unit in loaded.units)
     assert all(unit.commission.endswith("territorial election commission") for unit in loaded.units)
+
+
+def test_each_unit_and_its_commission_are_named_in_kazakh_russian_and_english() -> None:
+    assert territory.LANGUAGES == LANGUAGES, "the languages of the pages and the notices"
+    units = load().units
+    for unit in units:
+        names = [unit.name_in(language) for language in LANGUAGES]
+        commissions = [unit.commission_in(language) for language in LANGUAGES]
+        assert all(names) and all(commissions) and len(set(names[:2])) == 2, unit.code
+        # Kazakh as the CEC writes it: a region is an облыс, a city of republican significance a қала.
+        assert names[0].endswith(("облысы", "қаласы")), names[0]
+        assert commissions[0].endswith(("облыстық аумақтық сайлау комиссиясы", "қалалық аумақтық сайлау комиссиясы"))
+        assert "территориальная избирательная комиссия" in commissions[1].lower(), commissions[1]
+        assert (unit.name, unit.commission) == (names[2], commissions[2]), "the English attributes stay"
+    # the 17 regions (Abai, Jetisu and Ulytau formed in 2022) and the three cities
+    assert sum(unit.name_in("kk").endswith("облысы") for unit in units) == 17
+    assert [unit.name_in("ru") for unit in units if unit.name_in("kk").endswith("қаласы")] == [
+        "город Астана", "город Алматы", "город Шымкент",
+    ]  # fmt: skip
+    formed_in_2022 = [load().unit(code).name_in("kk") for code in ("ABA", "ZHE", "ULY")]
+    assert formed_in_2022 == ["Абай облысы", "Жетісу облысы", "Ұлытау облысы"]
+
+
+def test_the_official_names_of_almaty_region_and_astana() -> None:
+    almaty, astana = load().unit("ALM"), load().unit("AST")
+    assert [almaty.name_in(language) for language in LANGUAGES] == ["Алматы облысы", "Алматинская область", "Almaty Region"]
+    assert [almaty.commission_in(language) for language in LANGUAGES[:2]] == [
+        "Алматы облыстық аумақтық сайлау комиссиясы", "Алматинская областная территориальная избирательная комиссия",
+    ]  # fmt: skip
+    assert (astana.name_in("kk"), astana.name_in("ru")) == ("Астана қаласы", "город Астана")
+    with pytest.raises(KeyError, match="no names in the language 'de' \\(known: kk, ru, en\\)"):
+        astana.name_in("de")
 
 
 def test_d4_the_voters_add_up_to_about_twelve_million() -> None:
@@ -85,16 +120,20 @@ def test_d4_the_voters_add_up_to_about_twelve_million() -> None:
     assert 11_500_000 <= loaded.voters <= 12_500_000
 
 
-def test_d4_the_names_are_not_repeated_in_the_territory_file() -> None:
-    assert all(set(unit) == {"code", "commission", "members", "voters"} for unit in default_document()["units"])
+def test_d4_the_territory_file_gives_each_unit_its_names_commission_and_counts() -> None:
+    assert all(set(unit) == {"code", "name", "commission", "members", "voters"} for unit in default_document()["units"])
 
 
 def test_d4_a_unit_by_its_code() -> None:
     astana = load().unit("AST")
     assert astana == Unit(
         code="AST",
-        name="Astana (the capital)",
-        commission="Astana city territorial election commission",
+        names=("Астана қаласы", "город Астана", "Astana city"),
+        commissions=(
+            "Астана қалалық аумақтық сайлау комиссиясы",
+            "Астанинская городская территориальная избирательная комиссия",
+            "Astana city territorial election commission",
+        ),
         members=7,
         voters=astana.voters,
     )
@@ -141,7 +180,7 @@ def test_d4_the_units_must_match_the_rules_given(tmp_path: Path) -> None:
 
 def test_d4_a_kind_without_regions_takes_the_units_as_the_file_gives_them(tmp_path: Path) -> None:
     """A kind whose rules list no regions (no D4: tests/data/rules/senate_test.toml) checks no code
-    against them: the units keep the file's order and are named by their code."""
+    against them: the units keep the file's order, with the names the file gives them."""
     without_regions = load_rules(DATA / "rules" / f"{SECOND_KIND}.toml")
     assert not without_regions.has("D4")
     document = default_document()
@@ -149,7 +188,8 @@ def test_d4_a_kind_without_regions_takes_the_units_as_the_file_gives_them(tmp_pa
     document["units"] = [*reversed(document["units"][:3]), abai | {"code": "NEW"}]
     loaded = load(write(tmp_path, document), rules=without_regions)
     assert loaded.codes == ("AKT", "AKM", "ABA", "NEW")
-    assert loaded.unit("NEW") == Unit("NEW", "NEW", abai["commission"], abai["members"], abai["voters"])
+    assert loaded.unit("NEW") == Unit("NEW", load().unit("ABA").names, load().unit("ABA").commissions, abai["members"],
+                                      abai["voters"])  # fmt: skip
 
 
 # --- a broken file is refused, naming the file, the key and the reason --------------------------
@@ -159,14 +199,14 @@ def test_d4_a_count_below_one_is_refused(tmp_path: Path) -> None:
     document = default_document()
     document["units"][3]["voters"] = 0
     message = refused(tmp_path, document)
-    assert message == f"{tmp_path / 'territory.toml'}: units.3.voters: Must be greater than or equal to 1."
+    assert message == f"{tmp_path / 'territory.toml'}: units.3 (ALM): voters: Must be greater than or equal to 1."
 
 
 @pytest.mark.parametrize("value", ["7", True])
 def test_d4_a_count_must_be_an_integer(tmp_path: Path, value: Any) -> None:
     document = default_document()
     document["units"][0]["members"] = value
-    assert "territory.toml: units.0.members: Not a valid integer." in refused(tmp_path, document)
+    assert "territory.toml: units.0 (ABA): members: Not a valid integer." in refused(tmp_path, document)
 
 
 def test_d4_a_repeated_code_is_refused(tmp_path: Path) -> None:
@@ -195,9 +235,38 @@ def test_d4_unknown_and_missing_keys_are_refused(tmp_path: Path) -> None:
     del document["units"][4]["commission"]
     document["population"] = 20_000_000
     message = refused(tmp_path, document)
-    assert "units.2.mayor: Unknown field." in message
-    assert "units.4.commission: Missing data for required field." in message
+    assert "units.2 (AKT): mayor: Unknown field." in message
+    assert "units.4 (ATY): commission: Missing data for required field." in message
     assert "population: Unknown field." in message
+
+
+def test_a_unit_without_a_name_in_one_language_is_refused_naming_the_unit(tmp_path: Path) -> None:
+    document = default_document()
+    del document["units"][4]["name"]["ru"]
+    document["units"][7]["commission"]["kk"] = ""
+    document["units"][9]["name"]["de"] = "Karaganda"
+    message = refused(tmp_path, document)
+    assert "units.4 (ATY): name.ru: Missing data for required field." in message
+    assert "units.7 (ZHE): commission.kk: Shorter than minimum length 1." in message
+    assert "units.9 (KAR): name.de: Unknown field." in message
+
+
+def test_a_unit_named_in_one_language_only_is_refused(tmp_path: Path) -> None:
+    """The file's earlier form (a commission in English only) does not load as if named everywhere."""
+    document = default_document()
+    document["units"][0]["commission"] = "Abai Region territorial election commission"
+    del document["units"][1]["name"]
+    message = refused(tmp_path, document)
+    assert "units.0 (ABA): commission._schema: Invalid input type." in message
+    assert "units.1 (AKM): name: Missing data for required field." in message
+
+
+def test_a_broken_unit_without_a_code_is_named_by_its_place(tmp_path: Path) -> None:
+    document = default_document()
+    del document["units"][2]["code"], document["units"][2]["name"]["kk"]
+    message = refused(tmp_path, document)
+    assert "units.2.code: Missing data for required field." in message
+    assert "units.2.name.kk: Missing data for required field." in message
 
 
 def test_d4_a_file_without_a_reference_date_or_units_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,134 @@
+"""The demo (registrar/demo.py, demo_results.py) as `registrar serve --demo` opens it: every state of
+the candidacy machine still has a candidacy after the startup sweep, and the people, the associations
+and the titles are written as a Kazakh election writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from registrar import accounts, deadlines, demo, demo_results, sweep
+from registrar.db import Database
+from registrar.models import Association, Candidacy, Election, Person, UserAccount
+from registrar.rules import for_kind
+from registrar.states import STATES
+from tests.demo_copies import build_demo
+
+# The day `serve` builds the demo on (the one the web tests' copy is built for, so it is shared).
+TODAY = dt.date.today()
+ZONE = for_kind("presidential").zone
+# The last moment the startup sweep can run on that day: the server's date may be a day behind
+# Almaty's (T1), never more, so the end of the next local day bounds it.
+LATEST_FIRST_SWEEP = dt.datetime.combine(TODAY + dt.timedelta(days=2), dt.time(0), tzinfo=ZONE) - dt.timedelta(minutes=1)
+
+# A person's name as a Kazakh identity card writes it in Cyrillic (the Kazakh letters included).
+CYRILLIC_NAME = re.compile(r"^[А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+(?:[ -][А-ЯЁӘҒҚҢӨҰҮҺІ][а-яёәғқңөұүһі]+)+$")
+KAZAKH_LETTERS = set("әғқңөұүһіӘҒҚҢӨҰҮҺІ")
+
+
+def states_of(db: Database, election_id: str) -> Counter[str]:
+    with db.reading() as session:
+        return Counter(session.scalars(select(Candidacy.state).where(Candidacy.election_id == election_id)))
+
+
+def test_every_state_has_a_candidacy_after_the_first_sweep(db: Database) -> None:
+    build_demo(db, TODAY)
+    before = states_of(db, demo.DEMO_ID)
+    report = sweep.sweep(db, LATEST_FIRST_SWEEP)
+    after = states_of(db, demo.DEMO_ID)
+    assert [state for state in STATES if after[state] < 1] == [], (after, report)
+    assert after == before, "the first sweep moves no candidacy on"
+    assert set(after) == set(STATES)
+
+
+def test_the_refusal_and_the_cancellation_can_still_be_appealed_when_the_demo_opens(db: Database) -> None:
+    """G6: the refused and the cancelled candidacies were decided the day before; their windows run on."""
+    assert sorted(demo.AWAITING_A_WINDOW) == ["refused", "registration_cancelled"]
+    build_demo(db, TODAY)
+    appeal_days = for_kind("presidential").G6.appeal_days
+    with db.reading() as session:
+        waiting = session.execute(
+            select(Candidacy.id, Candidacy.state)
+            .where(Candidacy.election_id == demo.DEMO_ID, Candidacy.state.in_(demo.AWAITING_A_WINDOW))
+            .order_by(Candidacy.state)
+        ).all()  # fmt: skip
+        windows = {state: [d.due_at for d in deadlines.pending_for(session, "candidacy", cid) if d.kind == "appeal_window"]
+                   for cid, state in waiting}  # fmt: skip
+    assert list(windows) == ["refused", "registration_cancelled"]
+    for state, (due_at,) in windows.items():
+        due = due_at if due_at.tzinfo else due_at.replace(tzinfo=dt.UTC)
+        assert due > LATEST_FIRST_SWEEP, f"{state}: the window closes at {due}, before the demo opens"
+        assert due - LATEST_FIRST_SWEEP < dt.timedelta(days=appeal_days), "decided recently, not in the future"
+    # The walk is an ordinary one: the sweep makes them final once the window has passed.
+    sweep.sweep(db, LATEST_FIRST_SWEEP + dt.timedelta(days=appeal_days + 1))
+    with db.reading() as session:
+        final = [session.get_one(Candidacy, cid).state for cid, _ in waiting]
+    assert final == ["refused_final", "cancelled_final"]
+
+
+def test_the_people_are_named_in_cyrillic(db: Database) -> None:
+    build_demo(db, TODAY)
+    with db.reading() as session:
+        names = list(session.scalars(select(Person.full_name)))
+    assert len(names) == len(demo.PEOPLE) + len(demo_results.CANDIDATES)
+    assert [name for name in names if not CYRILLIC_NAME.match(name)] == []
+    assert sum(bool(KAZAKH_LETTERS & set(name)) for name in names) >= len(names) // 2, "Kazakh spelling, not Russian"
+    assert demo.named("nominated") == "Айгерім Сәрсенбаева" and demo.named("declarations_filed") == "Болат Жақсылықов"
+    assert [demo.named("registered"), demo.named("registered", 1)] == ["Гүлнара Әбенова", "Марат Кенжебеков"]
+
+
+def test_the_associations_carry_their_registered_names(db: Database) -> None:
+    """Their names in force, as registered: Kazakh, or the official Latin-lettered name in quotes
+    (AMANAT, Respublica); the earlier names stay in their history."""
+    build_demo(db, TODAY)
+    with db.reading() as session:
+        associations = list(session.scalars(select(Association).order_by(Association.id)))
+        in_force = [association.name_on(TODAY) for association in associations]
+        amanat = associations[0]
+        assert amanat.name_on(dt.date(2022, 2, 28)) == "«Nur Otan» партиясы"
+    assert in_force == [association.name_now for association in demo.ASSOCIATIONS]
+    assert in_force[:3] == ["«AMANAT» партиясы", "«Ақ жол» Қазақстан демократиялық партиясы", "«Қазақстан халық партиясы»"]
+    assert all(re.search("[а-яәғқңөұүһі]", name) for name in in_force), "each names its kind in Kazakh (партиясы, одағы ...)"
+    assert not [name for name in in_force if re.search(r"\b(Party|Union|Association)\b", name)]
+
+
+def test_the_titles_are_in_kazakh_and_russian(db: Database) -> None:
+    build_demo(db, TODAY)
+    with db.reading() as session:
+        titles = {election.id: election.title for election in session.scalars(select(Election))}
+    year = (TODAY + dt.timedelta(days=42)).year
+    assert titles[demo.DEMO_ID] == demo.title(year)
+    kazakh, russian = titles[demo.DEMO_ID].split(" / ")
+    assert kazakh == f"{year} жылғы Қазақстан Республикасы Президентінің сайлауы (демо)"
+    assert russian == f"Выборы Президента Республики Казахстан {year} года (демо)"
+    concluded = titles[demo_results.CONCLUDED_ID]
+    assert "Президентінің сайлауы (демо, аяқталған)" in concluded and concluded.endswith("года (демо, завершённые)")
+    assert not re.search("[A-Za-z]", "".join(titles.values()))
+
+
+def test_the_demo_officers_have_names(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One round of PBKDF2, not scrypt (as tests/web/conftest.py): the names are what is looked at.
+    monkeypatch.setattr(accounts, "generate_password_hash", functools.partial(generate_password_hash, method="pbkdf2:sha256:1"))
+    build_demo(db, TODAY)
+    logins, _ = demo.officers(db)
+    with db.reading() as session:
+        names = dict(session.execute(select(UserAccount.login, UserAccount.full_name)).all())
+    assert sorted(names) == sorted(logins)
+    assert names["demo-clerk"] == "Айнұр Қасымова"
+    assert all(CYRILLIC_NAME.match(name) for name in names.values()), names
+
+
+def test_the_summary_reads_the_states_after_the_sweep(db: Database) -> None:
+    build_demo(db, TODAY)
+    sweep.sweep(db, LATEST_FIRST_SWEEP)
+    lines = demo.summary(db, demo.DEMO_ID).splitlines()
+    assert lines[0].startswith(f"{demo.title((TODAY + dt.timedelta(days=42)).year)} [{demo.DEMO_ID}]")
+    counts = {line.split()[0]: int(line.split()[1]) for line in lines if line.startswith("  ") and line.split()[0] in STATES}
+    assert list(counts) == list(STATES) and min(counts.values()) >= 1
+    assert f"  {demo.named('registered')}, born" in "\n".join(lines)
