@@ -36,6 +36,8 @@ OTHER_ACTIONS: tuple[str, ...] = (
     "manage_accounts",
     "submit_protocol",
     "correct_protocol",
+    "attach_document",
+    "read_documents",
 )
 ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from registrar.resources import packaged, read_toml
 
@@ -57,6 +58,10 @@ class Settings:
     webhook_timeout_seconds: float = 10
     log_format: str = "text"
     log_level: str = "INFO"
+    # Where the public reaches this service: the verification links printed on certificates and
+    # resolutions point there, never at the host a request happened to come in on.
+    public_url: str = "https://registrar.election.gov.kz"
+    document_max_bytes: int = 20 * 1024 * 1024
 
     def reminder_leads(self, kind: str) -> tuple[int, ...]:
         """Seconds before due_at at which a deadline of ``kind`` is reminded, longest first."""
@@ -93,6 +98,15 @@ def _hours(where: str, value: Any) -> tuple[float, ...]:
     return tuple(_number(f"{where}[{i}]", v) for i, v in enumerate(value))
 
 
+def _public_url(value: Any) -> str:
+    text = str(value).rstrip("/")
+    parsed = urlsplit(text)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.query or parsed.fragment:
+        raise SettingsError(f"web.public_url: expected the service's public address, e.g. https://registrar.election.gov.kz, "
+                            f"got {value!r}")  # fmt: skip
+    return text
+
+
 def load(path: Traversable | str | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """The settings: ``path`` or the file REGISTRAR_SETTINGS names, if any, over the defaults; then the environment."""
     environ = os.environ if environ is None else environ
@@ -127,4 +141,6 @@ def load(path: Traversable | str | None = None, environ: Mapping[str, str] | Non
         webhook_timeout_seconds=_number("webhooks.timeout_seconds", get("webhooks", "timeout_seconds", 10)),
         log_format=log_format,
         log_level=str(get("logging", "level", "INFO")).upper(),
+        public_url=_public_url(get("web", "public_url", Settings.public_url)),
+        document_max_bytes=int(_number("documents.max_megabytes", get("documents", "max_megabytes", 20)) * 1024 * 1024),
     )

@@ -44,7 +44,8 @@ def test_who_decides_follows_the_law() -> None:
 @pytest.mark.parametrize("role", ["public", "auditor", "admin"])
 def test_roles_that_change_no_candidacy(role: str) -> None:
     assert roles.triggers_for(role) == frozenset()
-    assert not any(roles.may(role, a) for a in roles.OTHER_ACTIONS if a not in ("read_audit", "manage_accounts"))
+    reading = ("read_audit", "read_documents", "manage_accounts")  # reading, and the accounts: nothing of a candidacy changes
+    assert not any(roles.may(role, a) for a in roles.OTHER_ACTIONS if a not in reading)
 
 
 def test_unknown_roles_and_actions_are_refused() -> None:
@@ -201,3 +202,111 @@ def test_cli_creates_users_issues_tokens_and_lists(db: Database) -> None:
     assert code == 1 and "password: at least 10 characters" in err
     code, _, err = _run(db, "users", "create", "--role", "king", "eve")
     assert code == 2 and "'king' is not one of" in err
+
+
+# --- Changes the web makes too: roles, profile, one's own password, the last admin --------------
+
+
+def _actions(db: Database, login: str) -> list[tuple[str, str, dict[str, object]]]:
+    with db.reading() as session:
+        return [(e.action, e.actor, e.payload) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == login).order_by(AuditEvent.seq))]  # fmt: skip
+
+
+def test_a_problem_is_english_words_with_a_code_and_its_parameters(db: Database) -> None:
+    with pytest.raises(InvalidPayload) as caught:
+        accounts.create_user(db, "aigul", "clerk", "short")
+    problem = caught.value.errors["password"][0]
+    assert isinstance(problem, accounts.Problem)
+    assert (str(problem), problem.code, problem.params) == ("at least 10 characters", "password_short", {"count": 10})
+    assert caught.value.as_dict()["errors"] == {"password": ["at least 10 characters"]}
+
+
+def test_set_role_is_audited_with_both_roles(db: Database) -> None:
+    accounts.create_user(db, "aigul", "clerk", PASSWORD)
+    accounts.set_role(db, "aigul", "commission", actor="user:boss", at=T0)
+    accounts.set_role(db, "aigul", "commission", actor="user:boss")  # no change, no event
+    assert accounts.account(db, "aigul")[0].role == "commission"
+    assert _actions(db, "aigul")[1:] == [("set_role", "user:boss", {"from": "clerk", "to": "commission"})]
+    with pytest.raises(InvalidPayload) as caught:
+        accounts.set_role(db, "aigul", "king")
+    assert caught.value.errors["role"][0].code == "role_unknown"
+
+
+def test_the_last_enabled_admin_stays_an_enabled_admin(db: Database) -> None:
+    accounts.create_user(db, "root", "admin", PASSWORD)
+    for change, field in ((lambda: accounts.set_disabled(db, "root", True), "disabled"),
+                          (lambda: accounts.set_role(db, "root", "clerk"), "role")):  # fmt: skip
+        with pytest.raises(InvalidPayload) as caught:
+            change()
+        assert caught.value.errors[field][0].code == "last_admin"
+    accounts.create_user(db, "second", "admin", PASSWORD)
+    accounts.set_disabled(db, "second", True)
+    with pytest.raises(InvalidPayload):
+        accounts.set_disabled(db, "root", True)  # the other admin is disabled: root is the last one
+    accounts.set_disabled(db, "second", False)
+    accounts.set_role(db, "root", "auditor")
+    assert accounts.account(db, "root")[0].role == "auditor"
+    with pytest.raises(InvalidPayload):
+        accounts.set_disabled(db, "second", True)
+
+
+def test_an_officer_cannot_disable_nor_re_role_themselves(db: Database) -> None:
+    accounts.create_user(db, "root", "admin", PASSWORD)
+    accounts.create_user(db, "other", "admin", PASSWORD)
+    with pytest.raises(InvalidPayload) as caught:
+        accounts.set_disabled(db, "root", True, by="root")
+    assert caught.value.errors["disabled"][0].code == "own_account"
+    with pytest.raises(InvalidPayload):
+        accounts.set_role(db, "root", "clerk", by="root")
+    accounts.set_disabled(db, "root", True, by="other")
+    assert accounts.account(db, "root")[1] is True
+
+
+def test_changing_ones_own_password_needs_the_current_one_and_a_wrong_one_counts_as_a_failed_login(db: Database) -> None:
+    accounts.create_user(db, "aigul", "clerk", PASSWORD)
+    with pytest.raises(InvalidPayload) as caught:
+        accounts.change_own_password(db, "aigul", "wrong", "short", actor="user:aigul", at=T0)
+    assert {f: [p.code for p in ps] for f, ps in caught.value.errors.items()} == {
+        "current_password": ["password_wrong"], "password": ["password_short"]}  # fmt: skip
+    assert accounts.authenticate(db, "aigul", PASSWORD) is not None, "nothing changed"
+    for minute in range(1, accounts.MAX_FAILURES):
+        with pytest.raises(InvalidPayload):
+            accounts.change_own_password(db, "aigul", "wrong", "a new long password", actor="user:aigul",
+                                         at=T0 + dt.timedelta(minutes=minute))  # fmt: skip
+    with pytest.raises(accounts.LoginThrottled):
+        accounts.change_own_password(db, "aigul", PASSWORD, "a new long password", actor="user:aigul",
+                                     at=T0 + dt.timedelta(minutes=6))  # fmt: skip
+
+    accounts.change_own_password(db, "aigul", PASSWORD, "a new long password", actor="user:aigul", at=T0 + dt.timedelta(hours=1))
+    assert accounts.authenticate(db, "aigul", "a new long password") is not None
+    assert _actions(db, "aigul")[-1][:2] == ("set_password", "user:aigul")
+
+
+def test_set_profile_changes_what_it_is_given_and_audits_only_a_change(db: Database) -> None:
+    accounts.create_user(db, "aigul", "clerk", PASSWORD)
+    accounts.set_profile(db, "aigul", full_name=" Aigul Sadykova ", actor="user:aigul")
+    accounts.set_profile(db, "aigul", language="ru", actor="user:aigul")
+    accounts.set_profile(db, "aigul", language="ru", full_name="Aigul Sadykova", actor="user:aigul")
+    shown = accounts.account(db, "aigul")[0]
+    assert (shown.full_name, shown.language) == ("Aigul Sadykova", "ru")
+    assert [(a, p) for a, _, p in _actions(db, "aigul")[1:]] == [
+        ("set_profile", {"full_name": "Aigul Sadykova"}), ("set_profile", {"language": "ru"})]  # fmt: skip
+    with pytest.raises(InvalidPayload) as caught:
+        accounts.set_profile(db, "aigul", language="de", full_name="x" * 301)
+    assert set(caught.value.errors) == {"language", "full_name"}
+    with pytest.raises(NotFound):
+        accounts.account(db, "nobody")
+
+
+def test_cli_changes_roles_and_profiles_and_refuses_to_lose_the_last_admin(db: Database) -> None:
+    accounts.create_user(db, "root", "admin", PASSWORD)
+    accounts.create_user(db, "dana", "clerk", PASSWORD)
+    code, out, _ = _run(db, "users", "role", "dana", "commission")
+    assert (code, out.strip()) == (0, "account dana: commission")
+    code, out, _ = _run(db, "users", "profile", "--full-name", "Dana K", "--language", "kk", "dana")
+    assert code == 0 and accounts.account(db, "dana")[0] == accounts.Account(accounts.account(db, "dana")[0].id, "dana",
+                                                                            "commission", "Dana K", "kk")  # fmt: skip
+    code, _, err = _run(db, "users", "disable", "root")
+    assert code == 1 and err.strip() == "registrar: invalid: disabled: the last enabled admin account must stay an enabled admin"
+    assert _actions(db, "dana")[-2][:2] == ("set_role", "cli")

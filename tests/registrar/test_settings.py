@@ -41,3 +41,17 @@ def test_a_bad_value_names_its_key() -> None:
         load(environ={"REGISTRAR_SWEEP_BATCH": "many"})
     with pytest.raises(SettingsError, match=r"sweep\.interval_seconds: expected a positive number"):
         load(environ={"REGISTRAR_SWEEP_INTERVAL_SECONDS": "0"})
+
+
+def test_the_public_address_and_the_document_limit_come_from_the_file_or_the_environment() -> None:
+    settings = load(
+        environ={"REGISTRAR_WEB_PUBLIC_URL": "https://example.kz/registrar/", "REGISTRAR_DOCUMENTS_MAX_MEGABYTES": "5"}
+    )
+    assert settings.public_url == "https://example.kz/registrar"  # no trailing slash: links are joined onto it
+    assert settings.document_max_bytes == 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("url", ["registrar.election.gov.kz", "ftp://example.kz", "https://", "https://example.kz/?x=1"])
+def test_a_public_address_that_is_no_web_address_is_refused_with_its_key(url: str) -> None:
+    with pytest.raises(SettingsError, match=r"web\.public_url"):
+        load(environ={"REGISTRAR_WEB_PUBLIC_URL": url})
