@@ -3,6 +3,13 @@
 Passwords are kept as werkzeug hashes (scrypt), token secrets as their SHA-256: the secret
 itself is shown once, when issued, and never stored. Login attempts are rows, so that the
 throttle counts the same failures whichever web worker answered.
+
+The CLI (``registrar users``) and the web's account pages call the same functions here, and
+each change is an audit event naming who made it. A bad field is an :class:`InvalidPayload`
+whose messages are :class:`Problem`: English words for the CLI and the API, with a code and
+parameters the web says in the reader's language. Whoever asks, an installation keeps one
+enabled admin account at least, and an officer on the web cannot disable or re-role
+themselves (``by``: the login making the change).
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,6 +42,39 @@ THROTTLE_WINDOW = dt.timedelta(minutes=15)
 
 # Checked when the login is unknown, so that a wrong login takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("registrar: no such account")
+
+
+# What can be wrong with an account's field, by code; the web has the same codes in its catalogues.
+PROBLEMS: dict[str, str] = {
+    "login_format": "lower-case letters, digits, '.', '_' and '-', 2 to 80 characters",
+    "login_taken": "an account '{login}' already exists",
+    "role_unknown": "one of: {roles}",
+    "password_short": "at least {count} characters",
+    "password_wrong": "the current password is wrong",
+    "language_unknown": "one of: kk, ru, en (or empty: the browser's)",
+    "name_long": "at most 300 characters",
+    "token_name": "1 to 80 characters",
+    "token_scope": "one of: {scopes}",
+    "last_admin": "the last enabled admin account must stay an enabled admin",
+    "own_account": "an officer cannot disable their own account or change their own role",
+}
+
+
+class Problem(str):
+    """A field's problem: its English words (what ``str`` gives: the CLI and the API show it),
+    and the ``code`` and ``params`` the web renders in the reader's language."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, **params: Any) -> Problem:
+        problem = super().__new__(cls, PROBLEMS[code].format(**params))
+        problem.code, problem.params = code, params
+        return problem
+
+
+def _invalid(field: str, code: str, **params: Any) -> InvalidPayload:
+    return InvalidPayload({field: [Problem(code, **params)]})
 
 
 def now() -> dt.datetime:
@@ -86,20 +127,16 @@ def create_user(
     at = at or now()
     errors: dict[str, list[str]] = {}
     if not LOGIN.match(login):
-        errors["login"] = ["lower-case letters, digits, '.', '_' and '-', 2 to 80 characters"]
-    if role not in ACCOUNT_ROLES:
-        errors["role"] = [f"one of: {', '.join(ACCOUNT_ROLES)}"]
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = [f"at least {MIN_PASSWORD} characters"]
-    if language not in LANGUAGES:
-        errors["language"] = ["one of: kk, ru, en (or empty: the browser's)"]
-    if len(full_name) > 300:
-        errors["full_name"] = ["at most 300 characters"]
+        errors["login"] = [Problem("login_format")]
+    for field, problem in (("role", _role_problem(role)), ("password", password_problem(password)),
+                           ("language", _language_problem(language)), ("full_name", _name_problem(full_name))):  # fmt: skip
+        if problem is not None:
+            errors[field] = [problem]
     if errors:
         raise InvalidPayload(errors)
     with db.transaction() as session:
         if session.scalar(select(UserAccount.id).where(UserAccount.login == login)) is not None:
-            raise InvalidPayload({"login": [f"an account {login!r} already exists"]})
+            raise _invalid("login", "login_taken", login=login)
         row = UserAccount(login=login, role=role, full_name=full_name, password_hash=generate_password_hash(password),
                           language=language, created_at=at, disabled=False)  # fmt: skip
         session.add(row)
@@ -107,6 +144,22 @@ def create_user(
         audit.append(session, at=at, actor=actor, action="create_account", subject_type="account", subject_id=login,
                      payload={"role": role, "full_name": full_name})  # fmt: skip
         return row.id
+
+
+def _role_problem(role: str) -> Problem | None:
+    return None if role in ACCOUNT_ROLES else Problem("role_unknown", roles=", ".join(ACCOUNT_ROLES))
+
+
+def password_problem(password: str) -> Problem | None:
+    return None if len(password) >= MIN_PASSWORD else Problem("password_short", count=MIN_PASSWORD)
+
+
+def _language_problem(language: str) -> Problem | None:
+    return None if language in LANGUAGES else Problem("language_unknown")
+
+
+def _name_problem(full_name: str) -> Problem | None:
+    return None if len(full_name) <= 300 else Problem("name_long")
 
 
 def _row(session: Session, login: str) -> UserAccount:
@@ -129,23 +182,117 @@ def list_accounts(db: Database) -> list[tuple[Account, bool]]:
         return [(_account(r), r.disabled) for r in session.scalars(select(UserAccount).order_by(UserAccount.login))]
 
 
-def set_disabled(db: Database, login: str, disabled: bool, *, actor: str = "cli", at: dt.datetime | None = None) -> None:
+def account(db: Database, login: str) -> tuple[Account, bool]:
+    """The account ``login`` (disabled or not), with whether it is disabled; NotFound if there is none."""
+    with db.reading() as session:
+        row = _row(session, login)
+        return _account(row), row.disabled
+
+
+def _keeps_an_admin(session: Session, row: UserAccount, *, field: str) -> None:
+    """Refuse a change that would leave no enabled admin: nobody could manage the accounts on the web."""
+    if row.role != "admin" or row.disabled:
+        return
+    # Every enabled admin locked, in one order (PostgreSQL): two admins disabling each other at
+    # once must not both succeed, nor deadlock; the second then reads the first's change.
+    admins = session.scalars(
+        select(UserAccount.id).where(UserAccount.role == "admin", ~UserAccount.disabled)
+        .order_by(UserAccount.id).with_for_update()
+    ).all()  # fmt: skip
+    if not [other for other in admins if other != row.id]:
+        raise _invalid(field, "last_admin")
+
+
+def set_disabled(
+    db: Database, login: str, disabled: bool, *, by: str | None = None, actor: str = "cli", at: dt.datetime | None = None
+) -> None:
+    """Disable (or enable again) ``login``: its sessions and tokens stop working at once. The last
+    enabled admin stays enabled; ``by`` (the officer doing it) cannot disable themselves."""
     at = at or now()
     with db.transaction() as session:
         row = _row(session, login)
+        if row.disabled == disabled:
+            return
+        if disabled and by == login:
+            raise _invalid("disabled", "own_account")
+        if disabled:
+            _keeps_an_admin(session, row, field="disabled")
         row.disabled = disabled
         audit.append(session, at=at, actor=actor, action="disable_account" if disabled else "enable_account",
                      subject_type="account", subject_id=login, payload={})  # fmt: skip
 
 
+def set_role(
+    db: Database, login: str, role: str, *, by: str | None = None, actor: str = "cli", at: dt.datetime | None = None
+) -> None:
+    """Give ``login`` another role; the last enabled admin keeps its role, and ``by`` cannot change their own."""
+    problem = _role_problem(role)
+    if problem is not None:
+        raise InvalidPayload({"role": [problem]})
+    at = at or now()
+    with db.transaction() as session:
+        row = _row(session, login)
+        if row.role == role:
+            return
+        if by == login:
+            raise _invalid("role", "own_account")
+        if role != "admin":
+            _keeps_an_admin(session, row, field="role")
+        before, row.role = row.role, role
+        audit.append(session, at=at, actor=actor, action="set_role", subject_type="account", subject_id=login,
+                     payload={"from": before, "to": role})  # fmt: skip
+
+
 def set_password(db: Database, login: str, password: str, *, actor: str = "cli", at: dt.datetime | None = None) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidPayload({"password": [f"at least {MIN_PASSWORD} characters"]})
+    problem = password_problem(password)
+    if problem is not None:
+        raise InvalidPayload({"password": [problem]})
     at = at or now()
     with db.transaction() as session:
         _row(session, login).password_hash = generate_password_hash(password)
         audit.append(session, at=at, actor=actor, action="set_password", subject_type="account", subject_id=login,
                      payload={})  # fmt: skip
+
+
+def change_own_password(
+    db: Database, login: str, current: str, new: str, *, actor: str, remote: str = "", at: dt.datetime | None = None
+) -> None:
+    """An officer's own new password, given the current one. A wrong current password counts as a
+    failed login (the same throttle: a session left open is no way to guess it); nothing changes."""
+    at = at or now()
+    errors: dict[str, list[str]] = {}
+    if attempt_login(db, login, current, remote=remote, at=at) is None:
+        errors["current_password"] = [Problem("password_wrong")]
+    problem = password_problem(new)
+    if problem is not None:
+        errors["password"] = [problem]
+    if errors:
+        raise InvalidPayload(errors)
+    set_password(db, login, new, actor=actor, at=at)
+
+
+def set_profile(
+    db: Database, login: str, *, full_name: str | None = None, language: str | None = None, actor: str = "cli",
+    at: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    """An account's display name and language ("": the browser's); what is left None stays."""
+    errors = {field: [problem] for field, problem in (
+        ("full_name", _name_problem(full_name) if full_name is not None else None),
+        ("language", _language_problem(language) if language is not None else None),
+    ) if problem is not None}  # fmt: skip
+    if errors:
+        raise InvalidPayload(errors)
+    at = at or now()
+    with db.transaction() as session:
+        row = _row(session, login)
+        changed: dict[str, str] = {}
+        if full_name is not None and full_name.strip() != row.full_name:
+            row.full_name = changed["full_name"] = full_name.strip()
+        if language is not None and language != row.language:
+            row.language = changed["language"] = language
+        if changed:
+            audit.append(session, at=at, actor=actor, action="set_profile", subject_type="account", subject_id=login,
+                         payload=changed)  # fmt: skip
 
 
 def authenticate(db: Database, login: str, password: str) -> Account | None:
@@ -201,10 +348,11 @@ def issue_token(
     A token of the same name and scope that is still in use is revoked: issuing is also rotating.
     """
     at = at or now()
+    name = name.strip()
     if not 1 <= len(name) <= 80:
-        raise InvalidPayload({"name": ["1 to 80 characters"]})
+        raise _invalid("name", "token_name")
     if scope not in TOKEN_SCOPES:
-        raise InvalidPayload({"scope": [f"one of: {', '.join(TOKEN_SCOPES)}"]})
+        raise _invalid("scope", "token_scope", scopes=", ".join(TOKEN_SCOPES))
     secret = secrets.token_urlsafe(32)
     with db.transaction() as session:
         account = _row(session, login)

@@ -63,6 +63,30 @@ def disable(ctx: click.Context, enable: bool, login: str) -> None:
     click.echo(f"account {login} {'enabled' if enable else 'disabled'}")
 
 
+@users.command("role")
+@click.argument("login")
+@click.argument("role", type=click.Choice(ACCOUNT_ROLES))
+@click.pass_context
+@_fails_cleanly
+def role(ctx: click.Context, login: str, role: str) -> None:
+    """Give LOGIN the role ROLE (the last enabled admin keeps its role)."""
+    accounts.set_role(_db(ctx), login, role)
+    click.echo(f"account {login}: {role}")
+
+
+@users.command("profile")
+@click.option("--full-name", default=None, help="The officer's name, as pages show it.")
+@click.option("--language", type=click.Choice(["kk", "ru", "en", "browser"]), default=None,
+              help="Pages' language ('browser': the browser's).")  # fmt: skip
+@click.argument("login")
+@click.pass_context
+@_fails_cleanly
+def profile(ctx: click.Context, full_name: str | None, language: str | None, login: str) -> None:
+    """Change the name or the language of LOGIN."""
+    accounts.set_profile(_db(ctx), login, full_name=full_name, language="" if language == "browser" else language)
+    click.echo(f"account {login} changed")
+
+
 @users.command("token")
 @click.option("--scope", type=click.Choice(accounts.TOKEN_SCOPES), default="api", show_default=True,
               help="api: the JSON API with the account's role; feed: the iCalendar feed of its deadlines only.")  # fmt: skip
