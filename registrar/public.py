@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -28,6 +29,7 @@ from marshmallow import fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from registrar import appeals as appeals_
 from registrar import audit, deadlines, machines, states, tally
 from registrar import results as results_
 from registrar.actions import calendar_of, now
@@ -401,6 +403,13 @@ def published_list(db: Database, election_id: str) -> list[ListedCandidacy]:
     return listed
 
 
+def matches(candidate: PublishedCandidate, q: str) -> bool:
+    """The published list's search: every word of ``q`` is in the published facts, case ignored in every
+    script ("Абенова" finds "АБЕНОВА"). The list holds the registered candidates only, so it is read whole."""
+    facts = unicodedata.normalize("NFC", " ".join(str(value) for value in candidate.values())).casefold()
+    return all(word in facts for word in unicodedata.normalize("NFC", q).casefold().split())
+
+
 # --- A candidacy's public status ----------------------------------------------------------------
 
 
@@ -653,6 +662,63 @@ def appeals(db: Database) -> list[AppealLine]:
         )
         for a, election_id, name in rows
     ]
+
+
+# --- Appeals to the Supreme Court (G6, V7), as the public reads them ------------------------------
+
+
+@dataclass(frozen=True)
+class PublicAppeal:
+    """An appeal to the Supreme Court as the public reads it: whose, against which published decision
+    (its number and date), filed when, under which case number, where it stands and the judgment's
+    number, date and outcome. Never the appeal's papers, a decision's reasons or grounds' free text."""
+
+    rule: str  # G6 | V7
+    candidacy_id: int
+    election_id: str
+    full_name: str
+    against: str  # the decision appealed, as the state it put the candidacy in: refused, registration_cancelled ...
+    decision_number: str | None
+    decision_on: dt.date | None
+    case_number: str
+    filed_at: dt.datetime
+    filed_on: dt.date  # the day of filing where the law counts days (T1)
+    status: str  # pending, upheld, dismissed
+    judgment_number: str | None
+    judgment_on: dt.date | None
+
+
+def _public_appeal(entry: appeals_.AppealEntry, zone: Any) -> PublicAppeal:
+    assert entry.filed_at is not None and entry.case_number is not None
+    return PublicAppeal(
+        rule=entry.rule, candidacy_id=entry.candidacy_id, election_id=entry.election_id, full_name=entry.appellant,
+        against=entry.against, decision_number=entry.decision.number if entry.decision else None,
+        decision_on=entry.decision.decided_on if entry.decision else None, case_number=entry.case_number,
+        filed_at=entry.filed_at.astimezone(dt.UTC), filed_on=entry.filed_at.astimezone(zone).date(),
+        status=entry.status, judgment_number=entry.judgment.number if entry.judgment else None,
+        judgment_on=entry.judgment.decided_on if entry.judgment else None,
+    )  # fmt: skip
+
+
+def _zone_of(db: Database, election_id: str) -> Any:
+    with db.reading() as session:
+        return calendar_of(election_row(session, election_id)).zone
+
+
+def election_appeals(db: Database, election_id: str, *, at: dt.datetime | None = None) -> list[PublicAppeal]:
+    """An election's appeals to the Supreme Court, those the court has yet to decide first, then the latest."""
+    zone = _zone_of(db, election_id)
+    found = appeals_.register(db, at=at or now(), election_id=election_id, appealed_only=True)
+    order = {"pending": 0}
+    return sorted((_public_appeal(e, zone) for e in found), key=lambda a: (order.get(a.status, 1), -a.filed_at.timestamp(),
+                                                                          -a.candidacy_id))  # fmt: skip
+
+
+def appeal_history(db: Database, candidacy_id: int, *, at: dt.datetime | None = None) -> list[PublicAppeal]:
+    """A candidacy's appeals, the earliest first (its status page's appeal history)."""
+    with db.reading() as session:
+        zone = calendar_of(candidacy_row(session, candidacy_id).election).zone
+    return [_public_appeal(e, zone) for e in appeals_.history(db, candidacy_id, at=at or now()) if e.appeal_id is not None]
 
 
 # --- Results (V4-V7) ----------------------------------------------------------------------------

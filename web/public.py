@@ -11,7 +11,8 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from markupsafe import Markup
@@ -40,10 +41,29 @@ def election(election_id: str) -> str:
 
 
 @bp.get("/elections/<election_id>/candidates")
-@cached
-def candidates(election_id: str) -> str:
+def candidates(election_id: str) -> ResponseReturnValue:
+    # A search is answered fresh: each reader's words would only push the list itself out of the cache.
+    q = request.args.get("q", "")[:200].strip()
+    return _list_page(election_id, q) if q else _whole_list(election_id=election_id)
+
+
+def _list_page(election_id: str, q: str = "") -> str:
     view = public.election(database(), election_id)
-    return render_template("public/candidates.html", view=view, listed=public.published_list(database(), election_id))
+    every = public.published_list(database(), election_id)
+    listed = [item for item in every if public.matches(item.candidate, q)] if q else every
+    return render_template("public/candidates.html", view=view, q=q, listed=listed, total=len(every))
+
+
+@cached
+def _whole_list(election_id: str) -> str:
+    return _list_page(election_id)
+
+
+@bp.get("/elections/<election_id>/appeals")
+@cached
+def appeals(election_id: str) -> str:
+    view = public.election(database(), election_id)
+    return render_template("public/appeals.html", view=view, appeals=public.election_appeals(database(), election_id))
 
 
 @bp.get("/elections/<election_id>/candidates.json")
@@ -68,7 +88,8 @@ def candidates_csv(election_id: str) -> Response:
 @bp.get("/candidacies/<int:candidacy_id>")
 @cached
 def candidacy(candidacy_id: int) -> str:
-    return render_template("public/candidacy.html", status=public.candidacy_status(database(), candidacy_id))
+    return render_template("public/candidacy.html", status=public.candidacy_status(database(), candidacy_id),
+                           appeals=public.appeal_history(database(), candidacy_id))  # fmt: skip
 
 
 @bp.get("/elections/<election_id>/results")

@@ -1,17 +1,106 @@
-"""The registers an officer reads across candidacies: the appeals before the Supreme Court (G6)."""
+"""The registers an officer reads across candidacies: the appeals before the Supreme Court (G6, V7),
+an election's candidacies in every state, and the search behind the box on every officer page.
+
+The pages read :mod:`registrar.appeals` and :mod:`registrar.finding`; a candidacy's page (web.officer)
+shows its appeal history through the ``appeal_history`` template global registered here and the
+partial ``officer/_appeal_history.html``.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import lazy_gettext as _l
 
 import web
-from registrar import actions, officer_views, roles
+from registrar import actions, appeals, finding, roles, states
+from registrar.errors import NotFound
 from web.auth import roles_required
 
 bp = Blueprint("registers", __name__, url_prefix="/officer")
 
+# Where an appealable decision stands (registrar.appeals.Status), in words.
+APPEAL_STATUSES = {
+    "window_open": _l("may still be appealed"),
+    "window_closed": _l("not appealed: the time allowed has run out"),
+    "pending": _l("before the Supreme Court"),
+    "upheld": _l("appeal upheld: the decision is annulled"),
+    "dismissed": _l("appeal dismissed: the decision stands"),
+}
+# The decision appealed, by the state it put the candidacy in.
+APPEALED = {
+    "refused": _l("refusal to register"),
+    "registration_cancelled": _l("cancellation of the registration"),
+    "president_refused": _l("refusal to register the President-elect"),
+}
+# A search criterion that cannot be (registrar.finding.PROBLEMS), said at its field.
+PROBLEMS = {
+    "unknown_state": _l("Choose a state from the list."),
+    "unknown_association": _l("Choose an association from the list."),
+    "unknown_sort": _l("Choose how to sort from the list."),
+    "too_long": _l("Search for at most %(count)d characters.", count=finding.MAX_QUERY),
+}
+SORTS = {"name": _l("Name"), "nominated": _l("Nomination date")}
 
-@bp.get("/appeals")
+
+@bp.app_context_processor
+def register_words() -> dict[str, Any]:
+    return {
+        "appeal_status_label": lambda status: APPEAL_STATUSES.get(status, status),
+        "appealed_label": lambda against: APPEALED.get(against, against),
+        "appeal_history": _appeal_history,
+    }
+
+
+def _appeal_history(candidacy_id: int) -> list[appeals.AppealEntry]:
+    """A candidacy's appealable decisions and appeals, for the partial officer/_appeal_history.html."""
+    try:
+        return appeals.history(web.database(), int(candidacy_id), at=actions.now())
+    except NotFound:
+        return []
+
+
+@bp.get("/appeals", endpoint="appeals")
 @roles_required(*roles.ACCOUNT_ROLES)
-def appeals() -> str:
-    return render_template("officer/appeals.html", appeals=officer_views.appeals(web.database(), at=actions.now()))
+def appeals_register() -> str:
+    found = appeals.register(web.database(), at=actions.now())
+    return render_template("officer/appeals.html", entries=found, counts=appeals.counts(found), election=None, now=actions.now())
+
+
+@bp.get("/elections/<election_id>/appeals")
+@roles_required(*roles.ACCOUNT_ROLES)
+def election_appeals(election_id: str) -> str:
+    try:
+        found = appeals.register(web.database(), at=actions.now(), election_id=election_id)
+        election = finding.election_title(web.database(), election_id)
+    except NotFound:
+        abort(404)
+    return render_template("officer/appeals.html", entries=found, counts=appeals.counts(found), election=election,
+                           now=actions.now())  # fmt: skip
+
+
+@bp.get("/elections/<election_id>/candidacies")
+@roles_required(*roles.ACCOUNT_ROLES)
+def candidacies(election_id: str) -> str:
+    db = web.database()
+    try:
+        election = finding.election_title(db, election_id)
+        associations = finding.associations_of(db, election_id)
+        chosen, problems = finding.criteria(request.args, associations=associations)
+        page = finding.candidacies(db, election_id, chosen)
+    except NotFound:
+        abort(404)
+    return render_template("officer/candidacies.html", election=election, page=page, chosen=chosen,
+                           errors={name: [str(PROBLEMS[code])] for name, code in problems.items()},
+                           associations=associations, states=states.STATES, sorts=SORTS)  # fmt: skip
+
+
+@bp.get("/search")
+@roles_required(*roles.ACCOUNT_ROLES)
+def search() -> str:
+    db = web.database()
+    chosen, problems = finding.criteria(request.args)
+    return render_template("officer/search.html", page=finding.search(db, chosen), chosen=chosen,
+                           elections=finding.elections_matching(db, chosen.q),
+                           errors={name: [str(PROBLEMS[code])] for name, code in problems.items()})  # fmt: skip

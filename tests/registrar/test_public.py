@@ -105,6 +105,8 @@ def everything_public(db: Database) -> dict[str, Any]:
         "election": public.as_json(public.election(db, demo.DEMO_ID)),
         "list": public.as_json(public.published_list(db, demo.DEMO_ID)),
         "statuses": statuses,
+        "appeals": public.as_json([public.election_appeals(db, e.id) for e in public.elections(db)]),
+        "appeal_histories": public.as_json([public.appeal_history(db, i) for i in public.candidacy_ids(db, demo.DEMO_ID)]),
         # The API's lists, the deadlines and the appeals included (it shows those to officials only).
         "lists": public.as_json(
             [public.associations(db), public.candidacies(db, demo.DEMO_ID), public.pending_deadlines(db), public.appeals(db)]
@@ -147,7 +149,8 @@ def test_the_diagram_is_the_machine_and_carries_no_record(demo_db: Database) -> 
 
 def test_the_published_list_has_exactly_the_fields_of_g2_for_the_registered_only(demo_db: Database) -> None:
     listed = public.published_list(demo_db, demo.DEMO_ID)
-    assert [c.candidate.full_name for c in listed] == ["Gulnara Abenova", "Marat Kenzhebekov"]
+    registered = sorted([demo.named("registered"), demo.named("registered", 1)], key=public.name_key)
+    assert [c.candidate.full_name for c in listed] == registered
     published = public.published_fields(for_kind("presidential"))
     assert published == ("full_name", "birth_year", "position", "place_of_work", "place_of_residence")
     for item in public.as_json(listed):
@@ -224,3 +227,23 @@ def test_as_json_turns_instants_and_days_into_iso_8601() -> None:
     data = public.as_json(public.Milestone("voting_opens", "V2", dt.datetime(2029, 11, 25, 2, tzinfo=dt.UTC),
                                            dt.datetime(2029, 11, 25, 2, tzinfo=dt.UTC), False, "voting", False))  # fmt: skip
     assert data["at"] == "2029-11-25T02:00:00+00:00" and data["resolution_adopted_on"] is None
+
+
+def test_the_public_reads_the_appeals_filed_with_their_status_and_no_more(demo_db: Database) -> None:
+    with demo_db.reading() as session:
+        appealed = [c.id for c in session.scalars(select(Candidacy).where(Candidacy.state == "appealed"))]
+    shown = public.election_appeals(demo_db, demo.DEMO_ID)
+    assert [a.candidacy_id for a in shown] == appealed, "only the decisions appealed, not those merely appealable"
+    (first,) = shown
+    assert (first.status, first.against, first.rule, first.judgment_number) == ("pending", "refused", "G6", None)
+    assert first.case_number.startswith("SC-") and first.decision_number and first.filed_on <= dt.date.today()
+    assert public.appeal_history(demo_db, appealed[0]) == shown
+    assert set(public.as_json(first)) == {
+        "rule", "candidacy_id", "election_id", "full_name", "against", "decision_number", "decision_on", "case_number",
+        "filed_at", "filed_on", "status", "judgment_number", "judgment_on"}  # fmt: skip
+
+
+def test_the_published_list_search_ignores_case_in_every_script() -> None:
+    candidate = public.PublishedCandidate({"full_name": "Гүлнар Әбенова", "place_of_residence": "Астана"})
+    assert all(public.matches(candidate, q) for q in ("әбенова", "ӘБЕНОВА", "гүлнар  әбен", "астана", ""))
+    assert not any(public.matches(candidate, q) for q in ("Бекова", "Гүлнар Бекова", "Abenova"))

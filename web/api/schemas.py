@@ -106,6 +106,7 @@ class CandidacySchema(Schema):
 
 DeadlineSchema = read_model(public.DeadlineLine)
 AppealLineSchema = read_model(public.AppealLine)
+PublicAppealSchema = read_model(public.PublicAppeal)
 AssociationLineSchema = read_model(public.AssociationLine)
 
 

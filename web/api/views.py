@@ -35,6 +35,7 @@ from web.api.schemas import (
     OutcomeSchema,
     ProtocolsQuerySchema,
     ProtocolViewSchema,
+    PublicAppealSchema,
     PublishedListSchema,
     RefundLineSchema,
     ResultsSchema,
@@ -307,6 +308,14 @@ def deadlines(**query: Any) -> Any:
 def appeals() -> Any:
     """G6: every appeal, with the end of the court's G6.court_review_days while it runs (officials)."""
     return public.appeals(database())
+
+
+@blp.route("/elections/<election_id>/appeals", methods=["GET"])
+@blp.response(200, PublicAppealSchema(many=True))
+@_errors(404)
+def election_appeals(election_id: str) -> Any:
+    """G6, V7: the election's appeals to the Supreme Court as the public reads them: filed when, status, judgment."""
+    return public.election_appeals(database(), election_id)
 
 
 @blp.route("/associations", methods=["GET"])
