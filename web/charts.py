@@ -20,8 +20,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from markupsafe import Markup, escape
 
-WIDTH = 640  # the drawing's units; the SVG scales to the width of its container
-BAR_SPACE = 440  # 100% is this long: the rest of the row holds the percentage's text
+BAR_SPACE = 440  # 100% is this long
+# The drawing is no wider than the whole bar: the share's words stand above the bar's end, on the
+# label's line, so that on a phone (the SVG scales to its container) the texts stay readable.
+WIDTH = BAR_SPACE
 ROW = 46
 BAR_HEIGHT = 18
 TOP = 4
@@ -53,7 +55,7 @@ def length(percent: str) -> Decimal:
 
 
 def bar_chart(bars: Sequence[Bar], *, title: str, description: str, id_prefix: str) -> Markup:
-    """A horizontal bar chart: one row per bar, the label above its bar and the text after it.
+    """A horizontal bar chart: one row per bar, the label above its bar and the text above the bar's end.
 
     ``id_prefix`` makes the title's and description's ids unique on the page (two rounds, two charts).
     """
@@ -78,7 +80,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, description: str, id_prefix: s
             f'<text x="0" y="{top + 14}" font-size="14" fill="#1a1a1a" aria-hidden="true">{escape(bar.label)}</text>'
             f'<rect x="0" y="{top + 20}" width="{BAR_SPACE}" height="{BAR_HEIGHT}" fill="{TRACK}"/>'
             f'<rect x="0" y="{top + 20}" width="{size}" height="{BAR_HEIGHT}" fill="{colour}"/>'
-            f'<text x="{BAR_SPACE + 8}" y="{top + 34}" font-size="13" fill="#1a1a1a" aria-hidden="true">'
+            f'<text x="{BAR_SPACE}" y="{top + 14}" font-size="13" fill="#1a1a1a" text-anchor="end" aria-hidden="true">'
             f"{escape(bar.text)}</text>"
             "</g>"
         )

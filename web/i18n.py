@@ -4,23 +4,29 @@ The language is, in this order: the one chosen with the switcher (kept in the se
 signed-in officer's own, the browser's best match, Kazakh (the state language). Times are
 shown in the election's local time (rule T1: the capital's, Asia/Almaty) with the offset
 written out, because the law's cut-offs are local wall-clock times and officers and the
-public read them beside UTC timestamps from other systems.
+public read them beside UTC timestamps from other systems; web/words.py writes them.
 
 English is the source language of the templates; ``web/translations/{kk,ru}`` hold the
 catalogs (``.po`` and the compiled ``.mo``; a test keeps them in step).
+
+The switcher is a link that leads back to the page it was clicked on. After a failed form
+that page is the answer to a POST, whose URL answers nothing else: the link then leads to
+the page the form was on, and a page that is not there (404) or not to be had that way (405)
+says so in the reader's language.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
-from flask import Blueprint, Flask, redirect, request, session
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_babel import Babel, get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
 
 from registrar.rules_in_force import capital_zone
 
@@ -36,8 +42,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     Babel(app, locale_selector=_language)
     app.register_blueprint(bp)
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale)
+    app.register_error_handler(404, _page_error)
+    app.register_error_handler(405, _page_error)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale,
+                                 language_return_path=return_path)  # fmt: skip
 
 
 def _language() -> str:
@@ -63,30 +71,68 @@ def zone() -> ZoneInfo:
     return capital_zone()
 
 
-def local_time(moment: dt.datetime | str | None, style: str = "d MMMM y, HH:mm") -> str:
-    """``30 тамыз 2029, 18:00 (UTC+05:00)``: the local wall clock in the reader's language, the offset beside it."""
-    if moment is None or moment == "":
-        return ""
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)  # instants are stored in UTC
-    local = moment.astimezone(zone())
-    offset = local.strftime("%z")
-    return f"{format_datetime(local, style, tzinfo=zone(), locale=str(get_locale()))} (UTC{offset[:3]}:{offset[3:]})"
-
-
 @bp.get("/language/<language>")
 def set_language(language: str) -> ResponseReturnValue:
     # A GET that only keeps a preference in the visitor's own session: nothing to forge.
     if language in LANGUAGES:
         session["language"] = language
-    return redirect(_same_site(request.args.get("next") or request.referrer or "/"))
+    target = _our_path(request.args.get("next") or "") or _our_path(request.referrer or "") or "/"
+    return redirect(target if _answers_get(target) else page_above(target))
 
 
-def _same_site(target: str) -> str:
-    """Only a path on this site: the switcher must not become an open redirect."""
+def return_path() -> str:
+    """Where a language link leads back to: this page when it answers GET; after a failed form (the
+    answer to a POST, whose URL answers nothing else) the page the form was on: the referrer when
+    it is one of ours, else the nearest page above the form's action."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path if request.query_string else request.path
+    referrer = _our_path(request.referrer or "")
+    if referrer and _answers_get(referrer):
+        return referrer
+    return page_above(request.path)
+
+
+def _our_path(target: str) -> str | None:
+    """The path (and query) of a URL on this site, else None: the switcher must not become an open redirect."""
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
-        return "/"
+    if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != request.host):
+        return None
+    if (parts.scheme and not parts.netloc) or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return None
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _answers_get(target: str) -> bool:
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(urlsplit(target).path, method="GET")
+    except RequestRedirect:
+        return True  # the same page with its trailing slash
+    except (MethodNotAllowed, NotFound):
+        return False
+    return True
+
+
+def page_above(target: str) -> str:
+    """The nearest page above an address that answers GET (a form's action -> the form's page), or the home page."""
+    path = urlsplit(target).path.rstrip("/")
+    while path:
+        path = path.rsplit("/", 1)[0]
+        if path and _answers_get(path):
+            return path
+        if path and _answers_get(path + "/"):
+            return path + "/"
+    return "/"
+
+
+def _page_error(error: HTTPException) -> ResponseReturnValue:
+    """A page not there, or not to be had by GET, in the reader's language (the API keeps its JSON)."""
+    if request.path.startswith("/api/"):
+        from web.api.errors import http_error  # the API's one table of errors
+
+        return http_error(error)
+    if isinstance(error, MethodNotAllowed):
+        title = _("This page cannot be opened this way")
+        message = _("This address only receives a form. Go to the form's page and fill it in there.")
+        return render_template("public/404.html", error_title=title, error_message=message, back=page_above(request.path)), 405
+    return render_template("public/404.html"), 404

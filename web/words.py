@@ -8,17 +8,19 @@ the officer's alike.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from babel.dates import format_date
 from flask import Blueprint, has_request_context
-from flask_babel import format_date, format_decimal, format_number, get_locale
+from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from registrar import machines, notifications, public
-from web.i18n import LANGUAGES
+from web.i18n import LANGUAGES, zone
 
 bp = Blueprint("words", __name__)
 
@@ -37,8 +39,78 @@ def share_text(value: str, votes: int) -> str:
     return _("%(percent)s, %(votes)s votes", percent=percent(value), votes=count(votes))
 
 
-def format_day(day: Any) -> str:
-    return str(format_date(day))
+# --- Days and times -------------------------------------------------------------------------
+# One style per language on every page. Kazakh is written as the CEC's resolutions write it
+# ("2026 жылғы 16 қыркүйек": the year, "жылғы", the day, the month in lower case), which none of
+# Babel's kk formats is; Russian as "16 сентября 2026 г.", English as "16 September 2026".
+DAY_PATTERNS = {"kk": "y 'жылғы' d MMMM", "ru": "d MMMM y 'г.'", "en": "d MMMM y"}
+
+
+def _language() -> str:
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None and locale.language in LANGUAGES else "en"
+
+
+def _local(value: dt.datetime | str) -> dt.datetime:
+    instant = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)  # instants are stored in UTC
+    return instant.astimezone(zone())
+
+
+def day(value: dt.date | dt.datetime | str | None) -> str:
+    """A calendar day in the reader's language (an instant: its day in local time, T1)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = _local(value).date()
+    language = _language()
+    return format_date(value, DAY_PATTERNS[language], locale=language)
+
+
+def _day_and_clock(value: dt.datetime | str, ends: bool) -> tuple[dt.date, str, str]:
+    """The local day and wall-clock time of an instant, and its offset. An instant that ends a period
+    at midnight is 24:00 of the day it ends (T2), not 00:00 of the next."""
+    local = _local(value)
+    offset = local.strftime("%z")
+    zone_name = f"UTC{offset[:3]}:{offset[3:]}"
+    if ends and local.time() == dt.time(0, 0):
+        return local.date() - dt.timedelta(days=1), "24:00", zone_name
+    return local.date(), f"{local:%H:%M}", zone_name
+
+
+def clock(value: dt.datetime | dt.time | str | None, ends: bool = False) -> str:
+    """The local wall-clock time, 24-hour ("18:00"); the end of a day is "24:00"."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, dt.time):
+        return "24:00" if ends and value == dt.time(0, 0) else f"{value:%H:%M}"
+    return _day_and_clock(value, ends)[1]
+
+
+def moment(value: dt.datetime | str | None, ends: bool = False, offset: bool = True) -> str:
+    """An instant as the local day and time, "16 September 2026, 18:00 (UTC+05:00)": the offset beside
+    it because officers read it beside UTC timestamps of other systems. With ``ends`` (the instant
+    closes a period) midnight reads "15 September 2026, 24:00" (T2)."""
+    if value is None or value == "":
+        return ""
+    date, time, zone_name = _day_and_clock(value, ends)
+    return f"{day(date)}, {time}" + (f" ({zone_name})" if offset else "")
+
+
+def deadline_moment(value: dt.datetime | str | None, offset: bool = True) -> str:
+    """A deadline: "by 18:00 on 13 November 2026"; one at midnight "by 24:00 on" the day it ends (T2),
+    never "00:00" of the next day."""
+    if value is None or value == "":
+        return ""
+    date, time, zone_name = _day_and_clock(value, ends=True)
+    words = _("by %(time)s on %(day)s", time=time, day=day(date))
+    return words + (f" ({zone_name})" if offset else "")
+
+
+format_day = day  # web/public.py's name for it
 
 
 # A step's words are declared with the step (registrar.machines): the officer's title of its
@@ -67,9 +139,7 @@ class Named(Mapping[str, str]):
         self.table = table
 
     def _names(self) -> Mapping[str, str]:
-        locale = get_locale() if has_request_context() else None
-        language = locale.language if locale is not None and locale.language in LANGUAGES else "en"
-        return notifications.catalogue(language).words[self.table]
+        return notifications.catalogue(_language()).words[self.table]
 
     def __getitem__(self, name: str) -> str:
         return self._names()[name]
@@ -113,6 +183,8 @@ EVENT_NAMES: dict[str, Any] = {
     "dismiss_president_appeal": _l("Appeal dismissed by the Supreme Court (V7)"),
     "close_president_appeal_window": _l("No appeal within the window: the refusal is final (V7)"),
     "call_rerun": _l("Re-run election called (V6)"),
+    "attach_document": _l("Scanned paper attached"), "enable_account": _l("Account enabled"),
+    "set_role": _l("Role changed"), "set_profile": _l("Name or language changed"),
 }  # fmt: skip
 
 
@@ -269,3 +341,12 @@ def _number(value: int) -> str:
 @bp.app_template_filter("percent")
 def _percent(value: str) -> str:
     return percent(value)
+
+
+@bp.record_once
+def _days_and_times(state: Any) -> None:
+    filters = state.app.jinja_env.filters
+    filters.update(day=day, clock=clock, moment=moment, deadline_moment=deadline_moment)
+    # Flask-Babel's own filters would write Babel's styles (kk "2026 ж. 16 қыр."); a template not yet
+    # moved to ``day`` and ``moment`` still writes the one style of its language.
+    filters.update(dateformat=day, local_time=moment)

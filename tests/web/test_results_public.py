@@ -330,6 +330,25 @@ def test_the_timeline_goes_on_through_the_decisions_and_deadlines_after_the_vote
     assert {"kz-runoff.second_round_called@registrar", "kz-runoff.second_round_results_established@registrar"} <= set(uids)
 
 
+def test_a_deadline_after_the_vote_that_ends_with_a_day_reads_24_00_of_that_day(client: FlaskClient, built: Built) -> None:
+    """T2: the protocols' period ends at 24:00 of its last day; the page never writes it as 00:00 of the next."""
+    html = page(client, "/elections/kz-runoff")
+    due = next(m for m in public.election(built.db, "kz-runoff").timeline.milestones if m.name == "protocols_due")
+    local = due.local
+    assert (local.hour, local.minute) == (0, 0), "the period ends at midnight"
+    last_day = local.date() - dt.timedelta(days=1)
+    item = html[html.index(f'<time datetime="{due.at.isoformat()}">') :]
+    assert item.startswith(f'<time datetime="{due.at.isoformat()}">{last_day.day} {last_day:%B %Y}, 24:00 (UTC+05:00)</time>')
+
+
+def test_each_wide_table_of_the_results_scrolls_in_a_labelled_region_a_keyboard_reaches(client: FlaskClient) -> None:
+    html = page(client, "/elections/kz-won/results")
+    regions = re.findall(r'<div class="scroll" role="region" tabindex="0" aria-labelledby="([a-z0-9-]+)">\s*<table', html)
+    assert {"votes-1", "units-1", "decisions"} <= set(regions)
+    for label in regions:
+        assert f'id="{label}"' in html, f"the region {label} is named by its caption or heading"
+
+
 def test_every_phase_and_state_has_words() -> None:
     from web.words import MILESTONES, PHASES, STATE_NAMES
 
