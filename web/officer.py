@@ -11,22 +11,24 @@ checked on every POST (:func:`web.auth.require_action`), not only by hiding butt
 
 from __future__ import annotations
 
-import datetime as dt
+import itertools
 from collections.abc import Callable
 from typing import Any
 
-import icalendar
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 import web
-from registrar import accounts, actions, audit, machines, officer_views, results, roles, schemas, territory
+import web.duties
+import web.reasons
+from registrar import accounts, actions, audit, machines, officer_views, results, roles, schemas, task_list, territory
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.rules import Rules
 from web import questions
 from web.auth import current_account, require_action, roles_required
-from web.forms import errors_of, labels_for, onto, payload_from, values_of
+from web.forms import errors_of, label, labels_for, onto, payload_from, values_of
 from web.words import (
     DEADLINE_NAMES,
     DOCUMENT_NAMES,
@@ -52,11 +54,24 @@ def choice_label(option: Any, text: str) -> str:
     return str(named) if named is not None else text
 
 
+@bp.app_template_global()
+def date_boxes(values: dict[str, Any], name: str) -> dict[str, str]:
+    """A date's three boxes as typed, or split from the ISO date it holds (a correction starts from one)."""
+    typed = {part: str(values.get(f"{name}.{part}", "")) for part in questions.DATE_PARTS}
+    return typed if any(typed.values()) else questions.date_parts(values.get(name, ""))
+
+
+# A step on the task list: done, to do (it could succeed now), or not possible yet.
+TASK_STATUSES = {task_list.DONE: _l("Done"), task_list.TO_DO: _l("To do"), task_list.CANNOT_START: _l("Cannot start yet")}
+VERIFICATIONS = {"pending": _l("not yet verified"), "confirmed": _l("confirmed"), "false": _l("found false")}
+
+
 @bp.app_context_processor
 def _words() -> dict[str, Any]:
     return {"STATE_NAMES": STATE_NAMES, "TRIGGER_TITLES": TRIGGER_TITLES, "DEADLINE_NAMES": DEADLINE_NAMES,
             "DOCUMENT_NAMES": DOCUMENT_NAMES, "ELECTION_TITLES": ELECTION_TITLES, "OUTCOME_NAMES": OUTCOME_NAMES,
-            "REFUND_REASONS": REFUND_REASONS, "event_label": event_label}  # fmt: skip
+            "REFUND_REASONS": REFUND_REASONS, "event_label": event_label, "TASK_STATUSES": TASK_STATUSES,
+            "VERIFICATIONS": VERIFICATIONS, "FIELD_LABELS": label}  # fmt: skip
 
 
 def _role() -> str:
@@ -74,39 +89,35 @@ def _status(err: RegistrarError) -> int:
 @bp.get("/")
 @roles_required(*OFFICERS)
 def dashboard() -> Page:
-    args, at = request.args, actions.now()
-    mine = args.get("scope", "mine") == "mine"
-    chosen = {"kind": args.get("kind") or None, "election": args.get("election") or None}
-    db = web.database()
-    due = officer_views.duties_of(db, _role(), at=at, mine=mine, kind=chosen["kind"], election=chosen["election"])
-    waiting = officer_views.candidacies_for(web.database(), _role(), election=chosen["election"])
-    voted = officer_views.elections_after_vote(db, at=at)
-    return render_template("officer/dashboard.html", deadlines=due, candidacies=waiting, chosen=chosen, mine=mine,
-                           kinds=officer_views.deadline_kinds(), elections=officer_views.elections(web.database()),
-                           voted=voted)  # fmt: skip
+    return web.duties.dashboard()
 
 
-# --- A candidacy and its actions -----------------------------------------------------------------
+# --- A candidacy: its task list, a page for each step, "check your answers" before a decision -------
+
+# Decisions that cannot be undone by the one who takes them pass a "check your answers" page.
+CHECKED_FIRST = frozenset({"register", "refuse", "cancel_registration", "record_death"})
+# What the revenue officer and the commission must see on the step's page before they act.
+DECLARATIONS_SHOWN, CONDITIONS_SHOWN = frozenset({"record_declaration_verification"}), frozenset({"register"})
+# Inputs of a posted form that are not answers.
+NOT_ANSWERS = frozenset({"csrf_token", "confirm", "change", "continue"})
 
 
-def _candidacy_page(candidacy_id: int, failed: str | None = None, values: dict[str, Any] | None = None,
-                    errors: dict[str, list[str]] | None = None, status: int = 200) -> Page:  # fmt: skip
-    try:
-        view = actions.show_candidacy(web.database(), candidacy_id)
-        records = officer_views.candidacy_records(web.database(), candidacy_id)
-    except NotFound:
-        abort(404)
-    mine = roles.triggers_for(_role())
-    forms = [{"trigger": t, "fields": (fields := questions.action_fields(t, records)), "labels": labels_for(fields)}
-             for t in view["allowed"] if t in mine]  # fmt: skip
-    return render_template("officer/candidacy.html", view=view, records=records, forms=forms, failed=failed,
-                           values=values or {}, errors=errors or {}, now=actions.now()), status  # fmt: skip
+@bp.app_template_global()
+def reason_of(unmet: Any) -> str:
+    """An unmet rule's reason in the reader's language (its rule id is shown beside it)."""
+    return unmet.said(web.reasons.language()) if hasattr(unmet, "said") else str(unmet.reason)
 
 
 @bp.get("/candidacies/<int:candidacy_id>")
 @roles_required(*OFFICERS)
 def candidacy(candidacy_id: int) -> Page:
-    return _candidacy_page(candidacy_id)
+    try:
+        view = actions.show_candidacy(web.database(), candidacy_id)
+        records = officer_views.candidacy_records(web.database(), candidacy_id)
+        steps = task_list.tasks(web.database(), candidacy_id, roles.triggers_for(_role()))
+    except NotFound:
+        abort(404)
+    return render_template("officer/candidacy.html", view=view, records=records, steps=steps, now=actions.now())
 
 
 def _version() -> int:
@@ -114,25 +125,76 @@ def _version() -> int:
     return int(raw) if raw.isdigit() else -1  # no version: the change cannot be checked, so it is refused as stale
 
 
+def _step_page(candidacy_id: int, trigger: str, template: str = "officer/steps/step.html", *, status: int = 200,
+               values: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
+               **context: Any) -> Page:  # fmt: skip
+    """A step's own page: its question (or why it cannot start yet), what the decider must see, the answers."""
+    db = web.database()
+    try:
+        view = actions.show_candidacy(db, candidacy_id)
+        records = officer_views.candidacy_records(db, candidacy_id)
+        unmet = task_list.could_succeed(db, candidacy_id, trigger)
+        deciding = task_list.before_deciding(db, candidacy_id, trigger) if trigger in CONDITIONS_SHOWN else None
+    except NotFound:
+        abort(404)
+    fields = questions.action_fields(trigger, records)
+    return render_template(template, view=view, records=records, trigger=trigger, fields=fields, labels=labels_for(fields),
+                           unmet=unmet, deciding=deciding, show_declarations=trigger in DECLARATIONS_SHOWN,
+                           checked_first=trigger in CHECKED_FIRST, values=values or {}, errors=errors or {},
+                           **context), status  # fmt: skip
+
+
+@bp.get("/candidacies/<int:candidacy_id>/actions/<trigger>")
+@roles_required(*OFFICERS)
+def step(candidacy_id: int, trigger: str) -> Page:
+    if trigger not in machines.TRIGGERS:
+        abort(404)
+    require_action(trigger)
+    return _step_page(candidacy_id, trigger)
+
+
 @bp.post("/candidacies/<int:candidacy_id>/actions/<trigger>")
 @roles_required(*OFFICERS)
 def act(candidacy_id: int, trigger: str) -> Page:
+    """The step's answers: performed, or (a decision) checked and shown for confirmation first."""
     require_action(trigger)
+    values = values_of(request.form)
+    if "change" in request.form:
+        return _step_page(candidacy_id, trigger, values=values, changing=request.form["change"])
+    db, bad_dates = web.database(), dict[str, list[str]]()
     try:
-        records = officer_views.candidacy_records(web.database(), candidacy_id)
-        payload = payload_from(request.form, questions.action_fields(trigger, records))
-        outcome = actions.perform(web.database(), candidacy_id, trigger, payload, actor=web.auth.actor(),
-                                  expected_version=_version())  # fmt: skip
+        fields = questions.action_fields(trigger, officer_views.candidacy_records(db, candidacy_id))
+        form, bad_dates = questions.dates_from(request.form, fields)
+        payload = payload_from(form, fields)
+        if bad_dates or (trigger in CHECKED_FIRST and "confirm" not in request.form):
+            task_list.check(db, candidacy_id, trigger, payload, expected_version=_version())
+            if bad_dates:
+                raise InvalidPayload(bad_dates)
+            answers = [(f, form.getlist(f.name) if f.kind == "checkboxes" else form.get(f.name, "")) for f in fields]
+            kept = [(k, v) for k, vs in request.form.lists() if k not in NOT_ANSWERS for v in vs]
+            return _step_page(candidacy_id, trigger, "officer/steps/check.html", values=values,
+                              answers=[(f, a) for f, a in answers if a], kept=kept)  # fmt: skip
+        outcome = actions.perform(db, candidacy_id, trigger, payload, actor=web.auth.actor(), expected_version=_version())
     except NotFound:
         abort(404)
     except RegistrarError as err:
-        return _candidacy_page(candidacy_id, trigger, values_of(request.form), errors_of(err), _status(err))
+        errors = errors_of(err) | bad_dates  # a date's own problem, not the schema's "missing" for it
+        return _step_page(candidacy_id, trigger, status=_status(err), values=values, errors=errors)
     flash(_("Done: %(action)s. The candidacy is now %(state)s.", action=TRIGGER_TITLES[trigger],
             state=STATE_NAMES.get(outcome.state, outcome.state)), "success")  # fmt: skip
     return redirect(url_for(".candidacy", candidacy_id=candidacy_id))
 
 
 # --- Nomination and elections --------------------------------------------------------------------
+
+
+def _answered(fields: list[questions.FormField], mappings: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The payload the posted form makes, its dates composed from their boxes (a date that cannot
+    be one is the field's error, before anything else is asked)."""
+    form, bad_dates = questions.dates_from(request.form, fields)
+    if bad_dates:
+        raise InvalidPayload(bad_dates)
+    return payload_from(form, fields, mappings)
 
 
 def _form_page(template: str, fields: list[questions.FormField], status: int = 200, **context: Any) -> Page:
@@ -158,7 +220,7 @@ def nominate(election_id: str) -> Page:
     if request.method == "GET":
         return _form_page("officer/nominate.html", fields, election_id=election_id)
     try:
-        outcome = actions.nominate(web.database(), election_id, payload_from(request.form, fields), actor=web.auth.actor())
+        outcome = actions.nominate(web.database(), election_id, _answered(fields), actor=web.auth.actor())
     except NotFound:
         abort(404)
     except RegistrarError as err:
@@ -179,8 +241,9 @@ def new_election() -> Page:
         # One kind of election installed: it is the kind; with more, the officer says which.
         chosen = request.args.get("kind") or (kinds[0][0] if len(kinds) == 1 else "")
         return _form_page("officer/new_election.html", fields, values={"kind": chosen})
-    payload, values = payload_from(request.form, fields), values_of(request.form)
+    values = values_of(request.form)
     try:
+        payload = _answered(fields)
         if "preview" in request.form:
             preview = actions.preview_calendar(payload)
             return _form_page("officer/new_election.html", fields, values=values, preview=preview)
@@ -237,7 +300,7 @@ def _posted(
     try:
         rules, _described = officer_views.election_rules(web.database(), election_id)
         fields = questions.form_fields(schema, rules)
-        shown = then(payload_from(request.form, fields), rules)
+        shown = then(_answered(fields), rules)
     except NotFound:
         abort(404)
     except RegistrarError as err:
@@ -265,22 +328,36 @@ def election_act(election_id: str, action: str) -> Page:
 # --- After the vote: the protocols (V3) and the decisions on the election (V4-V7) -------------------
 
 
+# Decisions on the election that pass "check your answers" first.
+ELECTION_CHECKED_FIRST = frozenset({"establish_results"})
+
+
 @bp.post("/elections/<election_id>/decisions/<trigger>")
 @roles_required(*OFFICERS)
 def decide(election_id: str, trigger: str) -> Page:
     if trigger not in ELECTION_TITLES:
         abort(404)
+    schema = machines.ELECTION_SCHEMAS[trigger]
 
     def decided(payload: dict[str, Any], rules: Rules) -> Page | None:
         if trigger == "call_rerun" and "preview" in request.form:
             preview = _rerun_calendar(payload, rules.kind)
             return _election_page(election_id, trigger, values_of(request.form), rerun_preview=preview)
+        if trigger in ELECTION_CHECKED_FIRST and "confirm" not in request.form:
+            task_list.check_election(web.database(), election_id, trigger, payload, expected_version=_version())
+            fields = questions.decision_fields(trigger, rules)
+            answers = [(f, a) for f in fields if (a := str(_answered([f]).get(f.name, "")))]
+            kept = [(k, v) for k, vs in request.form.lists() if k not in NOT_ANSWERS for v in vs]
+            return render_template("officer/steps/election_check.html", election_id=election_id, trigger=trigger,
+                                   answers=answers, kept=kept, labels=labels_for(fields))  # fmt: skip
         results.perform_election(web.database(), election_id, trigger, payload, actor=web.auth.actor(),
                                  expected_version=_version())  # fmt: skip
         return None
 
+    if "change" in request.form:
+        return _election_page(election_id, trigger, values_of(request.form))
     done = _("Done: %(action)s.", action=ELECTION_TITLES[trigger])
-    return _posted(election_id, trigger, machines.ELECTION_SCHEMAS[trigger], decided, done)
+    return _posted(election_id, trigger, schema, decided, done)
 
 
 def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
@@ -291,6 +368,25 @@ def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
         return actions.preview_calendar(announcement)
     except InvalidPayload as err:
         raise InvalidPayload({("decided_on" if key == "announced_on" else key): v for key, v in err.errors.items()}) from None
+
+
+# A protocol's figures and marks, in the order its page shows them (the votes after the counts).
+PROTOCOL_FIGURES = ("voters_on_list", "ballots_issued", "ballots_cast", "invalid_ballots", "valid", "against_all",
+                    "chair", "members_signed", "signed_on", "void", "violations")  # fmt: skip
+VALID_BALLOTS = _l("Valid ballots")
+
+
+def protocol_changes(versions: list[dict[str, Any]]) -> list[list[tuple[str, Any, Any]]]:
+    """For each version of a protocol, what changed from the one before it: (what, was, now); none for the first."""
+    out: list[list[tuple[str, Any, Any]]] = [[]]
+    for before, after in itertools.pairwise(versions):
+        changed = [(str(VALID_BALLOTS) if key == "valid" else label(key), before.get(key), after.get(key))
+                   for key in PROTOCOL_FIGURES if before.get(key) != after.get(key)]  # fmt: skip
+        for cid in dict.fromkeys([*before["votes"], *after["votes"]]):
+            if before["votes"].get(cid) != after["votes"].get(cid):
+                changed.append((after["names"].get(cid, cid), before["votes"].get(cid), after["votes"].get(cid)))
+        out.append(changed)
+    return out
 
 
 def _protocol_labels(form: questions.ProtocolForm) -> dict[str, str]:
@@ -309,7 +405,7 @@ def new_protocol(election_id: str) -> Page:
     if request.method == "GET":
         return render_template("officer/protocol_new.html", values={}, errors={}, **page)
     try:
-        saved = results.submit_protocol(web.database(), election_id, payload_from(request.form, form.fields, questions.VOTES),
+        saved = results.submit_protocol(web.database(), election_id, _answered(form.fields, questions.VOTES),
                                         actor=web.auth.actor())  # fmt: skip
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)
@@ -332,14 +428,14 @@ def protocol(election_id: str, round_: int, unit: str) -> Page:
     except NotFound:
         abort(404)
     page = {"election_id": election_id, "round": round_, "unit": territory.current().unit(unit), "versions": versions,
-            "form": form, "labels": _protocol_labels(form)}  # fmt: skip
+            "changes": protocol_changes(versions), "form": form, "labels": _protocol_labels(form)}  # fmt: skip
     if request.method == "GET":
         values = questions.protocol_values(versions[-1]) if versions else {}
         return render_template("officer/protocol.html", values=values, errors={}, **page)
     try:
         if form.round != round_:
             raise NotAllowed("correct_protocol", "", _("Round %(round)s's protocols are not being counted now.", round=round_))
-        payload = payload_from(request.form, form.fields, questions.VOTES) | {"unit": unit}
+        payload = _answered(form.fields, questions.VOTES) | {"unit": unit}
         results.submit_protocol(web.database(), election_id, payload, actor=web.auth.actor(), correction=True)
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)
@@ -380,18 +476,4 @@ def deadlines_ics() -> Response:
     account = accounts.account_for_token(web.database(), request.args.get("token", ""), scope="feed")
     if account is None:
         abort(Response(_("Unknown or revoked calendar token."), 403, mimetype="text/plain"))
-    due = officer_views.duties_of(web.database(), account.role, at=actions.now(), horizon=None, limit=1000)
-    feed = icalendar.Calendar()
-    feed.add("prodid", "-//Registrar//officer deadlines//EN")
-    feed.add("version", "2.0")
-    feed.add("x-wr-calname", _("Registrar: my deadlines"))
-    for row in due:
-        event = icalendar.Event()
-        event.add("uid", f"deadline-{row['id']}@registrar")
-        event.add("dtstamp", actions.now())
-        event.add("dtstart", row["due_at"])
-        event.add("dtend", row["due_at"] + dt.timedelta(minutes=30))
-        event.add("summary", f"{DEADLINE_NAMES.get(row['kind'], row['kind'])} ({row['rule']}): {row['subject']}")
-        event.add("description", row["computed_from"])
-        feed.add_component(event)
-    return Response(feed.to_ical(), mimetype="text/calendar")
+    return web.duties.feed(account)

@@ -10,10 +10,13 @@ candidacy's unanswered requests, the units and candidates of the round counted) 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import MultiDict
 
 from registrar import machines, schemas
 from registrar.rules import Rules
@@ -177,3 +180,50 @@ def protocol_values(protocol: dict[str, Any]) -> dict[str, str]:
     values["against_all"] = "" if protocol["against_all"] is None else str(protocol["against_all"])
     values |= {flag: "true" for flag in ("void", "violations") if protocol[flag]}
     return values
+
+
+# --- Dates asked as day, month and year ------------------------------------------------------------
+
+# The three boxes of a date input are named "<field>.day", "<field>.month", "<field>.year".
+DATE_PARTS = ("day", "month", "year")
+
+
+def dates_from(form: MultiDict[str, str], fields: list[FormField]) -> tuple[MultiDict[str, str], dict[str, list[str]]]:
+    """The form with each date typed in three boxes as the ISO date the schema reads, and the dates
+    that cannot be one (a part missing, 31 February) as field errors. A date posted whole (the
+    API's way, "2026-11-20") is kept as posted; a date left wholly empty stays empty."""
+    out, errors = MultiDict(form), {}
+    for f in fields:
+        if f.kind != "date" or form.get(f.name, "").strip():
+            continue
+        parts = {part: form.get(f"{f.name}.{part}", "").strip() for part in DATE_PARTS}
+        if not any(parts.values()):
+            continue
+        composed, problem = _composed(parts)
+        if problem:
+            errors[f.name] = [problem]
+        else:
+            out[f.name] = composed
+    return out, errors
+
+
+def _composed(parts: dict[str, str]) -> tuple[str, str]:
+    missing = [part for part in DATE_PARTS if not parts[part]]
+    if missing:
+        names = {"day": _l("a day"), "month": _l("a month"), "year": _l("a year")}
+        return "", str(_l("The date must include %(parts)s.", parts=", ".join(str(names[m]) for m in missing)))
+    if not all(parts[p].isdigit() for p in DATE_PARTS) or len(parts["year"]) != 4:
+        return "", str(_l("Enter the date as numbers: day, month and a year of four digits."))
+    try:
+        return dt.date(int(parts["year"]), int(parts["month"]), int(parts["day"])).isoformat(), ""
+    except ValueError:
+        return "", str(_l("Enter a real date: there is no such day."))
+
+
+def date_parts(value: Any) -> dict[str, str]:
+    """A date's three boxes as the form shows them: from an ISO date ("2026-11-20"), else empty."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return dict.fromkeys(DATE_PARTS, "")
+    return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}

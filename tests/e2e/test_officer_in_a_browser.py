@@ -1,5 +1,6 @@
 """An officer's day in a real browser: log in, announce an election, nominate, walk a candidacy to
-registered through the forms, see a deadline on the dashboard; a failed form keeps its values."""
+registered through its task list (each step a page of its own, the registration through "check your
+answers"), see a deadline on the dashboard; a failed form keeps its values."""
 
 from __future__ import annotations
 
@@ -30,14 +31,19 @@ def log_out(page: Any) -> None:
 
 
 def open_action(page: Any, trigger: str) -> str:
-    """Unfold the action's form, as an officer clicks its title; returns the form's selector."""
-    page.click(f"#action-{trigger} > summary")
-    return f"#action-{trigger} form"
+    """Open the step's page from the task list, as an officer clicks its title; returns the form's selector."""
+    page.click(f".task-list a[href$='/actions/{trigger}']")
+    return "form.question"
 
 
 def fill(page: Any, form: str, data: dict[str, Any]) -> None:
-    """Type a payload into a form as an officer would: text, dates, choices, yes/no, boxes to tick."""
+    """Type a payload into a form as an officer would: text, dates (day, month, year), choices, yes/no, boxes to tick."""
     for name, value in data.items():
+        if page.locator(f"{form} [name='{name}.day']").count():
+            day = dt.date.fromisoformat(str(value))
+            for part in ("day", "month", "year"):
+                page.fill(f"{form} [name='{name}.{part}']", str(getattr(day, part)))
+            continue
         field = page.locator(f"{form} [name='{name}']")
         kind = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
         if kind.startswith("select"):
@@ -77,6 +83,9 @@ def test_an_officer_walks_a_candidacy_to_registered_in_the_browser(site: Site, p
             fill(page, form, form_data(payload))
             page.click(f"{form} button[type=submit]")
             expect(page.locator(".error-summary")).to_have_count(0)
+            if step == "register":  # a decision: its answers are checked, then confirmed
+                page.click("form.check-answers button[name=confirm]")
+                expect(page.locator(".error-summary")).to_have_count(0)
         if trigger == "register":
             site.shot(page, "officer-candidacy")
         log_out(page)
@@ -103,5 +112,5 @@ def test_a_failed_form_keeps_what_was_typed_and_says_what_to_fix(site: Site, pag
     summary = page.locator(".error-summary")
     expect(summary).to_be_visible()
     expect(summary.locator("a[href$='-subject']")).to_have_count(1)
-    expect(page.locator("#action-send_information_request form [name=organisation]")).to_have_value("Halyk Bank")
+    expect(page.locator("form.question [name=organisation]")).to_have_value("Halyk Bank")
     site.shot(page, "failed-form")

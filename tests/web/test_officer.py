@@ -7,16 +7,17 @@ import re
 
 import pytest
 
-from registrar import roles, rules_in_force
+from registrar import demo, roles, rules_in_force
 from registrar.machines import ELECTION_TRIGGERS, TRIGGERS
 from registrar.models import Election
+from registrar.settings import Settings
 
 from .conftest import WebWorld
 
 ALL_ROLES = roles.ROLES  # public, clerk, commission, revenue, court, auditor, admin
 OFFICERS = roles.ACCOUNT_ROLES
-ELECTION = "demo-presidential"
-REGISTERED = 5  # Gulnara Abenova, the demo's first registered candidate
+ELECTION = demo.DEMO_ID
+REGISTERED = 5  # the demo's first registered candidate
 NOMINATED = 1
 
 
@@ -59,10 +60,10 @@ def test_the_dashboard_shows_deadlines_with_countdowns_and_the_waiting_candidaci
     page = world.as_role("commission").get("/officer/").get_data(as_text=True)
     assert "close of registration" in page, "the demo's registration closes within three days"
     assert re.search(r"in \d+ (days?|hours?)", page), "a countdown to the cut-off"
-    assert "Yerlan Tulegenov" in page, "documents submitted: waiting for the commission's decision"
-    assert "Aigerim Sarsenbayeva" not in page, "a nominated candidacy waits for the clerk, not the commission"
+    assert demo.named("documents_submitted") in page, "documents submitted: waiting for the commission's decision"
+    assert demo.named("nominated") not in page, "a nominated candidacy waits for the clerk, not the commission"
     clerk = world.as_role("clerk").get("/officer/").get_data(as_text=True)
-    assert "Aigerim Sarsenbayeva" in clerk
+    assert demo.named("nominated") in clerk
 
 
 def test_the_dashboard_filters_by_kind_and_election(world: WebWorld) -> None:
@@ -77,7 +78,9 @@ def test_the_candidacy_page_offers_only_the_roles_allowed_actions(world: WebWorl
     clerk = world.as_role("clerk").get(f"/officer/candidacies/{NOMINATED}").get_data(as_text=True)
     assert f"/officer/candidacies/{NOMINATED}/actions/file_declarations" in clerk
     assert "/actions/register" not in clerk
-    assert 'name="version"' in clerk
+    assert 'name="version"' in world.as_role("clerk").get(f"/officer/candidacies/{NOMINATED}/actions/file_declarations").get_data(
+        as_text=True
+    ), "each step is a page of its own"
     assert "consent" in clerk and "History" in clerk
     commission = world.as_role("commission").get(f"/officer/candidacies/{NOMINATED}").get_data(as_text=True)
     assert "/actions/file_declarations" not in commission
@@ -105,13 +108,13 @@ def test_the_election_and_candidacy_pages_name_the_rules_version_the_election_fo
 def test_the_certificate_has_its_number_and_verification_address(world: WebWorld) -> None:
     page = world.as_role("clerk").get(f"/officer/candidacies/{REGISTERED}/certificate").get_data(as_text=True)
     assert "DEMO-PRESIDENTIAL-0" in page
-    assert f"http://localhost/candidacies/{REGISTERED}" in page
+    assert f"{Settings().public_url}/candidacies/{REGISTERED}" in page, "verified at the public address, not the request's host"
     assert world.as_role("clerk").get(f"/officer/candidacies/{NOMINATED}/certificate").status_code == 404
 
 
 def test_appeals_and_inbox(world: WebWorld) -> None:
     appeals = world.as_role("court").get("/officer/appeals").get_data(as_text=True)
-    assert "Asel Nurlanova" in appeals and "court" in appeals.lower()
+    assert demo.named("appealed") in appeals and "court" in appeals.lower()
     inbox = world.as_role("clerk").get("/officer/inbox").get_data(as_text=True)
     assert "/officer/candidacies/" in inbox
 

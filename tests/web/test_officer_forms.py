@@ -19,7 +19,7 @@ from tests.demo_copies import build_demo
 from .conftest import DEMO_TODAY, WebWorld
 
 ELECTION = "demo-presidential"
-NOMINATED = 1  # the demo's Aigerim Sarsenbayeva
+NOMINATED = 1  # the demo's first candidacy, nominated
 
 
 def form_data(payload: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -59,6 +59,10 @@ def test_a_candidacy_walks_to_registered_through_the_forms(demo_db: WebWorld) ->
         for payload in demo.papers(trigger, calendar, rules, today):
             step = payload.pop("_trigger", trigger)
             data = form_data(payload) | {"version": str(version(db, NOMINATED))}
+            if step == "register":  # a decision passes "check your answers" first
+                check = client.submit(f"/officer/candidacies/{NOMINATED}/actions/{step}", data)
+                assert check.status_code == 200 and "Check your answers" in check.get_data(as_text=True)
+                data |= {"confirm": "1"}
             response = client.submit(f"/officer/candidacies/{NOMINATED}/actions/{step}", data)
             assert response.status_code == 302, (step, response.get_data(as_text=True)[:2000])
 
@@ -74,21 +78,23 @@ def test_a_candidacy_walks_to_registered_through_the_forms(demo_db: WebWorld) ->
 def test_a_failed_form_keeps_the_values_and_links_each_error(demo_db: WebWorld) -> None:
     clerk = demo_db.login_as("clerk")
     data = {"version": str(version(demo_db.db, NOMINATED)), "declarations.0.filer": "candidate",
-            "declarations.0.revenue_office": "SRC Astana typed", "declarations.0.filed_on": "not a date"}  # fmt: skip
+            "declarations.0.revenue_office": "SRC Astana typed", "declarations.0.filed_on.day": "31",
+            "declarations.0.filed_on.month": "2", "declarations.0.filed_on.year": "2026"}  # fmt: skip
     response = clerk.submit(f"/officer/candidacies/{NOMINATED}/actions/file_declarations", data)
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "There is a problem" in page
     assert 'href="#f-file_declarations-declarations-0-filed_on"' in page
-    assert 'id="f-file_declarations-declarations-0-filed_on"' in page
-    assert 'value="SRC Astana typed"' in page and 'value="not a date"' in page
+    assert 'id="f-file_declarations-declarations-0-filed_on"' in page, "the summary links to the date's first box"
+    assert "Enter a real date" in page
+    assert 'value="SRC Astana typed"' in page and 'value="31"' in page and 'value="2026"' in page
     assert '<option value="candidate" selected>' in page
     assert actions.show_candidacy(demo_db.db, NOMINATED)["state"] == "nominated", "nothing is written"
 
 
 def test_an_unmet_rule_is_shown_with_its_rule_id(demo_db: WebWorld) -> None:
     commission = demo_db.login_as("commission")
-    documents_submitted = 4  # Yerlan Tulegenov: the demo's documents are complete, so refuse it for a missing ground
+    documents_submitted = 4  # the demo's documents are complete, so refuse it for a missing ground
     response = commission.submit(f"/officer/candidacies/{documents_submitted}/actions/refuse",
                                  {"version": str(version(demo_db.db, documents_submitted)), "number": "R-1",
                                   "decided_on": dt.date.today().isoformat()})  # fmt: skip

@@ -226,7 +226,9 @@ def test_the_commission_establishes_the_results_and_calls_a_second_round(voted: 
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
     assert f'action="{path}/establish_results"' in page and f'action="{path}/declare_void"' in page
     assert f'name="version" value="{version(world.db)}"' in page
-    response = commission.submit(f"{path}/establish_results", decided | {"version": str(version(world.db))})
+    checked = commission.submit(f"{path}/establish_results", decided | {"version": str(version(world.db))})
+    assert checked.status_code == 200 and "Check your answers" in checked.get_data(as_text=True)
+    response = commission.submit(f"{path}/establish_results", decided | {"version": str(version(world.db)), "confirm": "1"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert results.show_election(world.db, ELECTION)["phase"] == "second_round_due"
 
@@ -426,7 +428,7 @@ def test_record_death_is_offered_with_the_candidacys_actions_and_refunds_the_con
     current = str(actions.show_candidacy(world.db, ids[2])["version"])
     response = clerk.submit(
         f"/officer/candidacies/{ids[2]}/actions/record_death",
-        {"version": current, "number": "D-1", "decided_on": TODAY.isoformat()},
+        {"version": current, "number": "D-1", "decided_on": TODAY.isoformat(), "confirm": "1"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert actions.show_candidacy(world.db, ids[2])["state"] == "deceased"

@@ -98,3 +98,45 @@ def test_a_protocols_values_fill_the_correction_form_to_the_same_figures() -> No
     }
     form = questions.protocol_form(_counting(territory.current().units[0]), correction=True)
     assert payload_from(MultiDict(questions.protocol_values(protocol)), form.fields, questions.VOTES) == protocol
+
+
+# --- Dates asked as day, month and year ---------------------------------------------------------------
+
+DATED = [questions.FormField("decided_on", "date", True), questions.FormField("number", "text", True),
+         questions.FormField("declarations.0.filed_on", "date", True)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("typed", "composed", "problem"),
+    [
+        ({"decided_on.day": "7", "decided_on.month": "3", "decided_on.year": "2026"}, "2026-03-07", None),
+        ({"decided_on.day": "29", "decided_on.month": "2", "decided_on.year": "2028"}, "2028-02-29", None),
+        ({"decided_on.day": "29", "decided_on.month": "2", "decided_on.year": "2026"}, None, "Enter a real date"),
+        ({"decided_on.day": "31", "decided_on.month": "4", "decided_on.year": "2026"}, None, "Enter a real date"),
+        ({"decided_on.day": "1", "decided_on.month": "13", "decided_on.year": "2026"}, None, "Enter a real date"),
+        ({"decided_on.day": "1", "decided_on.year": "2026"}, None, "The date must include a month"),
+        ({"decided_on.day": "x", "decided_on.month": "1", "decided_on.year": "2026"}, None, "as numbers"),
+        ({"decided_on.day": "1", "decided_on.month": "1", "decided_on.year": "26"}, None, "four digits"),
+        ({"decided_on": "2026-11-20"}, "2026-11-20", None),  # posted whole, as the API's clients do
+        ({}, None, None),  # left empty: the schema says it is required
+    ],
+)
+def test_a_date_in_three_boxes_becomes_the_iso_date_or_a_field_error(typed: dict[str, str], composed: str | None,
+                                                                    problem: str | None) -> None:  # fmt: skip
+    form, errors = questions.dates_from(MultiDict(typed | {"number": "R-1"}), DATED)
+    payload = payload_from(form, DATED)
+    assert payload.get("decided_on") == composed
+    assert payload["number"] == "R-1"
+    if problem is None:
+        assert errors == {}
+    else:
+        assert list(errors) == ["decided_on"] and problem in errors["decided_on"][0]
+
+
+def test_a_date_inside_a_list_row_is_composed_too_and_split_back_for_the_form() -> None:
+    form, errors = questions.dates_from(
+        MultiDict({"declarations.0.filed_on.day": "2", "declarations.0.filed_on.month": "11",
+                   "declarations.0.filed_on.year": "2026"}), DATED)  # fmt: skip
+    assert not errors and payload_from(form, DATED)["declarations"] == [{"filed_on": "2026-11-02"}]
+    assert questions.date_parts("2026-11-02") == {"day": "2", "month": "11", "year": "2026"}
+    assert questions.date_parts("not a date") == {"day": "", "month": "", "year": ""}
