@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, String, cast, or_, select, update
+from sqlalchemy import ColumnElement, String, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from registrar.calendar import ElectionCalendar, period_end
-from registrar.models import Candidacy, Deadline
+from registrar.models import Candidacy, Deadline, Declaration, InformationRequest
 from registrar.rules import Rules
 from registrar.states import BEFORE_COUNT, SECOND_ROUND, STANDING
 
@@ -55,11 +55,43 @@ class Act:
     says: str
 
 
+# Whether the one thing a deadline row waits for is done, read from the record that answers it:
+# True, or the moment it was done; None or False: not yet.
+Answered = Callable[[Session, Deadline], dt.datetime | bool | None]
+
+
+def request_answered(session: Session, row: Deadline) -> dt.datetime | None:
+    """D2: the request the row's key names has its answer."""
+    request_id = information_request_of(row.key)
+    request = session.get(InformationRequest, request_id) if request_id is not None else None
+    return request.answered_at if request is not None else None
+
+
+def declarations_verified(session: Session, row: Deadline) -> bool:
+    """G4: no declaration of the candidacy still waits for its verification."""
+    waiting = select(func.count(Declaration.id)).where(
+        Declaration.candidacy_id == int(row.subject_id), Declaration.verification == "pending"
+    )
+    return not session.scalar(waiting)
+
+
+def protocols_in(session: Session, row: Deadline) -> bool:
+    """V3: every territorial unit's protocol of the round the row's key names has reached the CEC."""
+    from registrar.results import missing_units  # the results read the deadlines: imported when asked
+
+    return not missing_units(session, row.subject_id, round_of(row.key))
+
+
 @dataclass(frozen=True)
 class DeadlineKind:
     """One kind of legal deadline. ``duty``: the steps or actions whose roles owe it, the people
     the deadline waits for; ``open_in``: the states (a candidacy's) or phases (after the vote) in
-    which it stays pending."""
+    which it stays pending.
+
+    ``answered``: for a kind whose step answers one of several things (one request among a
+    candidacy's requests, one declaration, one unit's protocol), the record that says whether the
+    row's own thing is done; any other kind is done when one of its ``duty`` steps is taken
+    (:mod:`registrar.duties`)."""
 
     name: str
     rule: str
@@ -70,6 +102,14 @@ class DeadlineKind:
     open_in: tuple[str, ...] = ()
     opened_by_entering: tuple[str, ...] = ()
     days: Callable[[Rules], int] | None = None
+    answered: Answered | None = None
+
+    @property
+    def owed(self) -> bool:
+        """Whether somebody owes it: a kind whose effect is a notice waits for a person, and stays
+        owed after its time; one whose effect is an act is the law acting by itself at its time (a
+        milestone passing, a window closing): nobody's duty."""
+        return isinstance(self.effect, Notice)
 
     def period(self, rules: Rules) -> int:
         """Its period in days under ``rules``."""
@@ -91,13 +131,13 @@ DEADLINES: dict[str, DeadlineKind] = {kind.name: kind for kind in (
         Notice("the organisation did not answer the information request within {D2.answer_days} days",
                to=("cec", "organisation")),
         duty=("answer_information_request",),
-        open_in=STANDING, days=lambda r: r.D2.answer_days,
+        open_in=STANDING, days=lambda r: r.D2.answer_days, answered=request_answered,
     ),
     DeadlineKind(
         "documents_check", "D7", "candidacy",
         "the CEC checks the complete documents within {D7.check_days} days",
         Notice("the CEC's check of the complete documents is due ({D7.check_days} days)", to=("cec",)),
-        duty=("register",),
+        duty=("register", "refuse"),
         open_in=("documents_submitted",), opened_by_entering=("documents_submitted",), days=lambda r: r.D7.check_days,
     ),
     DeadlineKind(
@@ -107,6 +147,7 @@ DEADLINES: dict[str, DeadlineKind] = {kind.name: kind for kind in (
                "escalated to the CEC", to=("cec", "candidacy")),
         duty=("record_declaration_verification",),
         open_in=("registered",), opened_by_entering=("registered",), days=lambda r: r.G4.verification_days,
+        answered=declarations_verified,
     ),
     DeadlineKind(
         "appeal_window", "G6", "candidacy",
@@ -150,7 +191,7 @@ DEADLINES: dict[str, DeadlineKind] = {kind.name: kind for kind in (
         "the territorial commissions submit their protocols within {V3.protocol_days} days",
         Notice("protocols of territorial commissions are missing after {V3.protocol_days} days", to=("cec", "commissions")),
         duty=("submit_protocol",),
-        open_in=(*BEFORE_COUNT, *SECOND_ROUND), days=lambda r: r.V3.protocol_days,
+        open_in=(*BEFORE_COUNT, *SECOND_ROUND), days=lambda r: r.V3.protocol_days, answered=protocols_in,
     ),
     DeadlineKind(
         "results_due", "V4", "after_vote",

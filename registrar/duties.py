@@ -17,33 +17,41 @@ A row closed without its step (the candidacy withdrew, the CEC moved a milestone
 replaced it, a fired notice whose subject has since left the kind's states) binds no one and is
 no duty.
 
+Only a kind whose effect is a notice is a duty (:attr:`registrar.deadlines.DeadlineKind.owed`):
+one whose effect is an act (a milestone passing, an appeal window closing) is the law acting by
+itself at its time, and nobody owes it.
+
 When a step was taken: the deadline row alone cannot say it. A step cancels a *pending* row
 (the answer cancels its D2 row, the last verification the G4 row, leaving a state the rows it
 closes), but a row the sweep has fired stays ``fired`` whatever follows. So the duty reads
-what the step leaves behind:
+what the step leaves behind, as the kind declares it:
 
-- a step that answers one of several things the kind counts (:data:`RECORDED`): the record
-  itself, the one the sweep's own notice names (D2: the request the row's key names has its
-  answer; G4: no declaration still waits for its verification; V3: no unit's protocol of the
-  round is missing);
+- a kind whose step answers one of several things (its ``answered``): the record itself, the
+  one the sweep's own notice names (D2: the request the row's key names has its answer; G4: no
+  declaration still waits for its verification; V3: no unit's protocol of the round is missing);
 - any other kind: the audit event of one of the kind's ``duty`` steps on the same subject, at or
   after the row was opened (every step appends one, its action the trigger).
+
+An officer may take a duty (:func:`take`): the only thing stored about a duty, so that two
+officers of one role do not work the same one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from registrar import deadlines, machines, results, roles
+from registrar import deadlines, machines, roles
 from registrar.actions import calendar_of
 from registrar.db import Database
-from registrar.models import AuditEvent, Candidacy, Deadline, Declaration, Election, InformationRequest
+from registrar.errors import NotAllowed, NotFound
+from registrar.models import AuditEvent, Candidacy, Deadline, DutyTaken, Election
 
 Status = Literal["overdue", "due", "done"]
 STATUSES: tuple[Status, ...] = ("overdue", "due", "done")
@@ -56,7 +64,9 @@ class Duty:
     law speaks of it), under which rule, and where it stands. ``late_by``: how late an overdue duty
     is (None otherwise); ``discharged_by``: the steps that discharge it (the kind's ``duty``);
     ``done_at``: when it was done, where known; ``recorded`` and ``outcome``: the deadline row's
-    status and what the sweep recorded when it fell due; ``computed_from``: how its time was reckoned."""
+    status and what the sweep recorded when it fell due; ``computed_from``: how its time was reckoned;
+    ``where``: the candidacy's state or the election's phase now; ``taken_by``: the login of the
+    officer who has taken it, if one has."""
 
     kind: str
     rule: str
@@ -75,70 +85,41 @@ class Duty:
     recorded: str
     outcome: str | None
     computed_from: str
-
-
-# --- When a step that answers one thing among several was taken -----------------------------------
-
-# What a row's own record says: done (and when, if known), or not done (None).
-Done = dt.datetime | bool | None
-
-
-def _request_answered(session: Session, row: Deadline) -> Done:
-    """D2: the request the row's key names has its answer."""
-    request_id = deadlines.information_request_of(row.key)
-    request = session.get(InformationRequest, request_id) if request_id is not None else None
-    return request.answered_at if request is not None else None
-
-
-def _declarations_verified(session: Session, row: Deadline) -> Done:
-    """G4: no declaration of the candidacy still waits for its verification."""
-    waiting = session.scalar(
-        select(func.count(Declaration.id)).where(
-            Declaration.candidacy_id == int(row.subject_id), Declaration.verification == "pending"
-        )
-    )
-    return not waiting
-
-
-def _protocols_in(session: Session, row: Deadline) -> Done:
-    """V3: every territorial unit's protocol of the round the row's key names has reached the CEC."""
-    return not results.missing_units(session, row.subject_id, deadlines.round_of(row.key))
-
-
-RECORDED: dict[str, Callable[[Session, Deadline], Done]] = {
-    "information_request_answer": _request_answered,
-    "declaration_verification": _declarations_verified,
-    "protocols_due": _protocols_in,
-}
+    where: str | None = None
+    taken_by: str | None = None
 
 
 # --- The duties -------------------------------------------------------------------------------
 
 
 def kinds_for(role: str | None) -> list[str]:
-    """The kinds of deadline whose duty is ``role``'s (None: every kind)."""
+    """The kinds of deadline that are ``role``'s duty (None: everyone's)."""
     owed = roles.deadline_roles()
-    return [name for name in deadlines.DEADLINES if role is None or role in owed.get(name, frozenset())]
+    return [name for name, kind in deadlines.DEADLINES.items()
+            if kind.owed and (role is None or role in owed.get(name, frozenset()))]  # fmt: skip
 
 
 def duties(
     db: Database, *, role: str | None, now: dt.datetime, election_id: str | None = None,
-    include_done: bool = False, kind: str | None = None, limit: int | None = None,
+    include_done: bool = False, kind: str | None = None, limit: int | None = None, **chosen: Any,
 ) -> list[Duty]:  # fmt: skip
     """The duties of ``role`` (None: everyone's) at ``now``, the overdue first (the latest first), then
     the due by their time, then (``include_done``) the done; ``election_id``: one election's only;
-    ``kind``: one kind's only; ``limit``: the first so many."""
+    ``kind``: one kind's only; ``limit``: the first so many; ``chosen``: :func:`duties_in`'s filters."""
     with db.reading() as session:
-        found = duties_in(session, role=role, now=now, election_id=election_id, include_done=include_done, kind=kind)
+        found = duties_in(session, role=role, now=now, election_id=election_id, include_done=include_done, kind=kind,
+                          **chosen)  # fmt: skip
     return found[:limit] if limit is not None else found
 
 
 def duties_in(
     session: Session, *, role: str | None, now: dt.datetime, election_id: str | None = None,
-    include_done: bool = False, kind: str | None = None,
+    include_done: bool = False, kind: str | None = None, rule: str | None = None,
+    where: Collection[str] = (), status: Status | None = None, taken_by: str | None = None,
 ) -> list[Duty]:  # fmt: skip
-    """:func:`duties` inside the caller's session."""
-    kinds = [k for k in kinds_for(role) if kind is None or k == kind]
+    """:func:`duties` inside the caller's session. Filters: ``rule`` (its id), ``where`` (the
+    subjects' states or phases now), ``status``, ``taken_by`` (a login: the duties that officer took)."""
+    kinds = [k for k in kinds_for(role) if (kind is None or k == kind) and (rule is None or deadlines.DEADLINES[k].rule == rule)]
     if not kinds:
         return []
     # A pending row is a duty; a fired one may still be; a cancelled one only if its step closed it.
@@ -146,10 +127,19 @@ def duties_in(
     query = select(Deadline).where(Deadline.kind.in_(kinds), Deadline.status.in_(recorded))
     if election_id is not None:
         query = query.where(deadlines.of_election(election_id))
+    if taken_by is not None:
+        query = query.join(DutyTaken, DutyTaken.deadline_id == Deadline.id).where(DutyTaken.login == taken_by)
+    if status == "due":  # a due duty is a pending row whose time has not come: the rest need not be read
+        query = query.where(Deadline.status == "pending", Deadline.due_at > now)
+    elif status == "overdue":
+        query = query.where(Deadline.due_at <= now)
     rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
     candidacies = _candidacies(session, {int(r.subject_id) for r in rows if r.subject_type == "candidacy"})
     phases = _phases(session, {r.subject_id for r in rows if r.subject_type == "election"}, now)
-    steps_taken = _steps_taken(session, [r for r in rows if r.status != "pending" and r.kind not in RECORDED])
+    steps_taken = _steps_taken(
+        session, [r for r in rows if r.status != "pending" and deadlines.DEADLINES[r.kind].answered is None]
+    )
+    takers = _takers(session, [r.id for r in rows])
     owed = roles.deadline_roles()
     found = []
     for row in rows:
@@ -158,15 +148,17 @@ def duties_in(
             state, election = candidacies.get(row.subject_id, (None, None))
         else:
             state, election = phases.get(row.subject_id), row.subject_id
-        status, done_at = _status(session, row, declared, state, steps_taken, now)
-        if status is None or (status == "done" and not include_done):
+        if where and state not in where:
+            continue
+        found_status, done_at = _status(session, row, declared, state, steps_taken, now)
+        if found_status is None or (found_status == "done" and not include_done) or status not in (None, found_status):
             continue
         found.append(
             Duty(kind=row.kind, rule=row.rule, roles=owed.get(row.kind, frozenset()), subject_type=row.subject_type,
                  subject_id=row.subject_id, election_id=election, due_at=row.due_at, due_local=row.due_local,
-                 status=status, late_by=now - row.due_at if status == "overdue" else None,
+                 status=found_status, late_by=now - row.due_at if found_status == "overdue" else None,
                  discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
-                 outcome=row.outcome, computed_from=row.computed_from)
+                 outcome=row.outcome, computed_from=row.computed_from, where=state, taken_by=takers.get(row.id))
         )  # fmt: skip
     return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
 
@@ -178,8 +170,8 @@ def _status(
     """Where one row's duty stands (None: it binds no one), and when it was done if known."""
     if row.status == "pending":  # a pending row belongs to its subject's present state (deadlines.follow_state)
         return ("overdue" if row.due_at <= now else "due"), None
-    if row.kind in RECORDED:
-        answered = RECORDED[row.kind](session, row)
+    if declared.answered is not None:
+        answered = declared.answered(session, row)
         if answered:
             return "done", answered if isinstance(answered, dt.datetime) else None
     else:
@@ -189,16 +181,19 @@ def _status(
                  if action in declared.duty and at >= row.created_at and (until is None or at <= until)]  # fmt: skip
         if taken:
             return "done", min(taken)
-    still_open = where is not None and where in declared.open_in
-    if row.status == "fired":
-        if isinstance(declared.effect, deadlines.Act):
-            # The sweep took the act the kind names: the law's consequence is applied, nothing is owed.
-            acted = not (row.outcome or "").startswith(("skipped", "no effect"))
-            if acted:
-                return "done", row.fired_at
-        if still_open:
-            return "overdue", None
+    if row.status == "fired" and where is not None and where in declared.open_in:
+        return "overdue", None
     return None, None
+
+
+def _takers(session: Session, deadline_ids: list[int]) -> dict[int, str]:
+    """Who has taken each of the rows' duties."""
+    found: dict[int, str] = {}
+    for start in range(0, len(deadline_ids), 1000):
+        chunk = deadline_ids[start : start + 1000]
+        taken = session.execute(select(DutyTaken.deadline_id, DutyTaken.login).where(DutyTaken.deadline_id.in_(chunk)))
+        found.update((deadline_id, login) for deadline_id, login in taken)
+    return found
 
 
 def _candidacies(session: Session, ids: Iterable[int]) -> dict[str, tuple[str, str]]:
@@ -245,3 +240,41 @@ def _steps_taken(session: Session, rows: list[Deadline]) -> dict[tuple[str, str]
             for subject_id, at, action in events:
                 taken.setdefault((subject_type, subject_id), []).append((at, action))
     return taken
+
+
+# --- Taking a duty ------------------------------------------------------------------------------
+
+
+class TakenByAnother(NotAllowed):
+    """The duty is another officer's: ``login`` took it ("" if they took it a moment ago)."""
+
+    def __init__(self, kind: str, login: str):
+        self.login = login
+        super().__init__("take_duty", kind, f"already taken by {login or 'another officer'}")
+
+
+def take(db: Database, deadline_id: int, *, login: str, role: str, now: dt.datetime) -> None:
+    """``login`` takes the duty of the deadline row ``deadline_id``, so that the others of the role
+    leave it to them. Only a role that owes it may take it, and only while it is owed; a duty another
+    officer has taken is theirs until they release it (NotAllowed, naming them)."""
+    with db.transaction() as session:
+        row = session.get(Deadline, deadline_id)
+        if row is None:
+            raise NotFound(f"no deadline {deadline_id}")
+        if row.kind not in kinds_for(role):
+            raise NotAllowed("take_duty", row.kind, f"{deadlines.DEADLINES[row.kind].rule}: not a duty of the {role}")
+        taken = session.get(DutyTaken, deadline_id)
+        if taken is not None and taken.login != login:
+            raise TakenByAnother(row.kind, taken.login)
+        if taken is None:
+            session.add(DutyTaken(deadline_id=deadline_id, login=login, taken_at=now))
+            try:
+                session.flush()
+            except IntegrityError:  # another officer took it between the read and the write
+                raise TakenByAnother(row.kind, "") from None
+
+
+def release(db: Database, deadline_id: int, *, login: str) -> None:
+    """``login`` gives back a duty they took; releasing one not taken by them changes nothing."""
+    with db.transaction() as session:
+        session.execute(delete(DutyTaken).where(DutyTaken.deadline_id == deadline_id, DutyTaken.login == login))

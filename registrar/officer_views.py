@@ -1,5 +1,5 @@
-"""What the officers' pages read: the dashboard, a candidacy's records, the appeals, the inbox,
-a certificate, an election after the vote (its protocols, decisions and refunds), and what the
+"""What the officers' pages read: the dashboard, a candidacy's records, whose notifications an
+officer reads, an election after the vote (its protocols, decisions and refunds), and what the
 forms choose from (the associations that may nominate, a candidacy's records, the round being
 counted), as plain data: the web builds the forms' fields from the payload schemas (:mod:`web.questions`).
 
@@ -25,12 +25,10 @@ from registrar.models import (
     Association,
     AuditEvent,
     Candidacy,
-    Certificate,
     Deadline,
     Declaration,
     Election,
     InformationRequest,
-    OutboxMessage,
     Person,
 )
 from registrar.records import candidacy_row, election_row
@@ -48,32 +46,71 @@ SEE_ALL = frozenset({"auditor", "admin"})
 # --- The dashboard ---------------------------------------------------------------------------
 
 
-def deadline_kinds() -> list[str]:
-    return list(deadlines.DEADLINES)
+def deadline_kinds(role: str | None = None) -> list[str]:
+    """The kinds of deadline that are someone's duty (``role``: that role's; the roles that see all, every one)."""
+    return duties.kinds_for(None if role in SEE_ALL else role)
+
+
+def duty_rules(role: str | None = None) -> list[str]:
+    """The rules under which the role owes something, in the order the kinds are declared."""
+    return list(dict.fromkeys(deadlines.DEADLINES[k].rule for k in deadline_kinds(role)))
+
+
+# Whose duties a dashboard lists: the role's, those the officer took, or everyone's.
+SCOPES = ("role", "mine", "all")
 
 
 def duties_of(
     db: Database, role: str, *, at: dt.datetime, kind: str | None = None, election: str | None = None,
-    horizon: dt.timedelta | None = SOON, mine: bool = True, limit: int = LIMIT,
+    horizon: dt.timedelta | None = SOON, scope: str = "role", login: str | None = None, rule: str | None = None,
+    state: str | None = None, status: duties.Status | None = None, limit: int = LIMIT, mine: bool | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The role's duties (:mod:`registrar.duties`): the overdue first, the latest first, however
     long ago they fell due and whatever the sweep recorded, until their step is taken; then those
     due within ``horizon`` (None: all).
 
-    ``mine``: only the role's own duties (a role that sees all, or ``mine=False``: everyone's).
-    Each row has ``remaining`` (negative: overdue) and ``late_by`` (None unless overdue).
+    ``scope``: "role" (the role's own; a role that sees all sees everyone's), "mine" (those
+    ``login`` took), "all" (everyone's). Filters: ``kind``, ``election``, ``rule``, ``state`` (the
+    candidacy's state or the election's phase now), ``status`` (due, overdue). Each row has
+    ``remaining`` (negative: overdue), ``late_by`` (None unless overdue) and ``taken_by``.
     """
-    owner = role if mine and role not in SEE_ALL else None
+    if mine is not None:  # the dashboard's earlier "whose" choice: the role's, or everyone's
+        scope = "role" if mine else "all"
+    owner = role if scope != "all" and role not in SEE_ALL else None
+    taken_by = login if scope == "mine" else None
     with db.reading() as session:
-        found = [d for d in duties.duties_in(session, role=owner, now=at, election_id=election, kind=kind)
+        found = [d for d in duties.duties_in(session, role=owner, now=at, election_id=election, kind=kind, rule=rule,
+                                             where=(state,) if state else (), status=status, taken_by=taken_by)
                  if horizon is None or d.status == "overdue" or d.due_at <= at + horizon][:limit]  # fmt: skip
         people = _names(session, [int(d.subject_id) for d in found if d.subject_type == "candidacy"])
     return [
         {"id": d.deadline_id, "kind": d.kind, "rule": d.rule, "subject_type": d.subject_type, "subject_id": d.subject_id,
-         "subject": people.get(d.subject_id, d.subject_id), "due_at": d.due_at, "due_local": d.due_local,
-         "computed_from": d.computed_from, "remaining": d.due_at - at, "overdue": d.status == "overdue",
-         "late_by": d.late_by}
+         "subject": people.get(d.subject_id, d.subject_id), "election": d.election_id, "where": d.where,
+         "due_at": d.due_at, "due_local": d.due_local, "computed_from": d.computed_from, "remaining": d.due_at - at,
+         "status": d.status, "overdue": d.status == "overdue", "late_by": d.late_by, "taken_by": d.taken_by}
         for d in found
+    ]  # fmt: skip
+
+
+def coming_up(
+    db: Database, *, at: dt.datetime, election: str | None = None, horizon: dt.timedelta | None = SOON, limit: int = LIMIT
+) -> list[dict[str, Any]]:
+    """What the law does by itself soon (a kind whose effect is an act: a milestone passing, a window
+    closing), nobody's duty but everyone's to know: the pending rows due within ``horizon`` (None: all)."""
+    acts = [name for name, kind in deadlines.DEADLINES.items() if not kind.owed]
+    query = select(Deadline).where(Deadline.status == "pending", Deadline.kind.in_(acts), Deadline.due_at > at)
+    if horizon is not None:
+        query = query.where(Deadline.due_at <= at + horizon)
+    if election is not None:
+        query = query.where(deadlines.of_election(election))
+    with db.reading() as session:
+        rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id).limit(limit)))
+        people = _names(session, [int(r.subject_id) for r in rows if r.subject_type == "candidacy"])
+    return [
+        {"id": r.id, "kind": r.kind, "rule": r.rule, "subject_type": r.subject_type, "subject_id": r.subject_id,
+         "subject": people.get(r.subject_id, r.subject_id), "due_at": r.due_at, "remaining": r.due_at - at,
+         "computed_from": r.computed_from}
+        for r in rows
     ]  # fmt: skip
 
 
@@ -171,7 +208,15 @@ def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
                 for r in requests
             ],
             "declarations": [
-                {"filer": d.filer, "verification": d.verification, "verified_on": d.verified_on} for d in declarations
+                {
+                    "filer": d.filer,
+                    "filed_on": d.filed_on,
+                    "revenue_office": d.revenue_office,
+                    "receipt_number": d.receipt_number,
+                    "verification": d.verification,
+                    "verified_on": d.verified_on,
+                }
+                for d in declarations
             ],
             "appeals": [_appeal(a) for a in appeals],
         }
@@ -187,70 +232,13 @@ def _appeal(a: Appeal) -> dict[str, Any]:
     }
 
 
-def certificate(db: Database, candidacy_id: int) -> dict[str, Any]:
-    """G2: the registration certificate in force (or the last one, marked revoked)."""
-    with db.reading() as session:
-        row = session.scalar(select(Certificate).where(Certificate.candidacy_id == candidacy_id).order_by(Certificate.id.desc()))
-        candidacy = session.get(Candidacy, candidacy_id)
-        if row is None or candidacy is None:
-            raise NotFound(f"candidacy {candidacy_id} has no registration certificate")
-        return {"number": row.number, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
-                "candidacy": candidacy.id, "person": candidacy.person.full_name, "birth_date": candidacy.person.birth_date,
-                "association": candidacy.association.name, "election": candidacy.election.title,
-                "election_id": candidacy.election_id, "election_day": candidacy.election.election_day}  # fmt: skip
-
-
-# --- Appeals and the inbox -------------------------------------------------------------------
-
-
-def appeals(db: Database, *, at: dt.datetime, limit: int = LIMIT) -> list[dict[str, Any]]:
-    """G6: every candidacy refused, cancelled or appealed, with its appeals and its open windows
-    (the filing window, then the court's review); final ones after the open ones."""
-    states = ("refused", "registration_cancelled", "appealed", "refused_final", "cancelled_final")
-    with db.reading() as session:
-        rows = session.execute(
-            select(Candidacy.id, Candidacy.state, Candidacy.election_id, Person.full_name)
-            .join(Person, Candidacy.person_id == Person.id)
-            .where(Candidacy.state.in_(states))
-            .order_by(Candidacy.state.in_(("refused_final", "cancelled_final")), Candidacy.state_since.desc())
-            .limit(limit)
-        ).all()
-        ids = [r[0] for r in rows]
-        filed: dict[int, list[Appeal]] = {}
-        for appeal in session.scalars(select(Appeal).where(Appeal.candidacy_id.in_(ids)).order_by(Appeal.id)):
-            filed.setdefault(appeal.candidacy_id, []).append(appeal)
-        windows: dict[str, list[Deadline]] = {}
-        for row in session.scalars(
-            select(Deadline).where(Deadline.subject_type == "candidacy", Deadline.subject_id.in_([str(i) for i in ids]),
-                                   Deadline.kind.in_(("appeal_window", "court_review")))
-            .order_by(Deadline.due_at)
-        ):  # fmt: skip
-            windows.setdefault(row.subject_id, []).append(row)
-    return [
-        {"id": cid, "state": state, "election": election, "person": name,
-         "appeals": [_appeal(a) for a in filed.get(cid, [])],
-         "windows": [{"kind": d.kind, "rule": d.rule, "due_at": d.due_at, "status": d.status, "remaining": d.due_at - at,
-                      "outcome": d.outcome} for d in windows.get(str(cid), [])]}
-        for cid, state, election, name in rows
-    ]  # fmt: skip
+# --- Whose the inbox is ---------------------------------------------------------------------------
 
 
 def recipients_for(role: str) -> list[str]:
     """Whose notifications an officer reads: the CEC's (for the CEC's roles), and the role's own."""
     cec = {"clerk", "commission", "auditor", "admin"}
     return ["cec", f"role:{role}"] if role in cec else [f"role:{role}"]
-
-
-def inbox(db: Database, role: str, *, limit: int = LIMIT) -> list[dict[str, Any]]:
-    with db.reading() as session:
-        rows = session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.recipient.in_(recipients_for(role)))
-            .order_by(OutboxMessage.id.desc())
-            .limit(limit)
-        )
-        return [{"id": m.id, "topic": m.topic, "recipient": m.recipient, "payload": m.payload, "status": m.status,
-                 "created_at": m.created_at} for m in rows]  # fmt: skip
 
 
 # --- The election form's preview -----------------------------------------------------------------

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
-from registrar import demo, sweep
-from registrar.duties import Duty, duties
-from registrar.models import Deadline, InformationRequest
+from registrar import deadlines, demo, sweep
+from registrar.duties import Duty, duties, kinds_for, release, take
+from registrar.errors import NotAllowed
+from registrar.models import Candidacy, Deadline, DutyTaken, InformationRequest
 
 from .conftest import ELECTION_ID, World
 
@@ -228,12 +230,92 @@ def test_d2_the_election_filter_keeps_one_elections_duties(world: World) -> None
     demo.announce(world.db, other, "Another election", dt.date(2029, 9, 1), dt.date(2029, 12, 2), actor="test:commission")
     now = world.registration_time + HOUR
 
+    second = world.nominate(world.associations[1])
+    ask(world, second, world.registration_time)
+    with world.db.transaction() as session:  # the second candidacy moved to the other election
+        session.get(Candidacy, second).election_id = other
+
     ours = duties(world.db, role=None, now=now, election_id=ELECTION_ID)
     theirs = duties(world.db, role=None, now=now, election_id=other)
     assert of_candidacies(ours, D2) == [(str(candidacy), "due")]
+    assert of_candidacies(theirs, D2) == [(str(second), "due")]
     assert {d.election_id for d in ours} == {ELECTION_ID} and {d.election_id for d in theirs} == {other}
-    assert theirs and all(d.subject_type == "election" for d in theirs)
     everyone = duties(world.db, role=None, now=now)
     assert len(everyone) == len(ours) + len(theirs)
-    assert duties(world.db, role=None, now=now, limit=2) == everyone[:2]
+    assert duties(world.db, role=None, now=now, limit=1) == everyone[:1]
     assert len({d.deadline_id for d in everyone}) == len(everyone)  # never duplicated
+
+
+# --- What is nobody's duty ------------------------------------------------------------------------
+
+
+def test_the_law_acting_by_itself_is_nobodys_duty(world: World) -> None:
+    """A kind whose effect is an act (a milestone passing, an appeal window closing: N2, G1, V2, G6's
+    window) is the law acting at its time: no role's list shows it, before or after it falls due; a
+    kind whose effect is a notice is someone's."""
+    acts = {name for name, kind in deadlines.DEADLINES.items() if isinstance(kind.effect, deadlines.Act)}
+    assert {"nomination_closes", "registration_closes", "voting_opens", "appeal_window"} <= acts
+    assert not acts & set(kinds_for(None))
+    assert set(kinds_for(None)) == set(deadlines.DEADLINES) - acts
+    _candidacy, row = fallen_due(world, "refused", "appeal_window")
+    for now in (row.due_at - HOUR, row.due_at + HOUR):
+        assert not [d for d in duties(world.db, role=None, now=now, include_done=True) if d.kind in acts]
+    assert of_candidacies(duties(world.db, role=None, now=row.due_at + HOUR), "appeal_window") == []
+
+
+def test_d7_a_refusal_also_ends_the_commissions_check(world: World) -> None:
+    """D7: the check ends in a decision either way: a refusal (G3) after the sweep's notice makes it done."""
+    candidacy, row = fallen_due(world, "documents_submitted", "documents_check")
+    assert_done_by_the_step(world, candidacy, "refuse", role="commission", kind="documents_check", at=row.due_at + 3 * HOUR)
+
+
+# --- Filters ------------------------------------------------------------------------------------
+
+
+def test_the_filters_by_rule_state_and_status_keep_only_what_they_name(world: World) -> None:
+    """By rule (D2 or G4), by the subject's state now, by status (due or overdue): each keeps exactly its own."""
+    early, late = world.nominate(), world.nominate(world.associations[1])
+    ask(world, early, world.registration_time)
+    ask(world, late, world.registration_time + 3 * DAY)
+    world.walk(late, "declarations_filed", world.registration_time + 3 * DAY + HOUR)
+    now = world.registration_time + 5 * DAY  # the first request's four days have passed, not the second's
+
+    everyone = duties(world.db, role="clerk", now=now, rule="D2")
+    assert of_candidacies(everyone, D2) == [(str(early), "overdue"), (str(late), "due")]
+    assert of_candidacies(duties(world.db, role="clerk", now=now, rule="D2", status="overdue"), D2) == [(str(early), "overdue")]
+    assert of_candidacies(duties(world.db, role="clerk", now=now, rule="D2", status="due"), D2) == [(str(late), "due")]
+    assert of_candidacies(duties(world.db, role="clerk", now=now, where=("nominated",)), D2) == [(str(early), "overdue")]
+    assert {d.where for d in duties(world.db, role="clerk", now=now, where=("declarations_filed",))} == {"declarations_filed"}
+    assert duties(world.db, role="clerk", now=now, rule="G4") == []  # the revenue's rule is not the clerk's
+
+
+# --- "Mine": an officer takes a duty ----------------------------------------------------------------
+
+
+def test_an_officer_takes_a_duty_and_no_one_else_of_the_role_can_take_it_until_released(world: World) -> None:
+    """Two clerks: the first takes the D2 duty; it is on her list of taken duties and marked taken on the
+    role's; the second cannot take it (named); a role that does not owe it cannot; released, it is free again.
+    Taking changes nothing else: the duty is still due, and still one."""
+    candidacy = world.nominate()
+    ask(world, candidacy, world.registration_time)
+    now = world.registration_time + HOUR
+    [duty] = duties(world.db, role="clerk", now=now, kind=D2)
+    assert duty.taken_by is None
+
+    take(world.db, duty.deadline_id, login="aigerim", role="clerk", now=now)
+    take(world.db, duty.deadline_id, login="aigerim", role="clerk", now=now)  # again: still hers, once
+    [taken] = duties(world.db, role="clerk", now=now, kind=D2)
+    assert (taken.taken_by, taken.status, taken.deadline_id) == ("aigerim", "due", duty.deadline_id)
+    assert [d.deadline_id for d in duties(world.db, role="clerk", now=now, taken_by="aigerim")] == [duty.deadline_id]
+    assert duties(world.db, role="clerk", now=now, taken_by="bolat") == []
+    with pytest.raises(NotAllowed, match="aigerim"):
+        take(world.db, duty.deadline_id, login="bolat", role="clerk", now=now)
+    with pytest.raises(NotAllowed, match="D2"):
+        take(world.db, duty.deadline_id, login="judge", role="court", now=now)
+
+    release(world.db, duty.deadline_id, login="bolat")  # not his: nothing changes
+    assert duties(world.db, role="clerk", now=now, kind=D2)[0].taken_by == "aigerim"
+    release(world.db, duty.deadline_id, login="aigerim")
+    take(world.db, duty.deadline_id, login="bolat", role="clerk", now=now)
+    with world.db.reading() as session:
+        assert [(t.deadline_id, t.login) for t in session.scalars(select(DutyTaken))] == [(duty.deadline_id, "bolat")]
