@@ -187,6 +187,8 @@ class Candidacy(Base):
         Index("ix_candidacy_election_association", "election_id", "association_id"),
         # The officers' queue: the longest waiting in each state first (officer_views.candidacies_for).
         Index("ix_candidacy_state_waiting", "state", "state_since", "id"),
+        # An election's candidacies in the order they were nominated (registrar.finding).
+        Index("ix_candidacy_election_nominated", "election_id", "nominated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -331,6 +333,8 @@ class Decision(Base):
     """A CEC or court decision on a candidacy, with its resolution number and grounds (G2-G6)."""
 
     __tablename__ = "decision"
+    # The appeals register reads the appealable decisions by kind (registrar.appeals).
+    __table_args__ = (Index("ix_decision_kind_recorded", "kind", "recorded_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
@@ -540,7 +544,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
+    # Delivery reads the pending; an officer's inbox reads their recipients' newest (registrar.inbox).
+    __table_args__ = (Index("ix_outbox_pending", "status", "id"), Index("ix_outbox_recipient", "recipient", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     delivery_key: Mapped[str] = mapped_column(String(200), unique=True)

@@ -50,7 +50,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Templates link to a room only once it is there (a page must never fail on a missing endpoint).
     app.jinja_env.globals["view_functions"] = app.view_functions
 
-    from web import api, auth, health, i18n, inbox, officer, printables, public, registers, words
+    from web import (
+        account,
+        api,
+        attachments,
+        auth,
+        duties,
+        health,
+        i18n,
+        inbox,
+        officer,
+        people,
+        printables,
+        public,
+        registers,
+        words,
+    )
 
     i18n.init_app(app)
     auth.init_app(app)
@@ -59,8 +74,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(public.bp)
     app.register_blueprint(officer.bp)
     app.register_blueprint(printables.bp)
+    app.register_blueprint(attachments.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(inbox.bp)
+    app.register_blueprint(duties.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(account.bp)
     api.init_app(app)
     return app
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-02 18:24:01
 
 What issue 12 stores beside the law's records: an officer taking a duty ("mine"), an officer
 having read an inbox message, and the scanned papers attached to records (their bytes once per
-SHA-256). The deadline index serves the duties' read by kind and status.
+SHA-256). The indexes serve the duties' read by kind and status, an election's candidacies in
+nomination order, the appeals register's decisions by kind, and an officer's inbox.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -66,10 +67,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.create_index('ix_deadline_kind_status', ['kind', 'status', 'due_at'], unique=False)
+    with op.batch_alter_table('candidacy', schema=None) as batch_op:
+        batch_op.create_index('ix_candidacy_election_nominated', ['election_id', 'nominated_at', 'id'], unique=False)
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.create_index('ix_decision_kind_recorded', ['kind', 'recorded_at'], unique=False)
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_recipient', ['recipient', 'id'], unique=False)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_recipient')
+    with op.batch_alter_table('decision', schema=None) as batch_op:
+        batch_op.drop_index('ix_decision_kind_recorded')
+    with op.batch_alter_table('candidacy', schema=None) as batch_op:
+        batch_op.drop_index('ix_candidacy_election_nominated')
     with op.batch_alter_table('deadline', schema=None) as batch_op:
         batch_op.drop_index('ix_deadline_kind_status')
 
