@@ -257,6 +257,11 @@ def election_rules(db: Database, election_id: str) -> tuple[Rules, dict[str, Any
         return of_election(election), described(election)
 
 
+def election_title(db: Database, election_id: str) -> str:
+    with db.reading() as session:
+        return election_row(session, election_id).title
+
+
 def election_kinds() -> tuple[tuple[str, str], ...]:
     """The kinds an election may be announced as: each rules file in force, by its title."""
     return tuple((kind, for_kind(kind).title) for kind in kinds())

@@ -44,6 +44,7 @@ TABLES = ("reasons", "field_errors")
 # Which words table shows a parameter, by the parameter's name. A name not listed is shown as given.
 WORDS_OF: dict[str, str] = {
     "state": "states",
+    "states": "states",
     "phase": "phases",
     "phases": "phases",
     "trigger": "actions",

@@ -34,6 +34,7 @@ from registrar.models import (
     MedicalConclusion,
     SignatureProtocol,
 )
+from registrar.reasons import said
 
 
 def election_row(session: Session, election_id: str, *, lock: bool = False) -> Election:
@@ -93,21 +94,22 @@ def information_request(ctx: Context, data: dict[str, Any]) -> None:
 def information_answer(ctx: Context, data: dict[str, Any]) -> None:
     request = ctx.session.get(InformationRequest, data["request_id"])
     if request is None or request.candidacy_id != ctx.candidacy.id:
-        raise InvalidPayload({"request_id": ["no such information request for this candidacy"]})
+        raise InvalidPayload({"request_id": [said("record.no_such_request")]})
     if request.answered_at is not None:
-        raise InvalidPayload({"request_id": ["this request is already answered"]})
+        raise InvalidPayload({"request_id": [said("record.request_answered")]})
     request.answered_at, request.answer = ctx.at, data["answer"]
 
     deadlines.cancel(ctx.session, Deadline.key.like(f"candidacy:{ctx.candidacy.id}:information_request_answer:%:{request.id}"),
                      now=ctx.at)  # fmt: skip
 
 
-def once(model: type[Any], what: str) -> Recorder:
-    """A record the law asks for once (a medical conclusion, the contribution): a second is refused."""
+def once(model: type[Any], message: str) -> Recorder:
+    """A record the law asks for once (a medical conclusion, the contribution): a second is refused,
+    saying ``message`` (a field error's id: "record.medical_conclusion_recorded")."""
 
     def record(ctx: Context, data: dict[str, Any]) -> None:
         if not _added_unless_recorded(ctx.session, model, ("candidacy_id",), {"candidacy_id": ctx.candidacy.id, **data}):
-            raise InvalidPayload({"_schema": [f"the {what} is already recorded"]})
+            raise InvalidPayload({"_schema": [said(message)]})
 
     return record
 
@@ -121,7 +123,7 @@ def signature_protocol(ctx: Context, data: dict[str, Any]) -> None:
 
 def document(ctx: Context, data: dict[str, Any]) -> None:
     if not _added_unless_recorded(ctx.session, Document, ("candidacy_id", "kind"), {"candidacy_id": ctx.candidacy.id, **data}):
-        raise InvalidPayload({"kind": [f"a {data['kind']} is already recorded"]})
+        raise InvalidPayload({"kind": [said("record.document_recorded", document=data["kind"])]})
 
 
 # A record kept once per candidacy (or per candidacy and kind, or region) is written in one
@@ -183,7 +185,7 @@ def verification(ctx: Context, data: dict[str, Any]) -> None:
         select(Declaration).where(Declaration.candidacy_id == ctx.candidacy.id, Declaration.filer == data["filer"])
     )
     if declaration is None:
-        raise InvalidPayload({"filer": [f"no {data['filer']} declaration is filed"]})
+        raise InvalidPayload({"filer": [said("record.no_declaration_of", filer=data["filer"])]})
     declaration.verification, declaration.verified_on = data["result"], data["verified_on"]
     ctx.session.flush()  # the verification just recorded is one of those counted
     pending = ctx.session.scalar(
@@ -236,9 +238,9 @@ candidate_statement = decision("candidate")  # G7: the candidate's statement of 
 association_decision = decision("association")  # G7: the association revokes its nomination
 court_upholds = court_ruling("upheld")
 court_dismisses = court_ruling("dismissed")
-medical_conclusion = once(MedicalConclusion, "medical conclusion")
-language_conclusion = once(LanguageConclusion, "language commission's conclusion")
-contribution = once(Contribution, "election contribution")
+medical_conclusion = once(MedicalConclusion, "record.medical_conclusion_recorded")
+language_conclusion = once(LanguageConclusion, "record.language_conclusion_recorded")
+contribution = once(Contribution, "record.contribution_recorded")
 
 # What entering a state does besides the deadlines: the certificate follows registration.
 ON_ENTER: dict[str, Callable[[Context], None]] = {

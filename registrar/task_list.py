@@ -182,12 +182,11 @@ def _standing_in_the_way(ctx: Context, rows: list[machines.Step]) -> list[Unmet]
     candidacy, rules = ctx.candidacy, ctx.rules
     applying = [s for s in rows if s.applies(rules)]
     if not applying:
-        return [Unmet(rows[0].rule, f"the {rules.title} rules have no {rows[0].rule}")] if rows else []
+        return [Unmet.because(rows[0].rule, "task.no_rule", title=rules.title, rule_id=rows[0].rule)] if rows else []
     here = [s for s in applying if candidacy.state in s.source and (s.when is None or s.when(ctx))]
     if not here:
-        sources = ", ".join(dict.fromkeys(state.replace("_", " ") for s in applying for state in s.source))
-        return [Unmet(applying[0].rule, f"possible when the candidacy is {sources}, "
-                                        f"not {candidacy.state.replace('_', ' ')}")]  # fmt: skip
+        sources = list(dict.fromkeys(state for s in applying for state in s.source))
+        return [Unmet.because(applying[0].rule, "task.wrong_state", states=sources, state=candidacy.state)]
     step = here[0]
     window = machines.window_for(step, machines.reinstated(candidacy))
     phase = machines.current_phase(ctx.election, ctx.calendar, ctx.at)
@@ -202,10 +201,8 @@ def _standing_in_the_way(ctx: Context, rows: list[machines.Step]) -> list[Unmet]
 def _recorder_refuses(ctx: Context, trigger: str) -> list[Unmet]:
     """What a step's recorder refuses whatever is typed: an answer with no request awaiting one (D2)."""
     needs: dict[str, Callable[[], list[Unmet]]] = {
-        "answer_information_request": lambda: (
-            [] if _unanswered(ctx) else [Unmet("D2", "no information request awaits an answer")]
-        ),
-        "record_declaration_verification": lambda: [] if ctx.every(Declaration) else [Unmet("G4", "no declaration is filed")],
+        "answer_information_request": lambda: [] if _unanswered(ctx) else [Unmet.because("D2", "D2.no_request_waiting")],
+        "record_declaration_verification": lambda: [] if ctx.every(Declaration) else [Unmet.because("G4", "G4.no_declaration")],
     }
     return needs[trigger]() if trigger in needs else []
 
@@ -264,7 +261,7 @@ def check_election(db: Database, election_id: str, trigger: str, payload: dict[s
             if step.trigger != trigger or phase not in step.source or (step.when is not None and not step.when(ctx)):
                 continue
             if not rules.has(step.rule):
-                unmet.append(Unmet(step.rule, f"the {rules.title} rules have no {step.rule}"))
+                unmet.append(Unmet.because(step.rule, "task.no_rule", title=rules.title, rule_id=step.rule))
                 continue
             found = law.election_decision_dated(ctx, step.rule) + [u for c in step.conditions for u in c(ctx)]
             if not found:

@@ -278,8 +278,9 @@ def _election_page(election_id: str, failed: str | None = None, values: dict[str
         abort(404)
     decisions = [{"trigger": t, "fields": (f := questions.decision_fields(t, rules)), "labels": labels_for(f)}
                  for t in (after["allowed"] if after else []) if web.auth.may(t)]  # fmt: skip
-    return render_template("officer/election.html", election_id=election_id, calendar=calendar, rules_version=version,
-                           forms=_election_forms(rules), after=after, decisions=decisions, failed=failed,
+    title = officer_views.election_title(web.database(), election_id)
+    return render_template("officer/election.html", election_id=election_id, title=title, calendar=calendar,
+                           rules_version=version, forms=_election_forms(rules), after=after, decisions=decisions, failed=failed,
                            values=values or {}, errors=errors or {}, **context), status  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from registrar import machines, schemas
 from registrar.rules import Rules
+from web import words
 
 Choices = tuple[tuple[str, str], ...]
 
@@ -157,7 +158,7 @@ class ProtocolForm:
 def protocol_form(counting: dict[str, Any], *, correction: bool = False) -> ProtocolForm:
     """The form for the round ``counting`` describes (:func:`registrar.officer_views.counting`)."""
     schema = schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema
-    units = tuple((code, f"{name} ({code})") for code, name in counting["missing_units"])
+    units = tuple((code, f"{words.unit_name(code)} ({code})") for code, _name in counting["missing_units"])
     out: list[FormField] = []
     for f in form_fields(schema, counting["rules"]):
         if f.name == "unit":

@@ -19,7 +19,7 @@ from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from registrar import machines, notifications, public
+from registrar import machines, notifications, public, territory
 from web.i18n import LANGUAGES, zone
 
 bp = Blueprint("words", __name__)
@@ -331,6 +331,24 @@ def words() -> dict[str, Any]:
         "president_label": _label(PRESIDENT_STATUSES),
         "has_results": public.has_results,
     }
+
+
+@bp.app_template_global()
+def unit_name(code: str) -> str:
+    """A territorial unit by its name in the reader's language (territory.toml), else its code."""
+    try:
+        return territory.current().unit(code).name_in(_language())
+    except (KeyError, LookupError):
+        return code
+
+
+@bp.app_template_global()
+def commission_name(code: str) -> str:
+    """A unit's territorial election commission in the reader's language."""
+    try:
+        return territory.current().unit(code).commission_in(_language())
+    except (KeyError, LookupError):
+        return code
 
 
 @bp.app_template_filter("number")

@@ -68,8 +68,12 @@ def test_the_runner_survives_an_unreachable_database_and_resumes(sqlite_template
         failures = [r for r in caplog.records if r.name == "registrar.runtime" and r.exc_info]
         assert {getattr(r, "step", None) for r in failures} == {"sweep", "delivery"}
 
-        path.parent.mkdir()
-        shutil.copy(sqlite_template, path)
+        # The folder appears with its database whole (a rename), so no round can open an empty file
+        # in between and keep it in the pool ("no such table" once, under a loaded machine).
+        staging = tmp_path / "staging"
+        staging.mkdir()
+        shutil.copy(sqlite_template, staging / path.name)
+        staging.rename(path.parent)
         keys = announce_past_election(db)
         assert _eventually(lambda: statuses(db, keys) == {"fired"}), "the runner resumes once the database is back"
     finally:
