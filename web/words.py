@@ -9,6 +9,7 @@ the officer's alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -331,6 +332,24 @@ def words() -> dict[str, Any]:
         "president_label": _label(PRESIDENT_STATUSES),
         "has_results": public.has_results,
     }
+
+
+MOVED = re.compile(r"^(\w+) -> (\w+)")
+
+
+@bp.app_template_filter("sweep_outcome")
+def sweep_outcome(outcome: str | None) -> str:
+    """What the deadline engine recorded when a deadline fell due (registrar.sweep), in words: the
+    state it moved the candidacy to, that it skipped, or that it sent the notice."""
+    if not outcome:
+        return ""
+    moved = MOVED.match(outcome)
+    if moved:
+        before, after = (STATE_NAMES.get(name, name.replace("_", " ")) for name in moved.groups())
+        return _("the candidacy moved from %(before)s to %(after)s", before=before, after=after)
+    if outcome.startswith(("skipped", "no effect")):
+        return _("nothing was done: the step no longer applied")
+    return _("the parties were notified")
 
 
 @bp.app_template_global()
