@@ -20,7 +20,7 @@ from flask_babel import format_decimal, format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from registrar import machines, notifications, public, territory
+from registrar import machines, notifications, public, reasons, territory
 from web.i18n import LANGUAGES, zone
 
 bp = Blueprint("words", __name__)
@@ -64,7 +64,10 @@ def day(value: dt.date | dt.datetime | str | None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        try:
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        except ValueError:
+            return value  # not a day (what was typed, shown back as typed)
     if isinstance(value, dt.datetime):
         value = _local(value).date()
     language = _language()
@@ -350,6 +353,12 @@ def sweep_outcome(outcome: str | None) -> str:
     if outcome.startswith(("skipped", "no effect")):
         return _("nothing was done: the step no longer applied")
     return _("the parties were notified")
+
+
+@bp.app_template_global()
+def in_words(table: str, name: str) -> str:
+    """A name of the messages catalogues' word tables ("names.education_levels", "higher") in the reader's language."""
+    return reasons.words_for(table, name, _language())
 
 
 @bp.app_template_global()

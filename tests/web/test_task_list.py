@@ -136,7 +136,7 @@ def test_registration_passes_check_your_answers_and_nothing_is_stored_before_con
     check = commission.submit(path, answers)
     page = check.get_data(as_text=True)
     assert check.status_code == 200 and "Check your answers" in page
-    assert "CEC-42/1" in page and today.isoformat() in page
+    assert "CEC-42/1" in page and f"{today.day} {today:%B} {today.year}" in page, "the date as the reader writes it"
     assert 'name="change" value="number"' in page and 'name="confirm"' in page
     assert state(db, DOCUMENTS_SUBMITTED) == "documents_submitted", "nothing is performed before confirm"
 
