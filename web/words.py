@@ -67,11 +67,10 @@ def day(value: dt.date | dt.datetime | str | None) -> str:
         try:
             value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
         except ValueError:
-            return value  # not a day (what was typed, shown back as typed)
-    if isinstance(value, dt.datetime):
-        value = _local(value).date()
+            return str(value)  # not a day (what was typed, shown back as typed)
+    calendar_day = _local(value).date() if isinstance(value, dt.datetime) else value
     language = _language()
-    return format_date(value, DAY_PATTERNS[language], locale=language)
+    return format_date(calendar_day, DAY_PATTERNS[language], locale=language)
 
 
 def _day_and_clock(value: dt.datetime | str, ends: bool) -> tuple[dt.date, str, str]:
