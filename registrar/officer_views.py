@@ -63,7 +63,7 @@ SCOPES = ("role", "mine", "all")
 def duties_of(
     db: Database, role: str, *, at: dt.datetime, kind: str | None = None, election: str | None = None,
     horizon: dt.timedelta | None = SOON, scope: str = "role", login: str | None = None, rule: str | None = None,
-    state: str | None = None, status: duties.Status | None = None, limit: int = LIMIT, mine: bool | None = None,
+    state: str | None = None, status: duties.Status | None = None, limit: int = LIMIT,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """The role's duties (:mod:`registrar.duties`): the overdue first, the latest first, however
     long ago they fell due and whatever the sweep recorded, until their step is taken; then those
@@ -74,8 +74,6 @@ def duties_of(
     candidacy's state or the election's phase now), ``status`` (due, overdue). Each row has
     ``remaining`` (negative: overdue), ``late_by`` (None unless overdue) and ``taken_by``.
     """
-    if mine is not None:  # the dashboard's earlier "whose" choice: the role's, or everyone's
-        scope = "role" if mine else "all"
     owner = role if scope != "all" and role not in SEE_ALL else None
     taken_by = login if scope == "mine" else None
     with db.reading() as session:
