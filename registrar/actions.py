@@ -534,7 +534,8 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
             "deadlines": [deadline_view(d) for d in deadlines.pending_for(session, "candidacy", candidacy.id)],
             # Deadlines that fell due (D2 unanswered, G4 unverified, G6 court overdue ...) and what followed.
             "lapsed": [
-                deadline_view(d) | {"outcome": d.outcome} for d in deadlines.fired_for(session, "candidacy", candidacy.id)
+                deadline_view(d) | {"outcome": d.outcome, "followed": deadlines.what_followed(d.outcome)}
+                for d in deadlines.fired_for(session, "candidacy", candidacy.id)
             ],
             "history": [
                 {

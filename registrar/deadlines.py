@@ -320,6 +320,24 @@ def open_deadline(
     )
 
 
+# What the sweep records on a fired row (``Deadline.outcome``), written and read back here only.
+NOT_ACTED = ("skipped", "no effect")
+
+
+def moved(before: str, after: str) -> str:
+    """The outcome of an act that moved its subject from one state to another."""
+    return f"{before} -> {after}"
+
+
+def what_followed(outcome: str | None) -> tuple[str, ...]:
+    """A fired row's outcome as data: ("moved", before, after), ("skipped",) or ("notified",)."""
+    text = outcome or ""
+    before, arrow, after = text.partition(" -> ")
+    if arrow and before.isidentifier() and after.split(";")[0].isidentifier():
+        return ("moved", before, after.split(";")[0])
+    return ("skipped",) if text.startswith(NOT_ACTED) else ("notified",)
+
+
 def information_request_of(key: str) -> int | None:
     """The information request a D2 deadline's key names (``...:information_request_answer:<start>:<request id>``)."""
     _, _, kind_and_rest = key.partition(":information_request_answer:")

@@ -123,7 +123,7 @@ def _step(trigger: str) -> Action:
         if trigger in machines.TRIGGERS:
             outcome = actions.perform_in(session, int(row.subject_id), trigger, {}, actor=ACTOR, at=row.due_at,
                                          cause=_cause(row))  # fmt: skip
-            return f"{outcome.previous_state} -> {outcome.state}"
+            return deadlines.moved(outcome.previous_state, outcome.state)
         decided = results.perform_election_in(session, row.subject_id, trigger, {}, actor=ACTOR, at=row.due_at,
                                               cause=_cause(row))  # fmt: skip
         return f"{decided.previous_phase} -> {decided.phase}"
@@ -370,7 +370,7 @@ def _apply(session: Session, rows: Sequence[DueRow], now: dt.datetime, report: S
                     outcome = f"skipped: {err}"
             _mark(session, [row.id], now, outcome)
             report.fired[row.kind] += 1
-            report.outcomes["skipped" if outcome.startswith(("skipped", "no effect")) else "acted"] += 1
+            report.outcomes["skipped" if outcome.startswith(deadlines.NOT_ACTED) else "acted"] += 1
 
 
 def sweep(

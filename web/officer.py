@@ -24,6 +24,7 @@ import web
 import web.duties
 import web.reasons
 from registrar import accounts, actions, audit, machines, officer_views, results, roles, schemas, task_list, territory
+from registrar.eligibility import Unmet
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.rules import Rules
 from web import questions
@@ -103,9 +104,9 @@ NOT_ANSWERS = frozenset({"csrf_token", "confirm", "change", "continue"})
 
 
 @bp.app_template_global()
-def reason_of(unmet: Any) -> str:
+def reason_of(unmet: Unmet) -> str:
     """An unmet rule's reason in the reader's language (its rule id is shown beside it)."""
-    return unmet.said(web.reasons.language()) if hasattr(unmet, "said") else str(unmet.reason)
+    return unmet.said(web.reasons.language())
 
 
 @bp.get("/candidacies/<int:candidacy_id>")

@@ -9,7 +9,6 @@ the officer's alike.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
@@ -336,20 +335,13 @@ def words() -> dict[str, Any]:
     }
 
 
-MOVED = re.compile(r"^(\w+) -> (\w+)")
-
-
-@bp.app_template_filter("sweep_outcome")
-def sweep_outcome(outcome: str | None) -> str:
-    """What the deadline engine recorded when a deadline fell due (registrar.sweep), in words: the
-    state it moved the candidacy to, that it skipped, or that it sent the notice."""
-    if not outcome:
-        return ""
-    moved = MOVED.match(outcome)
-    if moved:
-        before, after = (STATE_NAMES.get(name, name.replace("_", " ")) for name in moved.groups())
+@bp.app_template_filter("what_followed")
+def what_followed(followed: tuple[str, ...]) -> str:
+    """What the deadline engine did when a deadline fell due (registrar.deadlines.what_followed), in words."""
+    if followed[0] == "moved":
+        before, after = (STATE_NAMES.get(name, name.replace("_", " ")) for name in followed[1:3])
         return _("the candidacy moved from %(before)s to %(after)s", before=before, after=after)
-    if outcome.startswith(("skipped", "no effect")):
+    if followed[0] == "skipped":
         return _("nothing was done: the step no longer applied")
     return _("the parties were notified")
 

@@ -84,3 +84,14 @@ def test_what_a_kind_and_its_effect_say_names_the_rules_keys_and_renders() -> No
     assert deadlines.says("voting_opens", RULES) == "voting opens at 07:00 on election day"
     assert sweep.effect_says("information_request_answer", RULES).startswith("D2: ")
     assert sweep.effect_says("no_such_kind", RULES) == "none"
+
+
+def test_what_the_sweep_recorded_reads_back_as_data() -> None:
+    """The outcome the sweep writes on a fired row is read back where it is written (registrar.deadlines)."""
+    from registrar import deadlines
+
+    assert deadlines.what_followed(deadlines.moved("refused", "refused_final")) == ("moved", "refused", "refused_final")
+    assert deadlines.what_followed("skipped: the candidacy is appealed") == ("skipped",)
+    assert deadlines.what_followed("no effect: unknown kind 'x'") == ("skipped",)
+    assert deadlines.what_followed("notified") == ("notified",)
+    assert deadlines.what_followed(None) == ("notified",)
