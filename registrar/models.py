@@ -71,6 +71,9 @@ class Election(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
+    # The CEC publishes a resolution's title in Kazakh and Russian (and the site in English):
+    # the title in each language of the pages, as announced; `title` is the one it was entered in.
+    title_by_language: Mapped[dict[str, Any] | None]
     kind: Mapped[str] = mapped_column(String(40))
     announced_on: Mapped[dt.date] = mapped_column(Date)
     election_day: Mapped[dt.date] = mapped_column(Date)
@@ -93,6 +96,10 @@ class Election(Base):
     rules_sha256: Mapped[str] = mapped_column(String(64))
     rules_text: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+    def title_in(self, language: str) -> str:
+        """The election's title in ``language``, or the one it was entered in when none was given."""
+        return (self.title_by_language or {}).get(language) or self.title
 
     resolutions: Mapped[list[CalendarResolution]] = relationship(
         order_by="CalendarResolution.id", cascade="all, delete-orphan", lazy="selectin"
@@ -131,17 +138,22 @@ class Association(Base):
         order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="select"
     )
 
-    def name_on(self, day: dt.date) -> str:
-        """Parties rename: the name in force on ``day`` (the first one before it began)."""
-        current = self.names[0].name
+    def name_on(self, day: dt.date, language: str = "") -> str:
+        """Parties rename: the name in force on ``day`` (the first one before it began), in
+        ``language`` when the association's name was registered in it."""
+        current = self.names[0]
         for entry in self.names:
             if entry.valid_from <= day:
-                current = entry.name
-        return current
+                current = entry
+        return current.name_in(language)
 
     @property
     def name(self) -> str:
         return self.names[-1].name
+
+    def name_in(self, language: str) -> str:
+        """The name in force now, in ``language`` (or as registered)."""
+        return self.names[-1].name_in(language)
 
 
 class AssociationName(Base):
@@ -151,7 +163,13 @@ class AssociationName(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[int] = mapped_column(ForeignKey("association.id"))
     name: Mapped[str] = mapped_column(String(300))
+    # An association's charter names it in Kazakh and Russian: the name in each language of the
+    # pages; `name` is the one it was entered in.
+    name_by_language: Mapped[dict[str, Any] | None]
     valid_from: Mapped[dt.date] = mapped_column(Date)
+
+    def name_in(self, language: str) -> str:
+        return (self.name_by_language or {}).get(language) or self.name
 
 
 class Person(Base):
@@ -652,6 +670,9 @@ class UserAccount(Base):
     full_name: Mapped[str] = mapped_column(String(300), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
     language: Mapped[str] = mapped_column(String(5), default="")  # kk | ru | en; "": the browser's
+    # A territorial commission's officer acts for one territorial unit (its code in
+    # config/territory.toml); None for every other role.
+    unit: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 

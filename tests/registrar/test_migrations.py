@@ -111,7 +111,7 @@ def test_0007_gives_the_elections_already_announced_the_rules_file_in_force(tmp_
                 "INSERT INTO election (id, title, kind, announced_on, election_day, phase, version) "
                 "VALUES ('kz-2029', 'Presidential election 2029', 'presidential', '2029-08-24', '2029-11-25', 'announced', 1)"
             ))  # fmt: skip
-        run_alembic(database, "upgrade", "0007")
+        run_alembic(database, "upgrade", "head")  # 0007 backfills; the models read the head's schema
         with database.reading() as session:
             election = session.get(Election, "kz-2029")
             assert election is not None
