@@ -30,6 +30,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from registrar.names import InLanguages
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -97,9 +99,10 @@ class Election(Base):
     rules_text: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
-    def title_in(self, language: str) -> str:
-        """The election's title in ``language``, or the one it was entered in when none was given."""
-        return (self.title_by_language or {}).get(language) or self.title
+    @property
+    def titles(self) -> InLanguages:
+        """The title as entered, knowing its version in each language of the pages."""
+        return InLanguages(self.title, self.title_by_language)
 
     resolutions: Mapped[list[CalendarResolution]] = relationship(
         order_by="CalendarResolution.id", cascade="all, delete-orphan", lazy="selectin"
@@ -138,22 +141,26 @@ class Association(Base):
         order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="select"
     )
 
-    def name_on(self, day: dt.date, language: str = "") -> str:
-        """Parties rename: the name in force on ``day`` (the first one before it began), in
-        ``language`` when the association's name was registered in it."""
+    def name_on(self, day: dt.date) -> str:
+        """Parties rename: the name in force on ``day`` (the first one before it began)."""
+        return self.named_on(day)
+
+    def named_on(self, day: dt.date) -> InLanguages:
+        """The name in force on ``day``, knowing its version in each language of the pages."""
         current = self.names[0]
         for entry in self.names:
             if entry.valid_from <= day:
                 current = entry
-        return current.name_in(language)
+        return current.names
 
     @property
     def name(self) -> str:
         return self.names[-1].name
 
-    def name_in(self, language: str) -> str:
-        """The name in force now, in ``language`` (or as registered)."""
-        return self.names[-1].name_in(language)
+    @property
+    def named(self) -> InLanguages:
+        """The name in force now, in each language of the pages."""
+        return self.names[-1].names
 
 
 class AssociationName(Base):
@@ -168,8 +175,9 @@ class AssociationName(Base):
     name_by_language: Mapped[dict[str, Any] | None]
     valid_from: Mapped[dt.date] = mapped_column(Date)
 
-    def name_in(self, language: str) -> str:
-        return (self.name_by_language or {}).get(language) or self.name
+    @property
+    def names(self) -> InLanguages:
+        return InLanguages(self.name, self.name_by_language)
 
 
 class Person(Base):

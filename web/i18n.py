@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from registrar.names import InLanguages
 from registrar.rules_in_force import capital_zone
 
 LANGUAGES = ("kk", "ru", "en")
@@ -46,6 +47,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(405, _page_error)
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, LANGUAGE_NAMES=LANGUAGE_NAMES, get_locale=get_locale,
                                  language_return_path=return_path)  # fmt: skip
+    # A title or a name the CEC writes in each language is printed in the reader's, on every page.
+    app.jinja_env.finalize = _in_reader_language
+
+
+def _in_reader_language(value: Any) -> Any:
+    return value.in_(str(get_locale())) if isinstance(value, InLanguages) else value
 
 
 def _language() -> str:
