@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -219,8 +219,12 @@ def _events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify(session: Session) -> Verdict:
-    """Recompute the chain; name the first event that was altered, removed or inserted."""
+def verify(session: Session, signed: Mapping[int, str] | None = None) -> Verdict:
+    """Recompute the chain; name the first event that was altered, removed or inserted.
+
+    ``signed``: the head hash each signed checkpoint (registrar.checkpoints) holds by event
+    number; the chain must reach every one of them with that hash there."""
+    signed = signed or {}
     prev, expected_seq, count = GENESIS, 1, 0
     for event in _events(session):
         if event.seq != expected_seq:
@@ -229,8 +233,15 @@ def verify(session: Session) -> Verdict:
             return Verdict(count, event.seq, f"event {event.seq} does not follow the event before it")
         if _digest(prev, event) != event.hash:
             return Verdict(count, event.seq, f"event {event.seq} was altered: its content does not match its hash")
+        if signed.get(event.seq, event.hash) != event.hash:
+            return Verdict(count, event.seq, f"event {event.seq} differs from its signed checkpoint: the chain was rewritten")
         prev, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    longest = max(signed, default=0)
+    if longest > count:
+        return Verdict(count, count + 1, f"the chain ends at event {count} but a signed checkpoint holds {longest} events")
     head = session.get(AuditHead, 1)
+    if head is None and count:
+        return Verdict(count, count + 1, f"the chain's head is missing ({count} events stored)")
     if head is not None and (head.last_seq != count or head.last_hash != prev):
         return Verdict(count, count + 1, f"the chain ends at event {count} but {head.last_seq} were appended")
     return Verdict(count)

@@ -562,6 +562,19 @@ class AuditHead(Base):
     last_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditCheckpoint(Base):
+    """The chain's length and head hash at a moment, signed with a key the database never holds
+    (registrar.checkpoints): a chain shorter than a checkpoint, or rewritten under it, is found."""
+
+    __tablename__ = "audit_checkpoint"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
+    key_id: Mapped[str] = mapped_column(String(16))  # the signing key's fingerprint
+    signature: Mapped[str] = mapped_column(String(128))  # Ed25519, hex
+
+
 class OutboxMessage(Base):
     """A notification to deliver after commit, at least once, keyed for de-duplication.
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from registrar import notifications, sweep
+from registrar import checkpoints, notifications, sweep
 from registrar.db import Database
 from registrar.settings import Settings
 
@@ -43,10 +43,11 @@ class Round:
 
 
 def run_once(db: Database, settings: Settings, now: dt.datetime | None = None) -> Round:
-    """Sweep the deadlines due by ``now`` (default: the current time), then deliver due notifications.
+    """Sweep the deadlines due by ``now`` (default: the current time), deliver due notifications,
+    then sign a checkpoint of the audit chain if one is due (registrar.checkpoints).
 
-    The two steps fail separately: a broken mail server must not stop deadlines from firing,
-    nor a deadline that cannot be applied stop the mail.
+    The steps fail separately: a broken mail server must not stop deadlines from firing, nor a
+    deadline that cannot be applied stop the mail, nor an unwritable key file either of them.
     """
     now = now or dt.datetime.now(dt.UTC)
     errors: dict[str, str] = {}
@@ -62,6 +63,11 @@ def run_once(db: Database, settings: Settings, now: dt.datetime | None = None) -
     except Exception as err:
         errors["delivery"] = _first_line(getattr(err, "orig", None) or err)
         log.exception("notification delivery failed; the next round tries again", extra={"step": "delivery"})
+    try:
+        checkpoints.checkpoint(db, settings, now)
+    except Exception as err:
+        errors["checkpoint"] = _first_line(getattr(err, "orig", None) or err)
+        log.exception("the audit checkpoint failed; the next round tries again", extra={"step": "checkpoint"})
     _report(swept, delivered)
     return Round(now, swept, delivered, errors)
 

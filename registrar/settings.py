@@ -62,6 +62,14 @@ class Settings:
     # resolutions point there, never at the host a request happened to come in on.
     public_url: str = "https://registrar.election.gov.kz"
     document_max_bytes: int = 20 * 1024 * 1024
+    # The audit chain's signed checkpoints (registrar.checkpoints): the signing key and a copy of
+    # every checkpoint live outside the database, so that no one who can write to it can shorten
+    # or rewrite the chain unseen. Relative paths are from the working directory, as the default
+    # database is; production keeps them on a volume the database's users cannot write.
+    audit_key_file: str = "registrar-audit.key"
+    audit_checkpoints_file: str = "registrar-audit-checkpoints.jsonl"
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: float = 60
 
     def reminder_leads(self, kind: str) -> tuple[int, ...]:
         """Seconds before due_at at which a deadline of ``kind`` is reminded, longest first."""
@@ -143,4 +151,8 @@ def load(path: Traversable | str | None = None, environ: Mapping[str, str] | Non
         log_level=str(get("logging", "level", "INFO")).upper(),
         public_url=_public_url(get("web", "public_url", Settings.public_url)),
         document_max_bytes=int(_number("documents.max_megabytes", get("documents", "max_megabytes", 20)) * 1024 * 1024),
+        audit_key_file=str(get("audit", "key_file", Settings.audit_key_file)),
+        audit_checkpoints_file=str(get("audit", "checkpoints_file", Settings.audit_checkpoints_file)),
+        audit_checkpoint_every=int(_number("audit.checkpoint_every", get("audit", "checkpoint_every", 1000), positive=True)),
+        audit_checkpoint_seconds=_number("audit.checkpoint_seconds", get("audit", "checkpoint_seconds", 60), positive=True),
     )

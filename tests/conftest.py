@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,12 @@ import pytest
 from registrar.db import Database
 from registrar.models import Base
 from registrar.rules import Rules, for_kind
+
+# The audit's signing key and its kept checkpoints (registrar.checkpoints), for this process and
+# every server and worker a test starts: a directory of the run's own, never the working directory.
+AUDIT_DIRECTORY = Path(tempfile.mkdtemp(prefix="registrar-audit-"))
+os.environ.setdefault("REGISTRAR_AUDIT_KEY_FILE", str(AUDIT_DIRECTORY / "audit.key"))
+os.environ.setdefault("REGISTRAR_AUDIT_CHECKPOINTS_FILE", str(AUDIT_DIRECTORY / "checkpoints.jsonl"))
 
 PG_ADMIN_URL = os.environ.get("REGISTRAR_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = os.environ.get("REGISTRAR_TEST_BACKENDS", "sqlite,postgresql").split(",")

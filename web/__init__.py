@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         api,
         attachments,
         auth,
+        checkpoints,
         duties,
         health,
         i18n,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     i18n.init_app(app)
     auth.init_app(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(checkpoints.bp)
     app.register_blueprint(words.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(officer.bp)

@@ -57,6 +57,11 @@ app.conf.update(
             "schedule": settings.sweep_interval_seconds,
             "options": {"expires": settings.sweep_interval_seconds},
         },
+        "sign-audit-checkpoint": {
+            "task": "workers.tasks.sign_audit_checkpoint",
+            "schedule": settings.sweep_interval_seconds,
+            "options": {"expires": settings.sweep_interval_seconds},
+        },
         "deliver-notifications": {
             "task": "workers.tasks.deliver_notifications",
             "schedule": DELIVERY_INTERVAL_SECONDS,

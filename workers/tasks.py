@@ -1,4 +1,4 @@
-"""The two periodic tasks; each is one call into :mod:`registrar`.
+"""The periodic tasks; each is one call into :mod:`registrar`.
 
 Both are safe to run twice or at once: the sweep claims every deadline due up to now with
 row locks (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and marks it fired in the same
@@ -11,7 +11,7 @@ import datetime as dt
 
 from celery.utils.log import get_task_logger
 
-from registrar import notifications, sweep
+from registrar import checkpoints, notifications, sweep
 from workers.app import app, database, settings
 
 log = get_task_logger(__name__)
@@ -34,3 +34,12 @@ def deliver_notifications() -> int:
     log.info("delivery: delivered %d, retrying %d, failed %d, no contact %d",
              report.delivered, report.retrying, report.failed, report.no_contact)  # fmt: skip
     return report.delivered
+
+
+@app.task(name="workers.tasks.sign_audit_checkpoint")
+def sign_audit_checkpoint() -> int:
+    """Sign the audit chain's head if a checkpoint is due; returns the event number signed (0: none).
+
+    Every worker that may run it holds the same key file (audit.key_file)."""
+    signed = checkpoints.checkpoint(database(), settings)
+    return signed.seq if signed else 0

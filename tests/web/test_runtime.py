@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -16,7 +17,10 @@ from registrar.db import Database
 from registrar.settings import Settings
 from tests.web.helpers import announce_past_election, closed_port, statuses
 
-FAST = Settings(sweep_interval_seconds=0.05)
+# The audit's key and checkpoints where tests/conftest.py puts them, not in the working directory.
+AUDIT_FILES = {"audit_key_file": os.environ["REGISTRAR_AUDIT_KEY_FILE"],
+               "audit_checkpoints_file": os.environ["REGISTRAR_AUDIT_CHECKPOINTS_FILE"]}  # fmt: skip
+FAST = Settings(sweep_interval_seconds=0.05, **AUDIT_FILES)
 
 
 def _eventually(condition: Callable[[], bool], timeout: float = 20) -> bool:
@@ -66,7 +70,7 @@ def test_the_runner_survives_an_unreachable_database_and_resumes(sqlite_template
             assert _eventually(lambda: runner.rounds >= 3)
         assert runner.alive, "a failing round must not end the thread"
         failures = [r for r in caplog.records if r.name == "registrar.runtime" and r.exc_info]
-        assert {getattr(r, "step", None) for r in failures} == {"sweep", "delivery"}
+        assert {getattr(r, "step", None) for r in failures} == {"sweep", "delivery", "checkpoint"}
 
         # The folder appears with its database whole (a rename), so no round can open an empty file
         # in between and keep it in the pool ("no such table" once, under a loaded machine).
@@ -89,12 +93,12 @@ def test_run_once_reports_each_failing_step_without_raising() -> None:
         db.dispose()
 
     assert (result.swept, result.delivered) == (None, None)
-    assert set(result.errors) == {"sweep", "delivery"}
+    assert set(result.errors) == {"sweep", "delivery", "checkpoint"}
     assert "OperationalError" in result.errors["sweep"]
 
 
 def test_stop_before_the_first_round_ends_is_clean(db: Database) -> None:
-    runner = runtime.start(db, Settings(sweep_interval_seconds=3600))
+    runner = runtime.start(db, Settings(sweep_interval_seconds=3600, **AUDIT_FILES))
 
     assert runner.stop(timeout=10)
     assert not runner.alive
