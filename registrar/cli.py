@@ -18,7 +18,7 @@ import click
 from alembic.util import CommandError
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from registrar import actions, checkpoints, machines, results, sweep
+from registrar import actions, checkpoints, machines, replay, results, sweep
 from registrar.calendar import CalendarError, Resolution, compute
 from registrar.db import Database, database_url
 from registrar.errors import RegistrarError
@@ -331,9 +331,11 @@ main.add_command(audit_group, "audit")
 @click.option("--checkpoints", "kept_path", type=click.Path(dir_okay=False),
               help="Checkpoints kept outside the database, one JSON object a line, e.g. copied from "
                    "/audit/checkpoints (default: audit.checkpoints_file).")  # fmt: skip
+@click.option("--records", is_flag=True, help="Also replay the trail against the records: each candidacy's state, "
+              "its candidate, decisions and certificates, each election's phase, each protocol.")  # fmt: skip
 @click.pass_context
 @_fails_cleanly
-def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None) -> None:
+def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None, records: bool) -> None:
     """Recompute the hash chain and check it against the signed checkpoints; exit 1 naming the first fault."""
     settings = load_settings()
     key_file = Path(key_path or settings.audit_key_file)
@@ -342,8 +344,13 @@ def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None
     with _db(ctx.find_root()).reading() as session:
         verdict = checkpoints.verify(session, key, kept)
         signed = checkpoints.count(session)
+        differ = next(replay.mismatches(session), None) if records and verdict.ok else None
     if not verdict.ok:
         _die(f"audit chain broken: {verdict.problem}", 1)
+    if differ is not None:
+        _die(f"records differ from the audit trail: {differ}", 1)
+    if records:
+        click.echo(f"records agree with the trail: {verdict.events} events replayed")
     if signed:
         click.echo(f"audit chain intact: {verdict.events} events, {signed} signed checkpoints")
     else:

@@ -205,11 +205,15 @@ def refusal(ctx: Context, data: dict[str, Any]) -> None:
     decision("CEC")(ctx, data)
 
 
+# G1/G3: the number a refusal at the close of registration is recorded under (registrar.replay reads it).
+REFUSED_AT_CLOSE = "G1: registration closed"
+
+
 def refusal_at_close(ctx: Context, data: dict[str, Any]) -> None:
     # G1/G3: no resolution number of its own; the decision is the closing of registration.
     closes = ctx.calendar.local(ctx.calendar.registration_closes)
     reason = f"the documents were incomplete when registration closed at {closes:%Y-%m-%d %H:%M %z}"
-    refusal(ctx, {"number": "G1: registration closed", "decided_on": closes.date(), "grounds": ["documents_missing"],
+    refusal(ctx, {"number": REFUSED_AT_CLOSE, "decided_on": closes.date(), "grounds": ["documents_missing"],
                    "reason": reason})  # fmt: skip
 
 
