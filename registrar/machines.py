@@ -344,6 +344,14 @@ def window_opens(window: Window, calendar: ElectionCalendar) -> dt.date | None:
     return calendar.local(moment).date() if isinstance(moment, dt.datetime) else moment
 
 
+def decision_opens(window: Window | None, calendar: ElectionCalendar) -> dt.date:
+    """The first day a step's decision may be dated: its window's opening, or, for a step open at
+    any time (a death, a court's ruling), the election's announcement: no decision on a candidacy
+    predates the election it stands in."""
+    opened = window_opens(window, calendar) if window is not None else None
+    return opened if opened is not None else calendar.announced_on
+
+
 def _dated(step: Step) -> bool:
     return "decided_on" in step.schema._declared_fields
 
@@ -374,7 +382,7 @@ def _condition(step: Step) -> Callable[[Any], bool]:
         unmet = window_unmet(window, ctx.calendar, ctx.at, phase, ctx.rules) if window else []
         if _dated(step):
             # A decision is dated within its window, never ahead of the day it is recorded (part of every dated step).
-            unmet += law.decision_dated(ctx, step.rule, window_opens(window, ctx.calendar) if window else None)
+            unmet += law.decision_dated(ctx, step.rule, decision_opens(window, ctx.calendar))
         for condition in step.conditions:
             unmet += condition(ctx)
         ctx.unmet.extend(unmet)
