@@ -9,6 +9,13 @@ Rules a file leaves out are simply not applied (a parliamentary election has no 
 that applies an optional rule asks ``rules.has("E9")`` or ``rules.get("E9")`` first. The
 calendar needs T1, N2, G1, D1, V1 and V2, so a file without them is refused.
 
+The law changes, and an election is held under the law of its day: a rule whose values changed
+lists them as ``versions``, each with the dates it was in force (``since`` / ``until``, either
+open-ended at the ends) and the act that changed it as its ``source``; the values a version
+leaves out are the rule's own. The loader refuses periods that overlap or leave a gap, naming
+the rule and the dates, and :func:`parse` keeps the version in force on the day asked (an
+election's announcement: :mod:`registrar.rules_in_force`), or the newest.
+
 Prose that states a rule's number names its key instead, ``"within {V3.protocol_days} days"``,
 and :meth:`Rules.say` renders it, so the number is written once, here in the file.
 """
@@ -16,6 +23,7 @@ and :meth:`Rules.say` renders it, so the number is written once, here in the fil
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -238,12 +246,18 @@ SCHEMAS: dict[str, type[RuleSchema]] = {
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: its id, where it comes from, and its numbers (``rule.min_age_years``)."""
+    """One rule: its id, where it comes from, and its numbers (``rule.min_age_years``).
+
+    A rule that changed over time is the version in force on the day its rules were read for,
+    with that version's period (``since`` / ``until``, None where open) and source."""
 
     id: str
     source: str
     status: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    versioned: bool = False
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -263,6 +277,7 @@ class Rules:
     title: str
     path: Traversable
     by_id: Mapping[str, Rule]
+    on: dt.date | None = None  # the day whose versions these are (None: the newest of each)
 
     def __getattr__(self, rule_id: str) -> Rule:
         if not RULE_ID.match(rule_id):
@@ -300,6 +315,10 @@ class Rules:
     def __iter__(self) -> Iterator[Rule]:
         return iter(self.by_id.values())
 
+    def versioned(self) -> list[Rule]:
+        """The rules whose values changed over time, each as the version these rules hold."""
+        return [rule for rule in self.by_id.values() if rule.versioned]
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.T1.timezone)
@@ -330,8 +349,9 @@ def _flatten(messages: Any, prefix: str = "") -> Iterator[str]:
         yield f"{prefix}: {messages}"
 
 
-def parse(document: Mapping[str, Any], path: Traversable, *, stored: bool = False) -> Rules:
-    """Validate a parsed rules document and build :class:`Rules`.
+def parse(document: Mapping[str, Any], path: Traversable, *, stored: bool = False, on: dt.date | None = None) -> Rules:
+    """Validate a parsed rules document and build :class:`Rules`, each rule as in force on ``on``
+    (None: the newest version of each).
 
     ``stored``: the copy an election was announced under (:mod:`registrar.rules_in_force`). A
     key the code has since stopped reading is passed over rather than refused: the election
@@ -352,23 +372,84 @@ def parse(document: Mapping[str, Any], path: Traversable, *, stored: bool = Fals
         if not isinstance(table, dict):
             errors.append(f"{rule_id}: must be a table")
             continue
-        # A rule the code does not apply yet (a new election kind's) keeps its values as
-        # written; only its source and status are checked.
-        known = rule_id in SCHEMAS
-        schema = SCHEMAS[rule_id](unknown=EXCLUDE if stored else RAISE) if known else RuleSchema(unknown=EXCLUDE)
-        try:
-            loaded = schema.load(table)
-        except ValidationError as err:
-            errors += [f"{rule_id}.{line}" for line in _flatten(err.messages)]
-            continue
-        if not known:
-            loaded |= {k: v for k, v in table.items() if k not in ("source", "status")}
-        source, status = loaded.pop("source"), loaded.pop("status")
-        by_id[rule_id] = Rule(rule_id, source, status, loaded)
+        versions = table.get("versions")
+        if versions is None:
+            rule = _rule_of(rule_id, table, stored, errors)
+        else:
+            rule = _version_of(rule_id, table, versions, stored, on, errors)
+        if rule is not None:
+            by_id[rule_id] = rule
     errors += [f"{rid}: required by the calendar and missing" for rid in REQUIRED_RULES if rid not in document]
     if errors:
         raise RulesError(f"{path}: " + "; ".join(errors))
-    return Rules(kind=header["kind"], title=header["title"], path=path, by_id=by_id)
+    return Rules(kind=header["kind"], title=header["title"], path=path, by_id=by_id, on=on)
+
+
+def _rule_of(rule_id: str, table: Mapping[str, Any], stored: bool, errors: list[str], where: str = "") -> Rule | None:
+    # A rule the code does not apply yet (a new election kind's) keeps its values as
+    # written; only its source and status are checked.
+    known = rule_id in SCHEMAS
+    schema = SCHEMAS[rule_id](unknown=EXCLUDE if stored else RAISE) if known else RuleSchema(unknown=EXCLUDE)
+    try:
+        loaded = schema.load(table)
+    except ValidationError as err:
+        errors += [f"{rule_id}{where}.{line}" for line in _flatten(err.messages)]
+        return None
+    if not known:
+        loaded |= {k: v for k, v in table.items() if k not in ("source", "status")}
+    source, status = loaded.pop("source"), loaded.pop("status")
+    return Rule(rule_id, source, status, loaded)
+
+
+def _day(value: Any) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _version_of(rule_id: str, table: Mapping[str, Any], versions: Any, stored: bool, on: dt.date | None,
+                errors: list[str]) -> Rule | None:  # fmt: skip
+    """The version of a rule in force on ``on`` (the newest when None), its periods checked."""
+    if not isinstance(versions, list) or not versions or not all(isinstance(v, dict) for v in versions):
+        errors.append(f"{rule_id}.versions: a list of tables, each with its since / until dates")
+        return None
+    common = {k: v for k, v in table.items() if k != "versions"}
+    periods: list[tuple[dt.date | None, dt.date | None, Rule]] = []
+    for index, version in enumerate(versions):
+        since, until = version.get("since"), version.get("until")
+        where = f".versions[{index}]"
+        bad = [name for name, day in (("since", since), ("until", until)) if day is not None and not _day(day)]
+        if bad:
+            errors += [f"{rule_id}{where}.{name}: must be a date (YYYY-MM-DD)" for name in bad]
+            continue
+        if since is not None and until is not None and until < since:
+            errors.append(f"{rule_id}{where}: until {until.isoformat()} is before since {since.isoformat()}")
+            continue
+        values = common | {k: v for k, v in version.items() if k not in ("since", "until")}
+        rule = _rule_of(rule_id, values, stored, errors, where)
+        if rule is not None:
+            periods.append((since, until, rule))
+    if len(periods) != len(versions):
+        return None
+    periods.sort(key=lambda p: p[0] or dt.date.min)
+    for (_, until, _), (next_since, _, _) in itertools.pairwise(periods):
+        if until is None or next_since is None or next_since <= until:
+            overlap = f"{(next_since or dt.date.min).isoformat()}..{until.isoformat() if until else 'open'}"
+            errors.append(f"{rule_id}.versions: periods overlap ({overlap}); each ends the day before the next begins")
+            return None
+        if next_since != until + dt.timedelta(days=1):
+            errors.append(f"{rule_id}.versions: a gap from {(until + dt.timedelta(days=1)).isoformat()} "
+                          f"to {(next_since - dt.timedelta(days=1)).isoformat()}: no version is in force then")  # fmt: skip
+            return None
+    if on is None:
+        since, until, rule = periods[-1]
+    else:
+        found = [p for p in periods if (p[0] is None or p[0] <= on) and (p[1] is None or on <= p[1])]
+        if not found:
+            first, last = periods[0][0], periods[-1][1]
+            bounds = f"from {first.isoformat()}" if first and on < first else f"until {last.isoformat() if last else ''}"
+            errors.append(f"{rule_id}.versions: no version is in force on {on.isoformat()} (they run {bounds})")
+            return None
+        since, until, rule = found[0]
+    return Rule(rule.id, rule.source, rule.status, rule.values, since, until, versioned=True)
 
 
 def load(path: Traversable | str) -> Rules:

@@ -7,6 +7,10 @@ moves none of its dates, conditions or documents (nor some and not others), whil
 election announced follows the edited file. A version is parsed once per hash: there are
 few, and a hash never changes its text.
 
+The file may give a rule's values by period (``versions`` with ``since`` / ``until``): an election
+is judged under the version of each rule in force on the day it was announced, so a 2019
+election kept in the same file as a 2029 one has no "against all" line on its protocols.
+
 The hash is of the canonical text (UTF-8, ``\\n`` line ends), so it is what ``sha256sum``
 says of the file as checked out on Linux.
 """
@@ -58,22 +62,23 @@ def digest(text: str) -> str:
     return hashlib.sha256(canonical(text).encode("utf-8")).hexdigest()
 
 
-_BY_HASH: dict[str, Rules] = {}
+_BY_HASH: dict[tuple[str, dt.date | None], Rules] = {}
 
 
-def _parsed(sha256: str, text: str, where: Traversable) -> Rules:
-    found = _BY_HASH.get(sha256)
+def _parsed(sha256: str, text: str, where: Traversable, on: dt.date | None) -> Rules:
+    found = _BY_HASH.get((sha256, on))
     if found is None:
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise RulesError(f"{where}: not valid TOML: {err}") from None
-        found = _BY_HASH.setdefault(sha256, parse(document, where, stored=True))
+        found = _BY_HASH.setdefault((sha256, on), parse(document, where, stored=True, on=on))
     return found
 
 
-def in_force(kind: str) -> Version:
-    """The version of ``kind``'s rules file in force now, read afresh: what an announcement fixes."""
+def in_force(kind: str, on: dt.date | None = None) -> Version:
+    """The version of ``kind``'s rules file in force now, read afresh: what an announcement fixes;
+    its rules as in force on ``on`` (the announcement's day; None: the newest of each rule)."""
     if kind not in kinds():
         raise UnknownKind(f"{kind!r}: no rules for this election kind (known: {', '.join(kinds())})")
     path = config_file(f"rules/{kind}.toml")
@@ -82,22 +87,24 @@ def in_force(kind: str) -> Version:
     except (OSError, UnicodeDecodeError) as err:
         raise RulesError(f"{path}: cannot be read: {err}") from None
     sha256 = digest(text)
-    rules = _parsed(sha256, text, path)
+    rules = _parsed(sha256, text, path, on)
     if rules.kind != kind:
         raise RulesError(f"{path}: kind: says {rules.kind!r}, the file name says {kind!r}")
     return Version(kind, rules.title, text, sha256, rules)
 
 
 def of_election(election: Election) -> Rules:
-    """The rules ``election`` was announced under (its stored version of its kind's file)."""
-    found = _BY_HASH.get(election.rules_sha256)
+    """The rules ``election`` was announced under (its stored version of its kind's file), each
+    rule as in force on the day of its announcement."""
+    on: dt.date = election.announced_on
+    found = _BY_HASH.get((election.rules_sha256, on))
     if found is not None:
         return found
     named = f"rules/{election.kind}.toml@{short(election.rules_sha256)}"
     where = cast(Traversable, PurePosixPath(f"election {election.id}", named))
     if digest(election.rules_text) != election.rules_sha256:
         raise RulesError(f"{where}: the stored rules do not match their SHA-256; the election's record was altered")
-    return _parsed(election.rules_sha256, election.rules_text, where)
+    return _parsed(election.rules_sha256, election.rules_text, where, on)
 
 
 def stored(version: Version) -> dict[str, Any]:
@@ -108,8 +115,11 @@ def stored(version: Version) -> dict[str, Any]:
 def described(election: Election) -> dict[str, Any]:
     """What a page says of the rules an election follows: the title, the short hash, the day they were fixed."""
     announced: dt.date = election.announced_on
+    # The rules whose values changed over time: which version this election is judged under.
+    changed = [{"rule": rule.id, "since": rule.since, "until": rule.until, "source": rule.source}
+               for rule in of_election(election).versioned()]  # fmt: skip
     return {"title": election.rules_title, "kind": election.kind, "sha256": election.rules_sha256,
-            "short": short(election.rules_sha256), "announced_on": announced}  # fmt: skip
+            "short": short(election.rules_sha256), "announced_on": announced, "changed": changed}  # fmt: skip
 
 
 @cache

@@ -122,7 +122,7 @@ def test_an_altered_snapshot_is_refused_not_applied(world: World) -> None:
         session.execute(update(Election).where(Election.id == ELECTION_ID)
                         .values(rules_text=Election.rules_text + "\n# edited in the database\n"))  # fmt: skip
     election = _election(world.db, ELECTION_ID)
-    rules_in_force._BY_HASH.pop(election.rules_sha256, None)  # as in a fresh process
+    rules_in_force._BY_HASH.pop((election.rules_sha256, election.announced_on), None)  # as in a fresh process
     with pytest.raises(RulesError, match="do not match their SHA-256"):
         rules_in_force.of_election(election)
 
