@@ -32,6 +32,7 @@ from werkzeug.routing import IntegerConverter, Map
 from registrar import settings as registrar_settings
 from registrar.db import Database
 from registrar.settings import Settings
+from web import json_input
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None, **config: object) -> Flask:
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config.from_mapping(DATABASE_URL=database.engine.url.render_as_string(hide_password=True))
     app.config.from_prefixed_env()  # FLASK_SECRET_KEY and the like; Registrar's own keys are REGISTRAR_* (settings)
     app.config.update(config)  # tests: TESTING, WTF_CSRF_ENABLED ...
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # the law's order of fields (G2's list) is kept
+    app.json = json_input.InputJSON(app)  # nesting and lone surrogates refused at the parser
+    app.json.sort_keys = False  # the law's order of fields (G2's list) is kept
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _installation_secret(Path(app.instance_path) / "secret_key")
     app.extensions["registrar.settings"] = settings
