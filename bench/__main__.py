@@ -1,4 +1,4 @@
-"""``python -m bench transitions ...``, ``python -m bench deadlines ...`` or ``python -m bench web ...``.
+"""``python -m bench transitions ...``, ``deadlines ...``, ``web ...`` or ``api-fuzz ...``.
 
 ``--help`` after the name tells more.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import deadlines, transitions, web
+from bench import api_fuzz, deadlines, transitions, web
 
-BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web}
+BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web, "api-fuzz": api_fuzz}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -67,11 +67,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         printables,
         public,
         registers,
+        unavailable,
         words,
     )
 
     i18n.init_app(app)
     auth.init_app(app)
+    unavailable.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(checkpoints.bp)
     app.register_blueprint(words.bp)

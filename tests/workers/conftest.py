@@ -1,4 +1,4 @@
-"""Fixtures for the worker tests: an own Redis, Celery processes, an election with candidacies."""
+"""Fixtures for the worker tests: an own Redis, Celery processes, an election with candidacies, an own PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from registrar.db import Database
-from tests.workers.harness import ROOT, SWEEP_INTERVAL, Celery, Election, RedisServer, present_election
+from tests.conftest import EMPTYING_BLOCK
+from tests.workers.harness import ROOT, SWEEP_INTERVAL, Celery, Election, PostgresServer, RedisServer, present_election
 
 
 @pytest.fixture
@@ -39,3 +40,28 @@ def celery(db: Database, redis_server: RedisServer, tmp_path: Path) -> Iterator[
 @pytest.fixture
 def election(db: Database) -> Election:
     return present_election(db)
+
+
+@pytest.fixture(scope="module")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster of the module's own, migrated: initdb and the migrations are paid once a module."""
+    server = PostgresServer()
+    try:
+        server.create()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def restartable_db(postgres_server: PostgresServer) -> Iterator[Database]:
+    """Empty tables on :func:`postgres_server`, which the test may stop and restart (it is running again after)."""
+    if not postgres_server.running:
+        postgres_server.start()
+    database = Database(postgres_server.url)
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql(EMPTYING_BLOCK)
+    yield database
+    database.dispose()
+    if not postgres_server.running:
+        postgres_server.start()

@@ -1,9 +1,10 @@
-"""The harness: real Celery processes on a real Redis, sweeping a real database.
+"""The harness: real Celery processes on a real Redis, sweeping a real database; a PostgreSQL of our own.
 
 Every test gets its own ``redis-server`` on a spare port (never the machine's 6379): the tests
 kill and restart it, and a shared queue would let another test session's worker take our ticks.
 Workers and beat run as separate ``python -m celery`` processes, each in its own process group,
 so a test can SIGKILL one with its pool children and teardown can make sure none is left.
+A test that restarts PostgreSQL does it to a cluster of its module's own (:class:`PostgresServer`).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import func, insert, select
 
@@ -194,6 +198,140 @@ class RedisServer:
         if not self._started():  # the clients know this port: a restart cannot move
             pytest.fail(f"port {self.port} was taken while redis-server restarted\n{self.process.log()}", pytrace=False)
         assert self.run_id() != before, "the same redis-server answered after the restart"
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of our own (initdb into a temporary folder), which a test may stop, kill and restart.
+
+    Never the machine's server on 5432: a restart there would cut every other test session off.
+    Trust authentication on 127.0.0.1 only, no Unix socket, and no fsync (a test cluster need not
+    survive the machine crashing; ``-m immediate`` is a crash of the server alone, which it does
+    survive: what was committed is in the WAL it replays at the next start). initdb and the
+    migrations take about 2 s, so a module shares one cluster (tests/workers/conftest.py). PostgreSQL refuses
+    to run as root, so as root the binaries run as the ``postgres`` account.
+    """
+
+    DATABASE = "registrar"
+
+    def __init__(self) -> None:
+        self.bin = _postgres_bin()
+        self.owner = _unprivileged_owner()
+        self.directory = Path(tempfile.mkdtemp(prefix="registrar-pg-"))  # not under pytest's 0700 folders
+        if self.owner is not None:
+            shutil.chown(self.directory, self.owner)
+        self.data = self.directory / "data"
+        self.log_path = self.directory / "postgres.log"
+        self.port = 0
+        self.starts = 0
+        run = self._run([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                         "--no-sync", "--no-instructions"])  # fmt: skip
+        if run.returncode != 0:
+            pytest.fail(f"initdb failed\n{run.stdout}{run.stderr}", pytrace=False)
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def _run(self, argv: list[str], timeout: float = STARTUP_SECONDS) -> subprocess.CompletedProcess[str]:
+        if self.owner is not None:
+            argv = ["runuser", "-u", self.owner, "--", *argv]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=self.directory, check=False)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def create(self) -> None:
+        """Start on a spare port (another one if it was taken), create the database and migrate it."""
+        for _ in range(BIND_ATTEMPTS):
+            self.port = free_port()
+            if self._started():
+                break
+        else:
+            pytest.fail(f"postgres found {BIND_ATTEMPTS} ports taken\n{self.log()}", pytrace=False)
+        with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'CREATE DATABASE "{self.DATABASE}"')
+        database = Database(self.url)
+        database.upgrade()
+        database.dispose()
+
+    def _started(self) -> bool:
+        """``pg_ctl start`` on ``self.port``, waiting until it accepts connections; False when the port was taken."""
+        self.starts += 1
+        # fsync off: a kill of the server alone keeps what it wrote in the OS's cache. Never
+        # synchronous_commit off here: a commit would be acknowledged before its WAL is written,
+        # and an immediate stop then loses actions their callers were told were stored (it did).
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
+                   "-c full_page_writes=off -c max_connections=60")  # fmt: skip
+        log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+        run = self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path), "-w", "-t",
+                         str(STARTUP_SECONDS), "-o", options, "start"])  # fmt: skip
+        if run.returncode == 0:
+            return True
+        if "Address already in use" in self.log()[log_size:]:
+            return False
+        pytest.fail(f"postgres did not start on port {self.port}\n{run.stdout}{run.stderr}\n{self.log()[-3000:]}", pytrace=False)
+
+    def start(self) -> None:
+        """Start again on the same port: the clients' URLs and pools know it."""
+        if not self._started():
+            pytest.fail(f"port {self.port} was taken while postgres was down\n{self.log()[-3000:]}", pytrace=False)
+
+    def stop(self, mode: str = "fast") -> None:
+        """``pg_ctl stop -m fast`` (sessions ended, a clean shutdown) or ``-m immediate`` (as a crash of the server)."""
+        run = self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"])
+        if run.returncode != 0 and self.running:
+            pytest.fail(f"pg_ctl stop -m {mode} failed\n{run.stdout}{run.stderr}", pytrace=False)
+
+    def restart(self, mode: str = "immediate", down: float = 0.0) -> None:
+        """Stop (by default as a crash), stay down ``down`` seconds, start on the same port."""
+        self.stop(mode)
+        time.sleep(down)
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "status"], timeout=10).returncode == 0
+
+    def accepting(self) -> bool:
+        try:
+            with psycopg.connect(self.url, connect_timeout=2) as connection:
+                connection.execute("SELECT 1")
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    def remove(self) -> None:
+        if self.data.exists():
+            self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _postgres_bin() -> Path:
+    """The folder of initdb and pg_ctl: REGISTRAR_TEST_PG_BIN, else the PATH's, else Debian's newest."""
+    named = os.environ.get("REGISTRAR_TEST_PG_BIN")
+    found = shutil.which("initdb")
+    candidates = [Path(named)] if named else []
+    candidates += [Path(found).resolve().parent] if found else []
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for folder in candidates:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    pytest.fail("initdb and pg_ctl are not installed (apt-get install postgresql)", pytrace=False)
+
+
+def _unprivileged_owner() -> str | None:
+    """Whom the server runs as: ourselves, unless we are root (then ``postgres``, else ``nobody``)."""
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam(name)
+            return name
+    pytest.fail("running as root and there is no unprivileged account for postgres to run as", pytrace=False)
 
 
 @dataclass
