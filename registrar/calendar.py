@@ -320,6 +320,13 @@ def _check(calendar: ElectionCalendar, rules: Rules) -> None:
         violations.append(
             f"election_day ({_show(calendar.election_day)}) is not after announced_on ({_show(calendar.announced_on)})"
         )
+    # V2: the vote is held on election day. Hours moved off it (voting set to open in a few
+    # minutes, weeks early) would leave a count whose protocols no day can be signed on.
+    for name, moment in (("voting_opens", calendar.voting_opens), ("voting_closes", calendar.voting_closes)):
+        local = moment.astimezone(calendar.zone) - (dt.timedelta(microseconds=1) if name == "voting_closes" else dt.timedelta())
+        if local.date() != calendar.election_day:
+            violations.append(f"{name} ({_show(moment)}) is not on election_day ({_show(calendar.election_day)}) (V2)")
+            to_set.add(name)
     for earlier, later, strict, blamed in _ORDER:
         first, second = getattr(calendar, earlier), getattr(calendar, later)
         if isinstance(first, dt.datetime) != isinstance(second, dt.datetime):
