@@ -6,10 +6,14 @@ throttle counts the same failures whichever web worker answered.
 
 The CLI (``registrar users``) and the web's account pages call the same functions here, and
 each change is an audit event naming who made it. A bad field is an :class:`InvalidPayload`
-whose messages are :class:`Problem`: English words for the CLI and the API, with a code and
-parameters the web says in the reader's language. Whoever asks, an installation keeps one
-enabled admin account at least, and an officer on the web cannot disable or re-role
-themselves (``by``: the login making the change).
+whose messages are field errors by message id (:func:`registrar.reasons.said`, ids
+``account.*``): English words for the CLI and the API, the reader's language on the pages.
+Whoever asks, an installation keeps one enabled admin account at least, and an officer on the
+web cannot disable or re-role themselves (``by``: the login making the change).
+
+An account of a role tied to a territorial unit (:data:`registrar.roles.UNIT_ROLES`: a
+territorial election commission's officer) names its unit, a code of the territory file; no
+other account names one. The unit goes with the role: it is given, changed and dropped with it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import datetime as dt
 import hashlib
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,56 +30,37 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registrar import audit
+from registrar import audit, territory
 from registrar.db import Database
 from registrar.errors import InvalidPayload, NotFound, RegistrarError
 from registrar.models import ApiToken, LoginAttempt, UserAccount
-from registrar.roles import ACCOUNT_ROLES
+from registrar.reasons import Said, said
+from registrar.roles import ACCOUNT_ROLES, UNIT_ROLES
 
 LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 LANGUAGES = ("", "kk", "ru", "en")
 MIN_PASSWORD = 10
 TOKEN_SCOPES = ("api", "feed")
 
-# Five failures for one login within fifteen minutes and that login waits (429).
+# Five failures for one login from one client within fifteen minutes, and that client waits for
+# that login (429); each further five double the wait (up to a day). Another client is not
+# affected: an outsider guessing cannot lock the officer out.
 MAX_FAILURES = 5
 THROTTLE_WINDOW = dt.timedelta(minutes=15)
+LONGEST_WAIT = dt.timedelta(days=1)
+
+# Password hashes checked at once in one process: each takes ~0.1 s of a core (scrypt), so a
+# flood of logins would starve every other page; the rest wait their turn a little, then hear "busy".
+PASSWORD_CHECKS = threading.BoundedSemaphore(2)
+PASSWORD_CHECK_WAIT_SECONDS = 5
 
 # Checked when the login is unknown, so that a wrong login takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("registrar: no such account")
 
 
-# What can be wrong with an account's field, by code; the web has the same codes in its catalogues.
-PROBLEMS: dict[str, str] = {
-    "login_format": "lower-case letters, digits, '.', '_' and '-', 2 to 80 characters",
-    "login_taken": "an account '{login}' already exists",
-    "role_unknown": "one of: {roles}",
-    "password_short": "at least {count} characters",
-    "password_wrong": "the current password is wrong",
-    "language_unknown": "one of: kk, ru, en (or empty: the browser's)",
-    "name_long": "at most 300 characters",
-    "token_name": "1 to 80 characters",
-    "token_scope": "one of: {scopes}",
-    "last_admin": "the last enabled admin account must stay an enabled admin",
-    "own_account": "an officer cannot disable their own account or change their own role",
-}
-
-
-class Problem(str):
-    """A field's problem: its English words (what ``str`` gives: the CLI and the API show it),
-    and the ``code`` and ``params`` the web renders in the reader's language."""
-
-    code: str
-    params: dict[str, Any]
-
-    def __new__(cls, code: str, **params: Any) -> Problem:
-        problem = super().__new__(cls, PROBLEMS[code].format(**params))
-        problem.code, problem.params = code, params
-        return problem
-
-
-def _invalid(field: str, code: str, **params: Any) -> InvalidPayload:
-    return InvalidPayload({field: [Problem(code, **params)]})
+def _invalid(field: str, message: str, **params: Any) -> InvalidPayload:
+    """A field's error, by its id among the catalogues' [field_errors] ``account.*``."""
+    return InvalidPayload({field: [said(f"account.{message}", **params)]})
 
 
 def now() -> dt.datetime:
@@ -88,6 +74,10 @@ class Account:
     role: str
     full_name: str
     language: str
+    unit: str | None = None  # the territorial unit a territorial commission's officer acts for
+    # A session remembers the generation it began in; logging out or a new password moves the
+    # account's on, and every session of an earlier one ends.
+    generation: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +88,15 @@ class TokenInfo:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+
+
+class LoginBusy(RegistrarError):
+    """Too many password checks at once in this process: try again in a moment."""
+
+    code = "busy"
+
+    def __init__(self) -> None:
+        super().__init__("too many logins at once: try again in a moment")
 
 
 class LoginThrottled(RegistrarError):
@@ -112,7 +111,7 @@ class LoginThrottled(RegistrarError):
 
 
 def _account(row: UserAccount) -> Account:
-    return Account(row.id, row.login, row.role, row.full_name, row.language)
+    return Account(row.id, row.login, row.role, row.full_name, row.language, row.unit, row.session_generation)
 
 
 def _digest(secret: str) -> str:
@@ -121,15 +120,18 @@ def _digest(secret: str) -> str:
 
 def create_user(
     db: Database, login: str, role: str, password: str, *, full_name: str = "", language: str = "",
-    actor: str = "cli", at: dt.datetime | None = None,
+    unit: str | None = None, actor: str = "cli", at: dt.datetime | None = None,
 ) -> int:  # fmt: skip
-    """A new account; every bad field is named. The audit log records who created it (not the password)."""
+    """A new account; every bad field is named. ``unit``: the territorial unit's code, for a role
+    tied to one (and no other). The audit log records who created it (not the password)."""
     at = at or now()
+    unit = unit_code(unit)
     errors: dict[str, list[str]] = {}
     if not LOGIN.match(login):
-        errors["login"] = [Problem("login_format")]
-    for field, problem in (("role", _role_problem(role)), ("password", password_problem(password)),
-                           ("language", _language_problem(language)), ("full_name", _name_problem(full_name))):  # fmt: skip
+        errors["login"] = [said("account.login_format")]
+    for field, problem in (("role", _role_problem(role)), ("unit", _unit_problem(role, unit)),
+                           ("password", password_problem(password)), ("language", _language_problem(language)),
+                           ("full_name", _name_problem(full_name))):  # fmt: skip
         if problem is not None:
             errors[field] = [problem]
     if errors:
@@ -138,28 +140,50 @@ def create_user(
         if session.scalar(select(UserAccount.id).where(UserAccount.login == login)) is not None:
             raise _invalid("login", "login_taken", login=login)
         row = UserAccount(login=login, role=role, full_name=full_name, password_hash=generate_password_hash(password),
-                          language=language, created_at=at, disabled=False)  # fmt: skip
+                          language=language, unit=unit, created_at=at, disabled=False)  # fmt: skip
         session.add(row)
         session.flush()
+        payload: dict[str, Any] = {"role": role, "full_name": full_name}
+        if unit is not None:
+            payload["unit"] = unit
         audit.append(session, at=at, actor=actor, action="create_account", subject_type="account", subject_id=login,
-                     payload={"role": role, "full_name": full_name})  # fmt: skip
+                     payload=payload)  # fmt: skip
         return row.id
 
 
-def _role_problem(role: str) -> Problem | None:
-    return None if role in ACCOUNT_ROLES else Problem("role_unknown", roles=", ".join(ACCOUNT_ROLES))
+def unit_code(unit: str | None) -> str | None:
+    """A unit's code as a form or the command line gives it ("ast ", ""): upper case, None if empty."""
+    code = (unit or "").strip().upper()
+    return code or None
 
 
-def password_problem(password: str) -> Problem | None:
-    return None if len(password) >= MIN_PASSWORD else Problem("password_short", count=MIN_PASSWORD)
+def _role_problem(role: str) -> Said | None:
+    return None if role in ACCOUNT_ROLES else said("account.role_unknown")
 
 
-def _language_problem(language: str) -> Problem | None:
-    return None if language in LANGUAGES else Problem("language_unknown")
+def _unit_problem(role: str, unit: str | None) -> Said | None:
+    """A territorial commission's officer names the one unit it acts for; nobody else names any."""
+    if role not in ACCOUNT_ROLES:
+        return None  # the role's own error says what is wrong
+    if role not in UNIT_ROLES:
+        return None if unit is None else said("account.unit_not_for_role")
+    if unit is None:
+        return said("account.unit_required")
+    if unit not in territory.current().codes:
+        return said("account.unit_unknown", code=unit)
+    return None
 
 
-def _name_problem(full_name: str) -> Problem | None:
-    return None if len(full_name) <= 300 else Problem("name_long")
+def password_problem(password: str) -> Said | None:
+    return None if len(password) >= MIN_PASSWORD else said("account.password_short", count=MIN_PASSWORD)
+
+
+def _language_problem(language: str) -> Said | None:
+    return None if language in LANGUAGES else said("account.language_unknown")
+
+
+def _name_problem(full_name: str) -> Said | None:
+    return None if len(full_name) <= 300 else said("account.name_long")
 
 
 def _row(session: Session, login: str) -> UserAccount:
@@ -223,24 +247,31 @@ def set_disabled(
 
 
 def set_role(
-    db: Database, login: str, role: str, *, by: str | None = None, actor: str = "cli", at: dt.datetime | None = None
-) -> None:
-    """Give ``login`` another role; the last enabled admin keeps its role, and ``by`` cannot change their own."""
-    problem = _role_problem(role)
-    if problem is not None:
-        raise InvalidPayload({"role": [problem]})
+    db: Database, login: str, role: str, *, unit: str | None = None, by: str | None = None, actor: str = "cli",
+    at: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    """Give ``login`` another role (or a territorial officer another ``unit``: the unit goes with the
+    role); the last enabled admin keeps its role, and ``by`` cannot change their own."""
+    unit = unit_code(unit)
+    errors = {field: [problem] for field, problem in (("role", _role_problem(role)), ("unit", _unit_problem(role, unit)))
+              if problem is not None}  # fmt: skip
+    if errors:
+        raise InvalidPayload(errors)
     at = at or now()
     with db.transaction() as session:
         row = _row(session, login)
-        if row.role == role:
+        if row.role == role and row.unit == unit:
             return
         if by == login:
             raise _invalid("role", "own_account")
         if role != "admin":
             _keeps_an_admin(session, row, field="role")
-        before, row.role = row.role, role
+        payload: dict[str, Any] = {"from": row.role, "to": role}
+        if row.unit is not None or unit is not None:
+            payload |= {"from_unit": row.unit, "unit": unit}
+        row.role, row.unit = role, unit
         audit.append(session, at=at, actor=actor, action="set_role", subject_type="account", subject_id=login,
-                     payload={"from": before, "to": role})  # fmt: skip
+                     payload=payload)  # fmt: skip
 
 
 def set_password(db: Database, login: str, password: str, *, actor: str = "cli", at: dt.datetime | None = None) -> None:
@@ -249,9 +280,21 @@ def set_password(db: Database, login: str, password: str, *, actor: str = "cli",
         raise InvalidPayload({"password": [problem]})
     at = at or now()
     with db.transaction() as session:
-        _row(session, login).password_hash = generate_password_hash(password)
+        row = _row(session, login)
+        row.password_hash = generate_password_hash(password)
+        row.session_generation += 1  # whoever knew the old password is logged out everywhere
         audit.append(session, at=at, actor=actor, action="set_password", subject_type="account", subject_id=login,
                      payload={})  # fmt: skip
+
+
+def end_sessions(db: Database, account_id: int) -> int:
+    """End every session of the account (logging out): returns the generation sessions begin in now."""
+    with db.transaction() as session:
+        row = session.get(UserAccount, account_id)
+        if row is None:
+            return 0
+        row.session_generation += 1
+        return row.session_generation
 
 
 def change_own_password(
@@ -262,7 +305,7 @@ def change_own_password(
     at = at or now()
     errors: dict[str, list[str]] = {}
     if attempt_login(db, login, current, remote=remote, at=at) is None:
-        errors["current_password"] = [Problem("password_wrong")]
+        errors["current_password"] = [said("account.password_wrong")]
     problem = password_problem(new)
     if problem is not None:
         errors["password"] = [problem]
@@ -299,31 +342,42 @@ def authenticate(db: Database, login: str, password: str) -> Account | None:
     """The account if the password is its own and the account is not disabled; else None."""
     with db.reading() as session:
         row = session.scalar(select(UserAccount).where(UserAccount.login == login))
-    if row is None:
-        check_password_hash(_DUMMY_HASH, password)
-        return None
-    if not check_password_hash(row.password_hash, password) or row.disabled:
+    if not _checked(row.password_hash if row is not None else _DUMMY_HASH, password) or row is None or row.disabled:
         return None
     return _account(row)
 
 
-def retry_after(db: Database, login: str, *, at: dt.datetime | None = None) -> dt.timedelta | None:
-    """How long ``login`` must wait before trying again, or None: the failures since its last
-    success, within the window, reached :data:`MAX_FAILURES`."""
+def _checked(password_hash: str, password: str) -> bool:
+    if not PASSWORD_CHECKS.acquire(timeout=PASSWORD_CHECK_WAIT_SECONDS):
+        raise LoginBusy()
+    try:
+        return check_password_hash(password_hash, password)
+    finally:
+        PASSWORD_CHECKS.release()
+
+
+def retry_after(db: Database, login: str, *, remote: str = "", at: dt.datetime | None = None) -> dt.timedelta | None:
+    """How long ``login`` must wait before trying again from the client ``remote``, or None.
+
+    The client's failures for the login since the login's last success (from any client) are
+    counted over the last :data:`LONGEST_WAIT`: at :data:`MAX_FAILURES` it waits until the oldest
+    of its last five is :data:`THROTTLE_WINDOW` old; each further five double that window."""
     at = at or now()
     with db.reading() as session:
-        since = at - THROTTLE_WINDOW
+        since = at - LONGEST_WAIT
         last_ok = session.scalar(select(func.max(LoginAttempt.at)).where(LoginAttempt.login == login, LoginAttempt.ok))
         if last_ok is not None and last_ok > since:
             since = last_ok
         failures = list(session.scalars(
-            select(LoginAttempt.at).where(LoginAttempt.login == login, ~LoginAttempt.ok, LoginAttempt.at > since)
-            .order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES)
+            select(LoginAttempt.at).where(LoginAttempt.login == login, LoginAttempt.remote == remote[:64], ~LoginAttempt.ok,
+                                          LoginAttempt.at > since)
+            .order_by(LoginAttempt.at.desc())
         ))  # fmt: skip
     if len(failures) < MAX_FAILURES:
         return None
-    # The oldest of the last MAX_FAILURES failures leaves the window first.
-    return failures[-1] + THROTTLE_WINDOW - at
+    window = min(THROTTLE_WINDOW * 2 ** (len(failures) // MAX_FAILURES - 1), LONGEST_WAIT)
+    wait = failures[MAX_FAILURES - 1] + window - at
+    return wait if wait > dt.timedelta(0) else None
 
 
 def attempt_login(db: Database, login: str, password: str, *, remote: str = "", at: dt.datetime | None = None) -> Account | None:
@@ -331,7 +385,7 @@ def attempt_login(db: Database, login: str, password: str, *, remote: str = "", 
     password once a login has failed too often; every attempt is recorded."""
     at = at or now()
     login = login.strip().lower()[:80]
-    wait = retry_after(db, login, at=at)
+    wait = retry_after(db, login, remote=remote, at=at)
     if wait is not None:
         raise LoginThrottled(login, wait)
     account = authenticate(db, login, password)
@@ -352,7 +406,7 @@ def issue_token(
     if not 1 <= len(name) <= 80:
         raise _invalid("name", "token_name")
     if scope not in TOKEN_SCOPES:
-        raise _invalid("scope", "token_scope", scopes=", ".join(TOKEN_SCOPES))
+        raise _invalid("scope", "token_scope")
     secret = secrets.token_urlsafe(32)
     with db.transaction() as session:
         account = _row(session, login)

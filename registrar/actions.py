@@ -42,8 +42,9 @@ from registrar.models import (
     NominationDecision,
     Person,
 )
+from registrar.reasons import said
 from registrar.records import candidacy_row, election_row
-from registrar.rules import Rules, UnknownKind, kinds
+from registrar.rules import Rules, RulesError, UnknownKind, kinds
 from registrar.rules_in_force import Version, in_force, of_election, stored
 
 
@@ -118,9 +119,12 @@ def _parse_resolution(item: dict[str, Any], rules: Rules, index: int | None = No
         )
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=rules.zone)
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if not schemas.EARLIEST <= day <= schemas.LATEST:  # no calendar reaches the year 1 or 9999
+            raise ValueError(f"{day.isoformat()} is outside {schemas.EARLIEST.year}-{schemas.LATEST.year}")
         return Resolution(item["milestone"], value, item["number"], item["adopted_on"])
     except (ValueError, CalendarError) as err:
-        raise InvalidPayload({where: [f"not a valid value for {item['milestone']}: {err}"]}) from None
+        raise InvalidPayload({where: [said("calendar.not_a_value", milestone=item["milestone"], detail=str(err))]}) from None
 
 
 def _store_resolution(election: Election, resolution: Resolution, at: dt.datetime) -> None:
@@ -152,7 +156,7 @@ def announce_in(
     and keeps its voter registers (the voter count on their reference date)."""
     data, resolutions, calendar, version = _planned(payload)
     if session.get(Election, data["id"]) is not None:
-        raise InvalidPayload({"id": [f"an election {data['id']!r} already exists"]})
+        raise InvalidPayload({"id": [said("election.exists", id=data["id"])]})
     voters, counted_on = data.get("registered_voters"), data.get("voters_counted_on")
     if rerun_of is not None:
         voters, counted_on = rerun_of.registered_voters, rerun_of.voters_counted_on
@@ -163,6 +167,7 @@ def announce_in(
     election = Election(
         id=data["id"],
         title=data["title"],
+        title_by_language=data.get("titles"),
         kind=data["kind"],
         announced_on=data["announced_on"],
         election_day=data["election_day"],
@@ -193,13 +198,18 @@ def preview_calendar(payload: dict[str, Any]) -> ElectionCalendar:
 
 def _planned(payload: dict[str, Any]) -> tuple[dict[str, Any], list[Resolution], ElectionCalendar, Version]:
     version = _version_for_payload(payload)
+    data = schemas.load(schemas.AnnounceElectionSchema, payload, version.rules)
+    # The election is judged under the law of the day it is announced (the versions then in force).
+    try:
+        version = in_force(version.kind, on=data["announced_on"])
+    except RulesError as err:  # the file's versions begin after that day: no law to hold the election under
+        raise InvalidPayload({"announced_on": [said("rules.not_in_force", day=data["announced_on"], detail=str(err))]}) from None
     rules = version.rules
-    data = schemas.load(schemas.AnnounceElectionSchema, payload, rules)
     resolutions = [_parse_resolution(r, rules, i) for i, r in enumerate(data["resolutions"])]
     try:
         return data, resolutions, compute(data["announced_on"], data["election_day"], rules, resolutions), version
     except CalendarError as err:
-        raise InvalidPayload({"election_day": [str(err)]}) from None
+        raise InvalidPayload({"election_day": [said("calendar.does_not_hold", detail=str(err))]}) from None
 
 
 def _version_for_payload(payload: Any) -> Version:
@@ -207,11 +217,11 @@ def _version_for_payload(payload: Any) -> Version:
     kind = payload.get("kind") if isinstance(payload, dict) else None
     if not isinstance(kind, str) or not kind:
         # Checked before the rest of the payload: without a kind there are no rules to check it by.
-        raise InvalidPayload({"kind": [f"required: the election kind, one of {', '.join(kinds())}"]})
+        raise InvalidPayload({"kind": [said("kind.required", detail=", ".join(kinds()))]})
     try:
         return in_force(kind)
     except UnknownKind as err:  # a kind without a rules file is a field error, not a crash
-        raise InvalidPayload({"kind": [str(err)]}) from None
+        raise InvalidPayload({"kind": [said("kind.unknown", detail=str(err))]}) from None
 
 
 @contextmanager
@@ -243,12 +253,12 @@ def _adopt(
     """V1: CEC resolutions take effect if the whole calendar still holds together (else the
     error is the payload's ``field``); the cut-off deadlines and the phase follow."""
     if election.phase in states.AFTER_COUNT:
-        raise InvalidPayload({field: [f"the vote is over (the election is {election.phase}): its calendar is closed"]})
+        raise InvalidPayload({field: [said("calendar.vote_over", phase=election.phase)]})
     try:
         calendar = compute(election.announced_on, election.election_day, rules,
                            [*calendar_of(election).resolutions, *resolutions])  # fmt: skip
     except CalendarError as err:
-        raise InvalidPayload({field: [str(err)]}) from None
+        raise InvalidPayload({field: [said("calendar.does_not_hold", detail=str(err))]}) from None
     for resolution in resolutions:
         _store_resolution(election, resolution, at)
     deadlines.schedule_election(session, election.id, calendar, now=at, rules=rules)
@@ -309,11 +319,12 @@ def register_association(db: Database, payload: dict[str, Any], *, actor: str, a
     data = schemas.load(schemas.AssociationSchema, payload)
     with db.transaction() as session:
         if session.scalar(select(Association.id).where(Association.registration_number == data["registration_number"])):
-            raise InvalidPayload({"registration_number": ["an association with this number is already registered"]})
+            raise InvalidPayload({"registration_number": [said("association.number_taken")]})
         association = Association(
             registration_number=data["registration_number"], kind=data["kind"], registered_on=data["registered_on"]
         )
-        association.names.append(AssociationName(name=data["name"], valid_from=data["registered_on"]))
+        association.names.append(AssociationName(name=data["name"], name_by_language=data.get("names"),
+                                                  valid_from=data["registered_on"]))  # fmt: skip
         session.add(association)
         session.flush()
         audit.append(session, at=at, actor=actor, action="register_association", subject_type="association",
@@ -332,8 +343,9 @@ def rename_association(
         if association is None:
             raise NotFound(f"no association {association_id}")
         if data["valid_from"] <= association.names[-1].valid_from:
-            raise InvalidPayload({"valid_from": [f"must be after {association.names[-1].valid_from.isoformat()}"]})
-        association.names.append(AssociationName(name=data["name"], valid_from=data["valid_from"]))
+            raise InvalidPayload({"valid_from": [said("association.renamed_after", day=association.names[-1].valid_from)]})
+        association.names.append(AssociationName(name=data["name"], name_by_language=data.get("names"),
+                                                  valid_from=data["valid_from"]))  # fmt: skip
         audit.append(session, at=at, actor=actor, action="rename_association", subject_type="association",
                      subject_id=association.id, payload=data)  # fmt: skip
 
@@ -352,7 +364,7 @@ def nominate(db: Database, election_id: str, payload: dict[str, Any], *, actor: 
             select(Association).where(Association.id == data["association_id"]).with_for_update(of=Association)
         )
         if association is None:
-            raise InvalidPayload({"association_id": [f"no association {data['association_id']}"]})
+            raise InvalidPayload({"association_id": [said("association.none", id=data["association_id"])]})
         calendar = calendar_of(election)
         person = Person(**data["person"])
         candidacy = Candidacy(election=election, association=association, person=person, state="nominated",
@@ -404,7 +416,7 @@ def one_action(db: Database, version: Select[Any] | Callable[[], Select[Any]], e
             current = int(session.scalar(version if isinstance(version, Select) else version()) or 0)
         raise StaleVersion(expected_version or current - 1, current) from None
     except IntegrityError as err:
-        raise InvalidPayload({"_schema": [f"conflicts with a stored record: {err.orig}"]}) from None
+        raise InvalidPayload({"_schema": [said("record.conflict", detail=str(err.orig))]}) from None
 
 
 def perform_in(

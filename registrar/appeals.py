@@ -29,6 +29,7 @@ outcome); the officers' register reads it whole.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,9 +37,11 @@ from typing import Any, Literal
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
+from registrar.alphabets import sort_key
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import Appeal, AssociationName, Candidacy, Deadline, Decision, Election, ElectionDecision, Person
+from registrar.names import InLanguages
 
 Status = Literal["window_open", "window_closed", "pending", "upheld", "dismissed"]
 STATUSES: tuple[Status, ...] = ("pending", "window_open", "upheld", "dismissed", "window_closed")
@@ -52,7 +55,7 @@ PRESIDENT_APPEALABLE = ("refuse_president",)
 PRESIDENT_RULINGS = {"uphold_president_appeal": "upheld", "dismiss_president_appeal": "dismissed"}
 PRESIDENT_WINDOW, PRESIDENT_COURT = "president_appeal_window", "president_court_review"
 
-LIMIT = 200
+PER_PAGE = 50  # lines a page of the register shows, as the list of candidacies
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,10 @@ class AppealEntry:
 
     rule: str  # G6 | V7
     election_id: str
-    election_title: str
+    election_title: InLanguages
     candidacy_id: int
     appellant: str  # the candidate (G6), the President-elect (V7)
-    association: str
+    association: InLanguages  # its name on the day of nomination
     candidacy_state: str
     against: str  # the state the decision put the candidacy in: refused, registration_cancelled, president_refused
     decision: DecisionRef | None
@@ -114,7 +117,7 @@ class AppealEntry:
 
 def register(
     db: Database, *, at: dt.datetime, election_id: str | None = None, candidacy_id: int | None = None,
-    appealed_only: bool = False, limit: int = LIMIT,
+    appealed_only: bool = False,
 ) -> list[AppealEntry]:  # fmt: skip
     """The register: the overdue court reviews first (the longest overdue first), then the newest first.
 
@@ -128,7 +131,45 @@ def register(
         found = [*_g6(session, at, election_id, candidacy_id), *_v7(session, at, election_id, candidacy_id)]
     if appealed_only:
         found = [e for e in found if e.appeal_id is not None]
-    return ordered(found)[:limit]
+    return ordered(found)
+
+
+@dataclass(frozen=True)
+class RegisterPage:
+    """A page of the register: its ``lines``, the page's number and how many lines there are in all."""
+
+    lines: tuple[AppealEntry, ...]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The number of the first line shown (1-based; 0 when none)."""
+        return (self.page - 1) * self.per_page + 1 if self.lines else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.lines) - 1 if self.lines else 0
+
+
+def page_of(lines: Sequence[Any], page: int | str | None = 1, *, per_page: int | None = None) -> RegisterPage:
+    """Page ``page`` of the register's ``lines`` (a page that is not a number is the first, one past the last the last)."""
+    per_page = per_page or PER_PAGE
+    text = str(page or "1")
+    wanted = int(text) if text.isdigit() and 0 < int(text) < 10**6 else 1
+    pages = max(1, math.ceil(len(lines) / per_page))
+    number = min(wanted, pages)
+    return RegisterPage(tuple(lines[(number - 1) * per_page : number * per_page]), len(lines), number, per_page)
+
+
+def by_name(entries: Iterable[AppealEntry], language: str) -> list[AppealEntry]:
+    """The lines by the appellant's name in the alphabet of ``language``, each one's decisions the earliest first."""
+    return sorted(entries, key=lambda e: (sort_key(e.appellant, language), e.candidacy_id, e.decided_at))
 
 
 def ordered(entries: Iterable[AppealEntry]) -> list[AppealEntry]:
@@ -157,7 +198,7 @@ class _Span:
     decision: DecisionRef | None
 
 
-def _people(session: Session, candidacy_ids: Iterable[int]) -> dict[int, tuple[str, str, str, str, str]]:
+def _people(session: Session, candidacy_ids: Iterable[int]) -> dict[int, tuple[str, InLanguages, str, str, InLanguages]]:
     """Per candidacy: the candidate's name, the association's name on the day of nomination, the state,
     the election and its title."""
     ids = sorted(set(candidacy_ids))
@@ -165,32 +206,33 @@ def _people(session: Session, candidacy_ids: Iterable[int]) -> dict[int, tuple[s
         return {}
     rows = session.execute(
         select(Candidacy.id, Person.full_name, Candidacy.association_id, Candidacy.nominated_at, Candidacy.state,
-               Candidacy.election_id, Election.title)
+               Candidacy.election_id, Election.title, Election.title_by_language)
         .join(Person, Candidacy.person_id == Person.id)
         .join(Election, Candidacy.election_id == Election.id)
         .where(Candidacy.id.in_(ids))
     ).all()  # fmt: skip
     names = association_names(session, {r[2] for r in rows})
-    return {r[0]: (r[1], name_on(names.get(r[2], []), r[3].date()), r[4], r[5], r[6]) for r in rows}
+    return {r[0]: (r[1], name_on(names.get(r[2], []), r[3].date()), r[4], r[5], InLanguages(r[6], r[7])) for r in rows}
 
 
-def association_names(session: Session, association_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, str]]]:
-    """Every name each association has had, the earliest first (parties rename)."""
+def association_names(session: Session, association_ids: Iterable[int]) -> dict[int, list[tuple[dt.date, InLanguages]]]:
+    """Every name each association has had, the earliest first (parties rename), each in the languages it was given in."""
     ids = sorted(set(association_ids))
-    names: dict[int, list[tuple[dt.date, str]]] = {}
+    names: dict[int, list[tuple[dt.date, InLanguages]]] = {}
     if ids:
         for row in session.execute(
-            select(AssociationName.association_id, AssociationName.valid_from, AssociationName.name)
+            select(AssociationName.association_id, AssociationName.valid_from, AssociationName.name,
+                   AssociationName.name_by_language)
             .where(AssociationName.association_id.in_(ids))
             .order_by(AssociationName.association_id, AssociationName.valid_from)
-        ):
-            names.setdefault(row[0], []).append((row[1], row[2]))
+        ):  # fmt: skip
+            names.setdefault(row[0], []).append((row[1], InLanguages(row[2], row[3])))
     return names
 
 
-def name_on(names: Sequence[tuple[dt.date, str]], day: dt.date) -> str:
-    """The name in force on ``day`` (the first one, for a day before any began); as Association.name_on."""
-    current = names[0][1] if names else ""
+def name_on(names: Sequence[tuple[dt.date, InLanguages]], day: dt.date) -> InLanguages:
+    """The name in force on ``day`` (the first one, for a day before any began); as Association.named_on."""
+    current = names[0][1] if names else InLanguages("")
     for valid_from, name in names:
         if valid_from <= day:
             current = name

@@ -15,6 +15,8 @@ from registrar import accounts
 from registrar.cli_notifications import _db, _fails_cleanly
 from registrar.roles import ACCOUNT_ROLES
 
+UNIT_HELP = "For a territorial commission's officer (role territorial): its unit's code (config/territory.toml, e.g. AST)."
+
 
 @click.group("users")
 def users() -> None:
@@ -31,14 +33,17 @@ def _password(from_stdin: bool) -> str:
 @click.option("--role", required=True, type=click.Choice(ACCOUNT_ROLES), help="What the account may do (config/roles.toml).")
 @click.option("--full-name", default="", help="The officer's name, as pages show it.")
 @click.option("--language", type=click.Choice(["kk", "ru", "en"]), default=None, help="Pages' language (default: the browser's).")
+@click.option("--unit", default=None, help=UNIT_HELP)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 @click.argument("login")
 @click.pass_context
 @_fails_cleanly
-def create(ctx: click.Context, role: str, full_name: str, language: str | None, password_stdin: bool, login: str) -> None:
+def create(ctx: click.Context, role: str, full_name: str, language: str | None, unit: str | None, password_stdin: bool,
+           login: str) -> None:  # fmt: skip
     """Create the account LOGIN with ROLE."""
-    accounts.create_user(_db(ctx), login, role, _password(password_stdin), full_name=full_name, language=language or "")
-    click.echo(f"account {login} created: {role}")
+    accounts.create_user(_db(ctx), login, role, _password(password_stdin), full_name=full_name, language=language or "",
+                         unit=unit)  # fmt: skip
+    click.echo(f"account {login} created: {role}" + (f" of {accounts.unit_code(unit)}" if unit else ""))
 
 
 @users.command("password")
@@ -64,14 +69,15 @@ def disable(ctx: click.Context, enable: bool, login: str) -> None:
 
 
 @users.command("role")
+@click.option("--unit", default=None, help=UNIT_HELP)
 @click.argument("login")
 @click.argument("role", type=click.Choice(ACCOUNT_ROLES))
 @click.pass_context
 @_fails_cleanly
-def role(ctx: click.Context, login: str, role: str) -> None:
+def role(ctx: click.Context, unit: str | None, login: str, role: str) -> None:
     """Give LOGIN the role ROLE (the last enabled admin keeps its role)."""
-    accounts.set_role(_db(ctx), login, role)
-    click.echo(f"account {login}: {role}")
+    accounts.set_role(_db(ctx), login, role, unit=unit)
+    click.echo(f"account {login}: {role}" + (f" of {accounts.unit_code(unit)}" if unit else ""))
 
 
 @users.command("profile")
@@ -114,7 +120,8 @@ def revoke(ctx: click.Context, login: str, name: str) -> None:
 @click.pass_context
 @_fails_cleanly
 def list_users(ctx: click.Context) -> None:
-    """Every account: login, role, name, and whether it is disabled."""
+    """Every account: login, role (and a territorial officer's unit), name, and whether it is disabled."""
     for account, disabled in accounts.list_accounts(_db(ctx)):
         flag = "  (disabled)" if disabled else ""
-        click.echo(f"{account.login:<24} {account.role:<11} {account.full_name}{flag}")
+        role = f"{account.role} {account.unit}" if account.unit else account.role
+        click.echo(f"{account.login:<24} {role:<11} {account.full_name}{flag}")

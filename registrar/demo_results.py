@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
+from itertools import count
 from typing import Any
 
 from registrar import actions, results, sweep, territory
@@ -33,10 +35,18 @@ CANDIDATES = [
 ]
 # Second round, in thousandths, between the first and the third (the second withdrew).
 SECOND_ROUND = (566, 402)
+# The chairs of the territorial commissions, who sign their protocols (V3), one per unit in turn.
+CHAIRS = ["Ахметова Гүлмира Сәрсенқызы", "Бекмұхамбетов Асқар Нұрланұлы", "Жұмабаева Салтанат Ерланқызы",
+          "Исабеков Дәурен Маратұлы", "Қалиева Ләззат Болатқызы", "Мұратов Ерлан Серікұлы",
+          "Нұрпейісова Айнұр Жанатқызы", "Оспанов Талғат Қайратұлы", "Сейітова Мөлдір Асанқызы",
+          "Тоқтаров Нұрсұлтан Әділұлы"]  # fmt: skip
+CORRECTION_REASON = "Есеп парағы қайта қосылды: 1 дауыс ауыстырылды"
+WITHDRAWAL_REASON = "Кандидаттың өз кандидатурасын алып тастау туралы өтініші"
 
 
-def build_concluded(db: Database, today: dt.date, associations: list[int]) -> str:
-    """Create the concluded demo election (once); ``associations`` nominate its candidates."""
+def build_concluded(db: Database, today: dt.date, associations: list[int], *, numbers: Iterator[int] | None = None) -> str:
+    """Create the concluded demo election (once); ``associations`` nominate its candidates; ``numbers``
+    number the CEC's resolutions of its year."""
     from registrar import demo
 
     with db.reading() as session:
@@ -45,7 +55,8 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
     rules = for_kind("presidential")
     zone = rules.zone
     election_day = today - dt.timedelta(days=63)
-    calendar = demo.announce(db, CONCLUDED_ID, demo.title(election_day.year, concluded=True),
+    numbered = numbers if numbers is not None else count(141)
+    calendar = demo.announce(db, CONCLUDED_ID, demo.titles(election_day.year, concluded=True),
                              election_day - dt.timedelta(days=120), election_day, actor=COMMISSION)  # fmt: skip
     ids = []
     for index, (name, _) in enumerate(CANDIDATES):
@@ -56,7 +67,8 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
              "decision": demo.decision(calendar.local(at).date() - dt.timedelta(days=1))},
             actor=CLERK, at=at,
         )  # fmt: skip
-        demo.walk(db, outcome.candidacy_id, "registered", calendar.registration_opens + dt.timedelta(days=index))
+        demo.walk(db, outcome.candidacy_id, "registered", calendar.registration_opens + dt.timedelta(days=index),
+                  numbers=numbered)  # fmt: skip
         ids.append(outcome.candidacy_id)
     sweep.sweep(db, calendar.voting_opens + dt.timedelta(minutes=1))  # V2: voting opens, the ballot is fixed
 
@@ -68,14 +80,12 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
         payload = _protocol(unit, ids, shares, seed=index, day=election_day)
         results.submit_protocol(db, CONCLUDED_ID, payload, actor=CLERK, at=counted_at + dt.timedelta(minutes=17 * index))
     corrected = _protocol(units[0], ids, shares, seed=0, day=election_day, shift=1)
-    results.submit_protocol(db, CONCLUDED_ID, corrected | {"reason": "a tally sheet re-added: 1 vote moved"},
+    results.submit_protocol(db, CONCLUDED_ID, corrected | {"reason": CORRECTION_REASON},
                             actor=CLERK, at=counted_at + dt.timedelta(days=1), correction=True)  # fmt: skip
-
-    numbers = iter(range(141, 160))
 
     def decide(trigger: str, day: dt.date, **payload: Any) -> None:
         at = dt.datetime.combine(day, dt.time(15), tzinfo=zone)
-        number = f"{next(numbers)}/{day.year}"
+        number = demo.resolution_number(day, next(numbered))
         results.perform_election(db, CONCLUDED_ID, trigger, {"number": number, "decided_on": day.isoformat(), **payload},
                                  actor=COMMISSION, at=at)  # fmt: skip
 
@@ -84,8 +94,8 @@ def build_concluded(db: Database, today: dt.date, associations: list[int]) -> st
     decide("call_second_round", election_day + dt.timedelta(days=5), voting_day=second_day.isoformat())
     # V5: the runner-up withdraws; the third of the first round takes the place.
     withdrawn_on = election_day + dt.timedelta(days=7)
-    actions.perform(db, ids[1], "withdraw", {"number": f"W-{withdrawn_on:%m%d}", "decided_on": withdrawn_on.isoformat(),
-                                             "reason": "the candidate's statement"}, actor=CLERK,
+    actions.perform(db, ids[1], "withdraw", {"number": demo.resolution_number(withdrawn_on, next(numbered)),
+                                             "decided_on": withdrawn_on.isoformat(), "reason": WITHDRAWAL_REASON}, actor=CLERK,
                     at=dt.datetime.combine(withdrawn_on, dt.time(11), tzinfo=zone))  # fmt: skip
     opens, closes = voting_hours(second_day, rules)
     sweep.sweep(db, opens + dt.timedelta(minutes=1))
@@ -116,7 +126,7 @@ def _protocol(unit: territory.Unit, ballot: list[int], shares: list[int], *, see
     against = valid - sum(votes)
     return {"unit": unit.code, "voters_on_list": unit.voters, "ballots_issued": issued, "ballots_cast": cast,
             "invalid_ballots": invalid, "votes": {str(i): v for i, v in zip(ballot, votes, strict=True)},
-            "against_all": against, "chair": f"Chair of the {unit.commission}", "members_signed": unit.members,
+            "against_all": against, "chair": CHAIRS[seed % len(CHAIRS)], "members_signed": unit.members,
             "signed_on": day.isoformat()}  # fmt: skip
 
 

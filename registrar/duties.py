@@ -32,18 +32,26 @@ what the step leaves behind, as the kind declares it:
 - any other kind: the audit event of one of the kind's ``duty`` steps on the same subject, at or
   after the row was opened (every step appends one, its action the trigger).
 
+A territorial commission's officer (a role of :data:`registrar.roles.UNIT_ROLES`) owes its own
+unit's part of a duty that is owed unit by unit (:data:`UNIT_PARTS`: V3, each commission's
+protocol of the round), never the others' and never the whole: its duty is due at the row's time,
+overdue after it (whatever the sweep recorded, while the subject is where the kind is open) until
+its unit's protocol of the round is recorded, then done. The CEC's staff keep the whole, until
+every unit's is in.
+
 An officer may take a duty (:func:`take`): the only thing stored about a duty, so that two
-officers of one role do not work the same one.
+officers of one role do not work the same one. A unit's part is its officer's alone: there is
+nothing to take.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,7 +59,7 @@ from registrar import deadlines, machines, roles
 from registrar.actions import calendar_of
 from registrar.db import Database
 from registrar.errors import NotAllowed, NotFound
-from registrar.models import AuditEvent, Candidacy, Deadline, DutyTaken, Election
+from registrar.models import AuditEvent, Candidacy, Deadline, DutyTaken, Election, Protocol
 
 Status = Literal["overdue", "due", "done"]
 STATUSES: tuple[Status, ...] = ("overdue", "due", "done")
@@ -66,7 +74,8 @@ class Duty:
     ``done_at``: when it was done, where known; ``recorded`` and ``outcome``: the deadline row's
     status and what the sweep recorded when it fell due; ``computed_from``: how its time was reckoned;
     ``where``: the candidacy's state or the election's phase now; ``taken_by``: the login of the
-    officer who has taken it, if one has."""
+    officer who has taken it, if one has; ``unit``: the territorial unit whose part of the duty
+    this is (a territorial commission's officer's), None for a duty as a whole."""
 
     kind: str
     rule: str
@@ -87,16 +96,42 @@ class Duty:
     computed_from: str
     where: str | None = None
     taken_by: str | None = None
+    unit: str | None = None
+
+    @property
+    def round(self) -> int | None:
+        """The election round the duty is of (V3, V4: their rows' keys name it), None for the others."""
+        return deadlines.round_of(self.key) if self.kind in ROUND_KINDS else None
+
+
+# The kinds whose rows are one per election round (their keys name it).
+ROUND_KINDS = frozenset({"protocols_due", "results_due"})
+
+
+def _unit_protocol(session: Session, row: Deadline, unit: str) -> dt.datetime | None:
+    """V3: when the unit's protocol of the round the row names first reached the CEC (None: not yet)."""
+    return session.scalar(
+        select(func.min(Protocol.submitted_at)).where(
+            Protocol.election_id == row.subject_id, Protocol.round == deadlines.round_of(row.key), Protocol.unit == unit
+        )
+    )
+
+
+# The kinds owed unit by unit, each with when the unit's part was done (None: not yet): a
+# territorial commission's officer owes its unit's part of these and of nothing else.
+UNIT_PARTS: dict[str, Callable[[Session, Deadline, str], dt.datetime | None]] = {"protocols_due": _unit_protocol}
 
 
 # --- The duties -------------------------------------------------------------------------------
 
 
 def kinds_for(role: str | None) -> list[str]:
-    """The kinds of deadline that are ``role``'s duty (None: everyone's)."""
+    """The kinds of deadline that are ``role``'s duty (None: everyone's); a role tied to a unit owes
+    only kinds owed unit by unit (:data:`UNIT_PARTS`)."""
     owed = roles.deadline_roles()
     return [name for name, kind in deadlines.DEADLINES.items()
-            if kind.owed and (role is None or role in owed.get(name, frozenset()))]  # fmt: skip
+            if kind.owed and (role is None or role in owed.get(name, frozenset()))
+            and (role not in roles.UNIT_ROLES or name in UNIT_PARTS)]  # fmt: skip
 
 
 def duties(
@@ -105,7 +140,8 @@ def duties(
 ) -> list[Duty]:  # fmt: skip
     """The duties of ``role`` (None: everyone's) at ``now``, the overdue first (the latest first), then
     the due by their time, then (``include_done``) the done; ``election_id``: one election's only;
-    ``kind``: one kind's only; ``limit``: the first so many; ``chosen``: :func:`duties_in`'s filters."""
+    ``kind``: one kind's only; ``limit``: the first so many; ``chosen``: :func:`duties_in`'s filters
+    (``unit``: a territorial commission's officer's part)."""
     with db.reading() as session:
         found = duties_in(session, role=role, now=now, election_id=election_id, include_done=include_done, kind=kind,
                           **chosen)  # fmt: skip
@@ -115,10 +151,18 @@ def duties(
 def duties_in(
     session: Session, *, role: str | None, now: dt.datetime, election_id: str | None = None,
     include_done: bool = False, kind: str | None = None, rule: str | None = None,
-    where: Collection[str] = (), status: Status | None = None, taken_by: str | None = None,
+    where: Collection[str] = (), status: Status | None = None, taken_by: str | None = None, unit: str | None = None,
 ) -> list[Duty]:  # fmt: skip
     """:func:`duties` inside the caller's session. Filters: ``rule`` (its id), ``where`` (the
-    subjects' states or phases now), ``status``, ``taken_by`` (a login: the duties that officer took)."""
+    subjects' states or phases now), ``status``, ``taken_by`` (a login: the duties that officer took).
+
+    ``unit``: the parts of the duties owed unit by unit that are that territorial unit's (its
+    officer's queue). A role tied to a unit owes nothing without its unit: nothing else is its."""
+    if role in roles.UNIT_ROLES and unit is None:
+        return []
+    if unit is not None:
+        return _unit_duties(session, unit, role=role, now=now, election_id=election_id, include_done=include_done,
+                            kind=kind, rule=rule, where=where, status=status)  # fmt: skip
     kinds = [k for k in kinds_for(role) if (kind is None or k == kind) and (rule is None or deadlines.DEADLINES[k].rule == rule)]
     if not kinds:
         return []
@@ -159,6 +203,47 @@ def duties_in(
                  status=found_status, late_by=now - row.due_at if found_status == "overdue" else None,
                  discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
                  outcome=row.outcome, computed_from=row.computed_from, where=state, taken_by=takers.get(row.id))
+        )  # fmt: skip
+    return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
+
+
+def _unit_duties(
+    session: Session, unit: str, *, role: str | None, now: dt.datetime, election_id: str | None, include_done: bool,
+    kind: str | None, rule: str | None, where: Collection[str], status: Status | None,
+) -> list[Duty]:  # fmt: skip
+    """The unit's parts of the duties owed unit by unit: one per row, its own status (the unit's
+    record, not the whole's); nobody takes a unit's part, it is its officer's."""
+    kinds = [k for k in kinds_for(role) if k in UNIT_PARTS and (kind is None or k == kind)
+             and (rule is None or deadlines.DEADLINES[k].rule == rule)]  # fmt: skip
+    if not kinds:
+        return []
+    query = select(Deadline).where(Deadline.kind.in_(kinds), Deadline.status.in_(("pending", "fired", "cancelled")))
+    if election_id is not None:
+        query = query.where(deadlines.of_election(election_id))
+    rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
+    phases = _phases(session, {r.subject_id for r in rows}, now)
+    owed = roles.deadline_roles()
+    found = []
+    for row in rows:
+        declared, phase = deadlines.DEADLINES[row.kind], phases.get(row.subject_id)
+        if where and phase not in where:
+            continue
+        done_at = UNIT_PARTS[row.kind](session, row, unit)
+        found_status: Status | None
+        if done_at is not None and (row.status != "cancelled" or row.cancelled_at is None or done_at <= row.cancelled_at):
+            found_status = "done"
+        elif row.status == "pending" or (row.status == "fired" and phase is not None and phase in declared.open_in):
+            found_status, done_at = ("overdue" if row.due_at <= now else "due"), None
+        else:  # a row closed without the unit's part, or a notice whose election has moved on: no one's now
+            continue
+        if (found_status == "done" and not include_done) or status not in (None, found_status):
+            continue
+        found.append(
+            Duty(kind=row.kind, rule=row.rule, roles=owed.get(row.kind, frozenset()), subject_type=row.subject_type,
+                 subject_id=row.subject_id, election_id=row.subject_id, due_at=row.due_at, due_local=row.due_local,
+                 status=found_status, late_by=now - row.due_at if found_status == "overdue" else None,
+                 discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
+                 outcome=row.outcome, computed_from=row.computed_from, where=phase, unit=unit)
         )  # fmt: skip
     return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
 
@@ -263,6 +348,9 @@ def take(db: Database, deadline_id: int, *, login: str, role: str, now: dt.datet
             raise NotFound(f"no deadline {deadline_id}")
         if row.kind not in kinds_for(role):
             raise NotAllowed("take_duty", row.kind, f"{deadlines.DEADLINES[row.kind].rule}: not a duty of the {role}")
+        if role in roles.UNIT_ROLES:
+            # The row is the whole election's; a unit's officer owes its own part, which no one else shares.
+            raise NotAllowed("take_duty", row.kind, f"{deadlines.DEADLINES[row.kind].rule}: the {role} owes its unit's part only")
         taken = session.get(DutyTaken, deadline_id)
         if taken is not None and taken.login != login:
             raise TakenByAnother(row.kind, taken.login)

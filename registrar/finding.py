@@ -8,6 +8,11 @@ function registered on the connection (:func:`folded`); PostgreSQL's ``lower()``
 under a UTF-8 locale (the C.UTF-8 the tests and the packages use). Both sides are folded the
 same way, so ``LIKE`` compares folded text with folded text.
 
+Names are sorted in the order of the reader's alphabet (:func:`sort_key`): Kazakh (А Ә Б ... І Ь Э
+Ю Я) on Kazakh pages, Russian (its letters, the Kazakh ones after their nearest) on Russian ones;
+neither database knows those orders everywhere (SQLite has no such collation), so a list sorted by
+name is ordered here, then paged.
+
 What the criteria may be is checked here and reported per field as a message id
 (:data:`PROBLEMS`): an unknown state, association or sort is an error at that field, not an
 empty list; a page past the last is the last page.
@@ -26,10 +31,12 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from registrar import states
+from registrar.alphabets import fold, sort_key
 from registrar.appeals import association_names, name_on
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import AssociationName, Candidacy, Election, Person
+from registrar.names import InLanguages
 
 PER_PAGE = 50
 SORTS = ("name", "nominated")
@@ -59,10 +66,10 @@ class Found:
 
     id: int
     election_id: str
-    election_title: str
+    election_title: InLanguages
     full_name: str
     association_id: int
-    association: str  # its name on the day of nomination
+    association: InLanguages  # its name on the day of nomination
     state: str
     state_since: dt.datetime
     nominated_at: dt.datetime
@@ -88,11 +95,6 @@ class Page:
     @property
     def last(self) -> int:
         return self.first + len(self.items) - 1 if self.items else 0
-
-
-def fold(text: str) -> str:
-    """A name as it is compared: NFC, lower-cased, its runs of spaces one space."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
 def _fold_sql(value: str | None) -> str | None:
@@ -148,31 +150,40 @@ def _matching(session: Session, q: str) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def _page(session: Session, where: list[ColumnElement[bool]], chosen: Criteria, per_page: int) -> Page:
+def _page(session: Session, where: list[ColumnElement[bool]], chosen: Criteria, per_page: int, language: str) -> Page:
     base = select(Candidacy.id).join(Person, Candidacy.person_id == Person.id).where(*where)
     total = int(session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     pages = max(1, math.ceil(total / per_page))
     page = min(chosen.page, pages)
-    # By the name as written (names are written capitalised): a folded order would fold every row first.
-    order = (Person.full_name, Candidacy.id) if chosen.sort == "name" else (Candidacy.nominated_at, Candidacy.id)
+    window = slice((page - 1) * per_page, page * per_page)
+    if chosen.sort == "name":  # by the reader's alphabet: the ids in that order, then the page's rows
+        named = session.execute(select(Candidacy.id, Person.full_name).join(Person, Candidacy.person_id == Person.id)
+                                .where(*where)).all()  # fmt: skip
+        ids = [r[0] for r in sorted(named, key=lambda r: (sort_key(r[1], language), r[0]))][window]
+        where = [Candidacy.id.in_(ids)]
+        window = slice(0, per_page)
     rows = session.execute(
-        select(Candidacy.id, Candidacy.election_id, Election.title, Person.full_name, Candidacy.association_id,
-               Candidacy.state, Candidacy.state_since, Candidacy.nominated_at)
+        select(Candidacy.id, Candidacy.election_id, Election.title, Election.title_by_language, Person.full_name,
+               Candidacy.association_id, Candidacy.state, Candidacy.state_since, Candidacy.nominated_at)
         .join(Person, Candidacy.person_id == Person.id)
         .join(Election, Candidacy.election_id == Election.id)
         .where(*where)
-        .order_by(*order)
-        .offset((page - 1) * per_page)
+        .order_by(Candidacy.nominated_at, Candidacy.id)
+        .offset(window.start)
         .limit(per_page)
     ).all()  # fmt: skip
-    names = association_names(session, {r[4] for r in rows})
-    items = tuple(Found(r[0], r[1], r[2], r[3], r[4], name_on(names.get(r[4], []), r[7].date()), r[5], r[6], r[7])
-                  for r in rows)  # fmt: skip
+    if chosen.sort == "name":
+        rows = sorted(rows, key=lambda r: (sort_key(r[4], language), r[0]))
+    names = association_names(session, {r[5] for r in rows})
+    items = tuple(Found(r[0], r[1], InLanguages(r[2], r[3]), r[4], r[5], name_on(names.get(r[5], []), r[8].date()), r[6],
+                        r[7], r[8]) for r in rows)  # fmt: skip
     return Page(items, total, page, per_page, chosen)
 
 
-def candidacies(db: Database, election_id: str, chosen: Criteria | None = None, *, per_page: int = PER_PAGE) -> Page:
-    """An election's candidacies, whatever their state (withdrawn, revoked, deceased too), as ``chosen`` says."""
+def candidacies(db: Database, election_id: str, chosen: Criteria | None = None, *, per_page: int = PER_PAGE,
+                language: str = "kk") -> Page:  # fmt: skip
+    """An election's candidacies, whatever their state (withdrawn, revoked, deceased too), as ``chosen``
+    says; by name in the alphabet of ``language``."""
     chosen = chosen or Criteria()
     with db.reading() as session:
         if session.get(Election, election_id) is None:
@@ -184,10 +195,10 @@ def candidacies(db: Database, election_id: str, chosen: Criteria | None = None, 
             where.append(Candidacy.association_id == chosen.association)
         if chosen.q:
             where.append(_matching(session, chosen.q))
-        return _page(session, where, chosen, per_page)
+        return _page(session, where, chosen, per_page, language)
 
 
-def search(db: Database, chosen: Criteria, *, per_page: int = PER_PAGE) -> Page:
+def search(db: Database, chosen: Criteria, *, per_page: int = PER_PAGE, language: str = "kk") -> Page:
     """Every election's candidacies matching ``chosen.q`` (a number is also the candidacy's own);
     nothing for an empty query."""
     if not chosen.q:
@@ -199,10 +210,10 @@ def search(db: Database, chosen: Criteria, *, per_page: int = PER_PAGE) -> Page:
         where: list[ColumnElement[bool]] = [match]
         if chosen.state is not None:
             where.append(Candidacy.state == chosen.state)
-        return _page(session, where, chosen, per_page)
+        return _page(session, where, chosen, per_page, language)
 
 
-def elections_matching(db: Database, q: str, *, limit: int = 20) -> list[tuple[str, str]]:
+def elections_matching(db: Database, q: str, *, limit: int = 20) -> list[tuple[str, InLanguages]]:
     """Elections whose id or title contains every word of ``q`` (case ignored), the latest first."""
     words = fold(q).split()
     if not words:
@@ -210,18 +221,18 @@ def elections_matching(db: Database, q: str, *, limit: int = 20) -> list[tuple[s
     with db.reading() as session:
         title = folded(session, Election.title)
         rows = session.execute(
-            select(Election.id, Election.title)
+            select(Election.id, Election.title, Election.title_by_language)
             .where(*[or_(title.contains(w, autoescape=True), Election.id.contains(w, autoescape=True)) for w in words])
             .order_by(Election.election_day.desc(), Election.id)
             .limit(limit)
         ).all()
-    return [(r[0], r[1]) for r in rows]
+    return [(r[0], InLanguages(r[1], r[2])) for r in rows]
 
 
 @dataclass(frozen=True)
 class ElectionName:
     id: str
-    title: str
+    title: InLanguages
 
 
 def election_title(db: Database, election_id: str) -> ElectionName:
@@ -230,12 +241,14 @@ def election_title(db: Database, election_id: str) -> ElectionName:
         election = session.get(Election, election_id)
         if election is None:
             raise NotFound(f"no election {election_id!r}")
-        return ElectionName(election.id, election.title)
+        return ElectionName(election.id, election.titles)
 
 
-def associations_of(db: Database, election_id: str) -> dict[int, str]:
-    """The associations that nominated in an election, by name (the list's filter chooses among them)."""
+def associations_of(db: Database, election_id: str, *, language: str = "kk") -> dict[int, InLanguages]:
+    """The associations that nominated in an election, by their latest name in the alphabet of
+    ``language`` (the list's filter chooses among them)."""
     with db.reading() as session:
         ids = set(session.scalars(select(Candidacy.association_id).where(Candidacy.election_id == election_id).distinct()))
         names = association_names(session, ids)
-    return dict(sorted(((i, n[-1][1]) for i, n in names.items() if n), key=lambda pair: fold(pair[1])))
+    latest = [(i, n[-1][1]) for i, n in names.items() if n]
+    return dict(sorted(latest, key=lambda pair: sort_key(pair[1].in_(language), language)))

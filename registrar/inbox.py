@@ -23,6 +23,7 @@ from sqlalchemy.sql import ColumnElement
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import AuditEvent, Candidacy, Election, InboxRead, OutboxMessage, Person
+from registrar.names import in_languages
 from registrar.officer_views import recipients_for
 
 PAGE_SIZE = 50
@@ -82,7 +83,8 @@ _candidacy_of_message = cast(OutboxMessage.payload["candidacy"].as_string(), Int
 _election_of_message: ColumnElement[str] = func.coalesce(OutboxMessage.payload["election"].as_string(), Candidacy.election_id)
 
 
-Named = Select[OutboxMessage, dt.datetime | None, int | None, str | None, str | None, str | None, str | None]
+Named = Select[OutboxMessage, dt.datetime | None, int | None, str | None, str | None, str | None, str | None,
+               dict[str, Any] | None]  # fmt: skip
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
@@ -104,7 +106,7 @@ def _mine(login: str, role: str, filters: Filters) -> Named:
     """The messages with the names of what they concern and who acted."""
     named: Named = (
         select(OutboxMessage, InboxRead.read_at, Candidacy.id, Person.full_name, _election_of_message, Election.title,
-               AuditEvent.actor)
+               AuditEvent.actor, Election.title_by_language)
         .outerjoin(AuditEvent, AuditEvent.seq == OutboxMessage.event_seq)
         .outerjoin(Candidacy, Candidacy.id == _candidacy_of_message)
         .outerjoin(Person, Person.id == Candidacy.person_id)
@@ -122,9 +124,9 @@ def _ids(login: str, role: str, filters: Filters) -> Select[tuple[int]]:
 
 
 def _message(row: Any) -> Message:
-    m, read_at, candidacy_id, candidate, election_id, title, actor = row
+    m, read_at, candidacy_id, candidate, election_id, title, actor, titles = row
     return Message(m.id, m.topic, m.recipient, dict(m.payload or {}), m.status, m.created_at, read_at, candidacy_id,
-                   candidate or "", election_id, title or "", actor or "")  # fmt: skip
+                   candidate or "", election_id, in_languages(title, titles), actor or "")  # fmt: skip
 
 
 def _count(session: Session, ids: Select[tuple[int]]) -> int:
@@ -146,8 +148,8 @@ def page(
         topics = sorted(session.scalars(
             select(OutboxMessage.topic).where(OutboxMessage.recipient.in_(recipients_for(role))).distinct()
         ))  # fmt: skip
-        elections = [(e.id, e.title) for e in session.execute(
-            select(Election.id, Election.title).order_by(Election.election_day.desc(), Election.id)
+        elections: list[tuple[str, str]] = [(e.id, in_languages(e.title, e.title_by_language)) for e in session.execute(
+            select(Election.id, Election.title, Election.title_by_language).order_by(Election.election_day.desc(), Election.id)
         )]  # fmt: skip
     return InboxPage(messages, total, unread, number, pages, filters, topics, elections)
 

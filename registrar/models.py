@@ -694,6 +694,8 @@ class UserAccount(Base):
     # A territorial commission's officer acts for one territorial unit (its code in
     # config/territory.toml); None for every other role.
     unit: Mapped[str | None] = mapped_column(String(8))
+    # Moved on at logout and at a new password: a session of an earlier generation has ended.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
 

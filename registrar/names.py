@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["InLanguages"]
+__all__ = ["LANGUAGES", "InLanguages", "in_languages"]
+
+# The languages of the pages: Kazakh (the state language), Russian, English.
+LANGUAGES = ("kk", "ru", "en")
 
 
 class InLanguages(str):
@@ -29,3 +32,8 @@ class InLanguages(str):
     def in_(self, language: str) -> str:
         """The name in ``language``; the one entered when it was not given in that language."""
         return self.by_language.get(language) or str(self)
+
+
+def in_languages(text: str | None, by_language: Mapping[str, Any] | None = None) -> InLanguages:
+    """A name read from a row (``text`` may be missing where a join found nothing: then empty)."""
+    return InLanguages(text or "", by_language)

@@ -31,6 +31,7 @@ from registrar.models import (
     InformationRequest,
     Person,
 )
+from registrar.names import InLanguages
 from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, for_kind, kinds
 from registrar.rules_in_force import described, of_election
@@ -165,7 +166,7 @@ def candidacies_for(db: Database, role: str, *, election: str | None = None, lim
 
 def elections(db: Database) -> list[dict[str, Any]]:
     with db.reading() as session:
-        return [{"id": e.id, "title": e.title, "kind": e.kind, "election_day": e.election_day, "phase": e.phase}
+        return [{"id": e.id, "title": e.titles, "kind": e.kind, "election_day": e.election_day, "phase": e.phase}
                 for e in session.scalars(select(Election).order_by(Election.election_day.desc()).limit(LIMIT))]  # fmt: skip
 
 
@@ -176,7 +177,7 @@ def associations(db: Database, rules: Rules) -> list[tuple[int, str]]:
         query = query.where(Association.kind.in_(rules.N1.nominator_kinds))
     with db.reading() as session:
         found = session.scalars(query)
-        return sorted(((a.id, a.name) for a in found), key=lambda pair: pair[1])
+        return sorted(((a.id, a.named) for a in found), key=lambda pair: pair[1])
 
 
 # --- A candidacy -----------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def candidacy_records(db: Database, candidacy_id: int) -> dict[str, Any]:
         appeals = session.scalars(select(Appeal).where(Appeal.candidacy_id == candidacy_id).order_by(Appeal.id))
         return {
             "kind": candidacy.election.kind,
-            "title": candidacy.election.title,
+            "title": candidacy.election.titles,
             "rules": of_election(candidacy.election),
             "rules_version": described(candidacy.election),
             "information_requests": [
@@ -255,9 +256,10 @@ def election_rules(db: Database, election_id: str) -> tuple[Rules, dict[str, Any
         return of_election(election), described(election)
 
 
-def election_title(db: Database, election_id: str) -> str:
+def election_title(db: Database, election_id: str) -> InLanguages:
+    """The election's title as entered, knowing its version in each language of the pages."""
     with db.reading() as session:
-        return election_row(session, election_id).title
+        return election_row(session, election_id).titles
 
 
 def election_kinds() -> tuple[tuple[str, str], ...]:
@@ -353,7 +355,7 @@ def elections_after_vote(db: Database, *, at: dt.datetime, limit: int = LIMIT) -
                 continue
             round_ = results.ROUND_COUNTING.get(phase)
             missing = results.missing_units(session, election.id, round_) if round_ is not None else []
-            out.append({"id": election.id, "title": election.title, "phase": phase, "counting_round": round_,
+            out.append({"id": election.id, "title": election.titles, "phase": phase, "counting_round": round_,
                         "received": units - len(missing) if round_ is not None else None, "expected": units,
                         "missing": missing, "deadlines": _election_deadlines(session, election.id, at)})  # fmt: skip
     return out

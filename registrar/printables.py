@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from registrar.calendar import local_date
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.models import Candidacy, Certificate, Decision, Election, ElectionDecision, ElectionResult
+from registrar.rules_in_force import of_election
 
 # The CEC's own resolutions; a court's judgment or a candidate's statement is not printed here.
 CANDIDACY_RESOLUTIONS = ("register", "refuse", "refuse_incomplete", "cancel_registration")
@@ -21,8 +23,11 @@ ELECTION_RESOLUTIONS = ("establish_results", "call_second_round", "declare_void"
 
 
 def _candidate(candidacy: Candidacy) -> dict[str, Any]:
+    # The association by the name it nominated under, and the election's title: each an InLanguages,
+    # printed in the language of the page.
+    nominated_on = local_date(candidacy.nominated_at, of_election(candidacy.election))
     return {"candidacy": candidacy.id, "person": candidacy.person.full_name, "birth_date": candidacy.person.birth_date,
-            "association": candidacy.association.name, "election": candidacy.election.title,
+            "association": candidacy.association.named_on(nominated_on), "election": candidacy.election.titles,
             "election_id": candidacy.election_id, "election_day": candidacy.election.election_day}  # fmt: skip
 
 
@@ -75,7 +80,7 @@ def election_resolution(db: Database, decision_id: int) -> dict[str, Any]:
                            "candidates": [line | {"person": names.get(line["candidacy_id"], "")}
                                           for line in result.tally.get("candidates", [])]}  # fmt: skip
         return {"id": row.id, "kind": row.kind, "number": row.number, "decided_on": row.decided_on, "reason": row.reason,
-                "details": dict(row.details), "election": election.title, "election_id": election.id,
+                "details": dict(row.details), "election": election.titles, "election_id": election.id,
                 "election_day": election.election_day, "person": names.get(row.candidacy_id) if row.candidacy_id else None,
                 "figures": figures}  # fmt: skip
 

@@ -36,6 +36,7 @@ from registrar.actions import calendar_of, now
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
 from registrar.models import Appeal, Association, AuditEvent, AuditHead, Candidacy, Deadline, Election, Person
+from registrar.names import LANGUAGES, InLanguages, in_languages
 from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, RulesError, as_decimal
 from registrar.rules_in_force import of_election
@@ -43,14 +44,26 @@ from registrar.rules_in_force import of_election
 # --- Elections and calendars ----------------------------------------------------------------
 
 
+# How the API's description names the titles in each language (marshmallow_dataclass reads it).
+_TITLES_DOC = {"metadata": {"description": "the title in kk, ru and en; one not given is the title as entered"}}
+
+
 @dataclass(frozen=True)
 class ElectionSummary:
     id: str
+    # The title as entered (an :class:`InLanguages`: a page shows it in the reader's language) ...
     title: str
     kind: str
     announced_on: dt.date
     election_day: dt.date
     phase: str  # as the calendar puts it now, not the stored column (which the sweep moves later)
+    # ... and in each language of the pages, for the API's clients (one not given is the title as entered).
+    titles: dict[str, str] = dataclasses.field(default_factory=dict, hash=False, metadata=_TITLES_DOC)
+
+
+def each_language(name: InLanguages) -> dict[str, str]:
+    """A title or a name in every language of the pages, as the API sends it."""
+    return {language: name.in_(language) for language in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,9 @@ _PHASE_STARTS = {step.starts_at: step.dest for step in machines.PHASE_STEPS}
 
 
 def _summary(election: Election, calendar: ElectionCalendar, at: dt.datetime) -> ElectionSummary:
-    return ElectionSummary(election.id, election.title, election.kind, election.announced_on, election.election_day,
-                           machines.current_phase(election, calendar, at))  # fmt: skip
+    title = election.titles
+    return ElectionSummary(election.id, title, election.kind, election.announced_on, election.election_day,
+                           machines.current_phase(election, calendar, at), each_language(title))  # fmt: skip
 
 
 def revision(db: Database) -> int:
@@ -532,7 +546,7 @@ def candidacy_status(db: Database, candidacy_id: int) -> CandidacyStatus:
         return CandidacyStatus(
             id=candidacy.id,
             election_id=candidacy.election_id,
-            election_title=candidacy.election.title,
+            election_title=candidacy.election.titles,
             candidate=PublishedCandidate.of(person, rules),
             state=candidacy.state,
             state_since=candidacy.state_since.astimezone(dt.UTC),
@@ -601,7 +615,7 @@ class AppealLine:
 def associations(db: Database) -> list[AssociationLine]:
     with db.reading() as session:
         rows = session.scalars(select(Association).order_by(Association.id))
-        return [AssociationLine(a.id, a.registration_number, a.name, a.kind, a.registered_on) for a in rows]
+        return [AssociationLine(a.id, a.registration_number, a.named, a.kind, a.registered_on) for a in rows]
 
 
 def candidacies(db: Database, election_id: str) -> list[CandidacyLine]:
@@ -846,7 +860,7 @@ class ElectionDecisionLine:
 @dataclass(frozen=True)
 class Results:
     election: str
-    title: str
+    title: str  # as entered; a page shows it in the reader's language (InLanguages)
     phase: str
     majority_percent: Percent  # V4: a candidate with more than this percent of the valid votes is elected in the first round
     rounds: tuple[RoundResult, ...]
@@ -854,6 +868,7 @@ class Results:
     rerun: ElectionLink | None  # the election that re-runs this one (V6)
     rerun_of: ElectionLink | None  # the election this one re-runs
     decisions: tuple[ElectionDecisionLine, ...]
+    titles: dict[str, str] = dataclasses.field(default_factory=dict, hash=False, metadata=_TITLES_DOC)
 
 
 # Before these phases a round's vote has not closed: its figures are all zero, not a count.
@@ -892,10 +907,12 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
     president = view["president"]
     with db.reading() as session:
         rules = of_election(election_row(session, election_id))
-        linked = select(Election.id, Election.title).where(Election.id.in_([i for i in (view["rerun"], view["rerun_of"]) if i]))
-        titles = {row.id: row.title for row in session.execute(linked)}
+        linked = select(Election.id, Election.title, Election.title_by_language).where(
+            Election.id.in_([i for i in (view["rerun"], view["rerun_of"]) if i]))  # fmt: skip
+        titles = {row.id: InLanguages(row.title, row.title_by_language) for row in session.execute(linked)}
+    title = view["title"] if isinstance(view["title"], InLanguages) else in_languages(str(view["title"]))
     return Results(
-        election=str(view["election"]), title=str(view["title"]), phase=phase,
+        election=str(view["election"]), title=title, phase=phase, titles=each_language(title),
         majority_percent=tally.percent_text(as_decimal(rules.V4.majority_percent)), rounds=tuple(rounds),
         president=President(**_named(president), status=str(president["status"])) if president is not None else None,
         rerun=ElectionLink(view["rerun"], titles.get(view["rerun"], view["rerun"])) if view["rerun"] else None,
@@ -914,7 +931,8 @@ def _named(line: dict[str, Any]) -> dict[str, Any]:
     return {
         "candidacy_id": int(line["candidacy_id"]),
         "full_name": str(line.get("full_name", "")),
-        "association": str(line.get("association", "")),
+        # an InLanguages kept as it is: the page names the association in the reader's language
+        "association": line.get("association") or "",
     }
 
 

@@ -12,7 +12,9 @@ The domain says why it refuses by a message id (``"N5.already_nominated"``) and 
 - ``{age:year|years}``: the number with the noun in the plural form the language's rule picks
   (Babel's plural categories, in the order one, few, many, other for Russian; one, other else);
 - ``{state!r}``, ``{phases:raw}``, ``{phase:plain}``: the identifier as the code spells it (quoted,
-  as is, underscores as spaces), for the English texts the API and the CLI have always sent.
+  as is, underscores as spaces), for the English texts the API and the CLI have always sent;
+- ``{until:dat}``, ``{since:abl}``, ``{day:loc}``, ``{decided:attr}``: in Kazakh, the date, moment or
+  number with its case ending ("2029 жылғы 25 қыркүйекке", "18:00-ден", "1 қазандағы").
 
 A reason's parameters are plain values (str, int, date, datetime, lists, and nested reasons as
 ``{"message": id, "params": {...}}``), so they go to an API client as JSON (:func:`as_json`).
@@ -36,7 +38,20 @@ from babel.numbers import format_decimal
 
 from registrar.resources import InstallationError, config_file, read_toml
 
-__all__ = ["LANGUAGES", "Said", "as_json", "catalogue", "from_json", "render", "said", "unmet_text", "words_for"]
+__all__ = [
+    "LANGUAGES",
+    "Said",
+    "as_json",
+    "catalogue",
+    "from_json",
+    "moment_in",
+    "recognised",
+    "render",
+    "said",
+    "said_tree",
+    "unmet_text",
+    "words_for",
+]
 
 LANGUAGES = ("kk", "ru", "en")
 TABLES = ("reasons", "field_errors")
@@ -187,6 +202,11 @@ def _date(book: Book, day: dt.date) -> str:
     return day.isoformat() if pattern is None else str(format_date(day, pattern, locale=book.language))
 
 
+def moment_in(moment: dt.datetime, language: str) -> str:
+    """An instant (in the capital's time) as ``language`` writes it in a sentence."""
+    return _moment(catalogue(_language(language)), moment)
+
+
 def _moment(book: Book, moment: dt.datetime) -> str:
     # Instants reach here in the capital's time (T1); English keeps the offset it has always shown,
     # the other languages say the date and the clock the reader keeps.
@@ -221,7 +241,58 @@ def _any_word(book: Book, value: str) -> str:
     return value
 
 
+# Kazakh case endings (the dative, ablative, locative and the locative's attribute, "-дағы"), written on
+# a date, a moment or a number as the language says them: after the last word's last sound and vowel.
+KK_CASES = ("dat", "abl", "loc", "attr")
+_KK_BACK, _KK_FRONT = set("аоұыяё"), set("әөүіеэи")
+_KK_VOICELESS = set("кқпстфхцчшщ") | set("бвгд")  # б в г д are unvoiced at a word's end
+_KK_NASAL = set("мнң")
+# The last word of a number as it is said, by its last digits: 0 нөл, 1 бір ... 40 қырық, 50 елу.
+_KK_UNITS = ("нөл", "бір", "екі", "үш", "төрт", "бес", "алты", "жеті", "сегіз", "тоғыз")
+_KK_TENS = ("", "он", "жиырма", "отыз", "қырық", "елу", "алпыс", "жетпіс", "сексен", "тоқсан")
+
+
+def _kk_spoken(text: str) -> str:
+    """The last word of ``text`` as said: a number's last word in words, else the last word."""
+    digits = re.search(r"(\d+)\D*$", text)
+    if digits and not re.search(r"[^\W\d_]\s*$", text):
+        number = int(digits.group(1))
+        if number % 10:
+            return _KK_UNITS[number % 10]
+        if number == 0:
+            return _KK_UNITS[0]
+        if number % 100:
+            return _KK_TENS[(number % 100) // 10]
+        return "жүз" if number % 1000 else "мың"
+    words = re.findall(r"[^\W\d_]+", text)
+    return words[-1].lower() if words else ""
+
+
+def kk_case(text: str, case: str) -> str:
+    """``text`` with the Kazakh ending of ``case`` (dat, abl, loc, attr); a number takes it after a hyphen."""
+    word = _kk_spoken(text)
+    if not word or case not in KK_CASES:
+        return text
+    vowels = [c for c in word if c in _KK_BACK | _KK_FRONT]
+    back = not vowels or vowels[-1] in _KK_BACK
+    last = word[-1]
+    if case == "dat":
+        ending = ("қа" if back else "ке") if last in _KK_VOICELESS else ("ға" if back else "ге")
+    elif case == "abl":
+        first = "т" if last in _KK_VOICELESS else "н" if last in _KK_NASAL else "д"
+        ending = first + ("ан" if back else "ен")
+    else:
+        ending = ("т" if last in _KK_VOICELESS else "д") + ("а" if back else "е")
+        if case == "attr":
+            ending += "ғы" if back else "гі"
+    return f"{text}-{ending}" if text[-1:].isdigit() else text + ending
+
+
 def _show(book: Book, name: str, value: Any, spec: str = "") -> str:
+    if spec in KK_CASES:
+        # Only Kazakh declines a date or a number; another language's template has no such spec.
+        shown = _show(book, name, value)
+        return kk_case(shown, spec) if book.language == "kk" else shown
     if spec in ("raw", "plain"):
         # The identifier as the code spells it ("plain": its underscores as spaces), for English
         # texts that have always said it so.
@@ -306,6 +377,52 @@ def field_error_ids() -> dict[str, str]:
     specs: "{choices}"), to recognise marshmallow's own messages."""
     bare = re.compile(r"\{(\w+)(?:![rs])?(?::[^}]*)?\}")
     return {bare.sub(r"{\1}", text): key for key, text in catalogue("en").texts["field_errors"].items()}
+
+
+@cache
+def _english_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    # Each English field-error template as a pattern whose groups are its parameters, the templates
+    # with the most fixed words first ("Not a valid integer." before "Not a valid {obj_type}.").
+    field = re.compile(r"\{(\w+)(?:![rs])?(?::[^}]*)?\}")
+    found = []
+    for key, text in catalogue("en").texts["field_errors"].items():
+        parts, names, at = [], set(), 0
+        for match in field.finditer(text):
+            parts.append(re.escape(text[at : match.start()]))
+            name = match.group(1)
+            parts.append(f"(?P={name})" if name in names else f"(?P<{name}>.+?)")
+            names.add(name)
+            at = match.end()
+        parts.append(re.escape(text[at:]))
+        found.append((len(field.sub("", text)), re.compile("^" + "".join(parts) + "$", re.DOTALL), key))
+    return tuple((pattern, key) for _, pattern, key in sorted(found, key=lambda f: -f[0]))
+
+
+def recognised(text: str) -> Said | None:
+    """A field error's English words (marshmallow's own, a library's that uses marshmallow) as the
+    catalogue's message with its parameters, or None for words no catalogue has."""
+    if isinstance(text, Said):
+        return text
+    for pattern, key in _english_patterns():
+        match = pattern.match(text)
+        if match:
+            params = {k: int(v) if re.fullmatch(r"-?\d+", v) else v for k, v in match.groupdict().items()}
+            return Said(key, params)
+    return None
+
+
+def said_tree(errors: Any) -> Any:
+    """Field errors (marshmallow's nested messages) with each message as ``{"message", "params", "text"}``:
+    what a client needs to say it in its reader's language; ``message`` is None for words no catalogue has."""
+    if isinstance(errors, Mapping):
+        return {str(key): said_tree(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [said_tree(value) for value in errors]
+    text = str(errors)
+    found = recognised(text) if isinstance(errors, str) else None
+    if found is None:
+        return {"message": None, "params": {}, "text": text}
+    return {"message": found.message, "params": as_json(found.params), "text": text}
 
 
 def as_json(params: Mapping[str, Any]) -> dict[str, Any]:

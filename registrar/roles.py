@@ -19,9 +19,13 @@ from registrar.deadlines import DEADLINES
 from registrar.machines import ELECTION_TRIGGERS, STEPS_BY_TRIGGER, TRIGGERS
 from registrar.resources import InstallationError, config_file, read_toml
 
-ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "auditor", "admin")
+ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "territorial", "auditor", "admin")
 # Roles an account may have (the public needs none).
 ACCOUNT_ROLES: tuple[str, ...] = ROLES[1:]
+# Roles whose account is tied to one territorial unit (UserAccount.unit, a code of the territory
+# file): a territorial election commission's officer acts for its own commission, never another's
+# (V3: each commission sends its own protocol), and owes its own unit's part of a duty only.
+UNIT_ROLES: frozenset[str] = frozenset({"territorial"})
 
 # Actions that are not a candidacy's trigger.
 OTHER_ACTIONS: tuple[str, ...] = (

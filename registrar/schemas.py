@@ -9,12 +9,16 @@ is said where the step is declared (``schema`` on its row of :mod:`registrar.mac
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from registrar.names import LANGUAGES
 from registrar.reasons import Said, field_error_ids, said
 from registrar.rules import Rules
 
@@ -80,10 +84,132 @@ class Payload(Schema):
                                for key, text in self.error_messages.items()}  # fmt: skip
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        _bounded(field_name, field_obj)
         _said_field(field_obj)
+
+    @pre_load
+    def _normalised(self, data: Any, **_: Any) -> Any:
+        return _nfc(data)
+
+
+# What the database and the calendar can hold (issue 13: 2**63 and 10**30, the years 1 and 9999
+# each reached a 500): every number at most an INTEGER column's largest, every day within these years.
+LARGEST = 2**31 - 1
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+# Free text that may run over lines (a decision's reasons); every other text is one line.
+MULTILINE = frozenset({"reason"})
+# Control characters, and the formatting ones a reader cannot see: bidi overrides and isolates
+# (a name that reads one way and sorts another), zero-width spaces and joiners, the BOM.
+INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _printable(multiline: bool) -> Callable[[str], None]:
+    def check(value: str) -> None:
+        if INVISIBLE.search(value) or (not multiline and ("\n" in value or "\t" in value)):
+            raise ValidationError(said("text.not_printable"))
+
+    return check
+
+
+def _bounded(name: str, field: fields.Field) -> None:
+    """Every number, day and text of a payload within what it can be stored and shown as (once a
+    field: a schema's declared fields are bound again by each instance)."""
+    if getattr(field, "_bounded", False):
+        return
+    field._bounded = True  # type: ignore[attr-defined]
+    if isinstance(field, fields.Integer) and not any(
+        isinstance(v, validate.Range) and v.max is not None for v in field.validators
+    ):
+        field.validators.append(validate.Range(max=LARGEST))
+    elif isinstance(field, fields.Date) and not isinstance(field, fields.DateTime):
+        field.validators.append(validate.Range(min=EARLIEST, max=LATEST))
+    elif isinstance(field, fields.String):
+        field.validators.append(_printable(name in MULTILINE))
+    for part in ("inner", "key_field", "value_field"):
+        nested = getattr(field, part, None)
+        if isinstance(nested, fields.Field):
+            _bounded(name, nested)
+
+
+def _nfc(value: Any) -> Any:
+    """Texts in one Unicode form (NFC): «Ә» typed as А + a combining mark is the letter Ә."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {_nfc(k): _nfc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nfc(v) for v in value]
+    return value
 
 
 # --- Elections, associations, people -------------------------------------------------------
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError(said("names.blank"))
+
+
+InLanguage = lambda required: fields.String(  # noqa: E731
+    required=required, validate=[validate.Length(max=300), _not_blank]
+)
+
+
+class InEachLanguage(Payload):
+    """A title or a name in each language of the pages. The CEC publishes its resolutions in Kazakh
+    (the state language) and Russian, so both are asked; the English of the CEC's site may follow."""
+
+    kk = InLanguage(True)
+    ru = InLanguage(True)
+    en = InLanguage(False)
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _languages(self, _data: dict[str, Any], original: Any, **_: Any) -> None:
+        others = [key for key in original if key not in LANGUAGES] if isinstance(original, dict) else []
+        if others:
+            raise ValidationError({key: [said("names.not_a_language")] for key in others})
+
+
+def _as_entered(data: dict[str, Any], entered: str, each: str) -> None:
+    """A text given only in each language is entered in Kazakh, the state language; one given
+    neither way is asked for in the languages the CEC publishes in."""
+    if data.get(entered) is None and data.get(each) is None:
+        raise ValidationError({each: {"kk": [said("required")], "ru": [said("required")]}})
+
+
+def _entered_from(data: dict[str, Any], entered: str, each: str) -> dict[str, Any]:
+    if data.get(entered) is None:
+        data[entered] = data[each]["kk"]
+    return data
+
+
+class Titled(Payload):
+    """A payload that titles an election as entered (``title``: what the API has always taken) or in
+    each language (``titles``); either will do, and the pages show the one in the reader's language."""
+
+    @validates_schema
+    def _titled(self, data: dict[str, Any], **_: Any) -> None:
+        _as_entered(data, "title", "titles")
+
+    @post_load
+    def _title_as_entered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _entered_from(data, "title", "titles")
+
+
+class Named(Payload):
+    """A payload that names an association as entered (``name``) or in each language (``names``)."""
+
+    @validates_schema
+    def _named(self, data: dict[str, Any], **_: Any) -> None:
+        _as_entered(data, "name", "names")
+
+    @post_load
+    def _name_as_entered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return _entered_from(data, "name", "names")
+
+
+AsEntered = lambda: fields.String(load_default=None, validate=[validate.Length(max=300), _not_blank])  # noqa: E731
+EachLanguage = lambda: fields.Nested(InEachLanguage, load_default=None)  # noqa: E731
 
 
 class ResolutionSchema(Payload):
@@ -95,10 +221,11 @@ class ResolutionSchema(Payload):
     adopted_on = Day()
 
 
-class AnnounceElectionSchema(Payload):
+class AnnounceElectionSchema(Titled):
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$",
                        error="lower-case letters, digits and dashes, 2 to 63 characters"))  # fmt: skip
-    title = Name()
+    title = AsEntered()
+    titles = EachLanguage()
     kind = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_-]*$"))
     announced_on = Day()
     election_day = Day()
@@ -123,15 +250,17 @@ class VoterCountSchema(Payload):
     voters_counted_on = Day()
 
 
-class AssociationSchema(Payload):
+class AssociationSchema(Named):
     registration_number = Number()
-    name = Name()
+    name = AsEntered()
+    names = EachLanguage()
     kind = fields.String(required=True, validate=validate.OneOf(["national", "regional", "local"]))
     registered_on = Day()
 
 
-class RenameSchema(Payload):
-    name = Name()
+class RenameSchema(Named):
+    name = AsEntered()
+    names = EachLanguage()
     valid_from = Day()
 
 
@@ -327,12 +456,13 @@ class SecondRoundSchema(ResolutionRecordSchema):
     voting_day = Day()
 
 
-class RerunSchema(ResolutionRecordSchema):
+class RerunSchema(ResolutionRecordSchema, Titled):
     """V6: the re-run is a new election, announced by the CEC's resolution, on timelines it sets (V1)."""
 
     id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9-]{1,62}$",
                        error="lower-case letters, digits and dashes, 2 to 63 characters"))  # fmt: skip
-    title = Name()
+    title = AsEntered()
+    titles = EachLanguage()
     election_day = Day()
     resolutions = fields.List(fields.Nested(ResolutionSchema), load_default=list)
 

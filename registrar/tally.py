@@ -31,6 +31,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from registrar.reasons import said
+
 AGAINST_ALL = "against_all"
 
 ELECTED = "elected"
@@ -62,11 +64,14 @@ def _n(value: int) -> str:
 
 
 def protocol_errors(figures: Figures, *, ballot: Collection[int], against_all_on_ballot: bool) -> dict[str, list[str]]:
-    """Every inconsistency, keyed by the field at fault (empty dict: the protocol adds up). V3."""
+    """Every inconsistency, keyed by the field at fault (empty dict: the protocol adds up). V3.
+
+    Each message is a field error by its message id with the numbers it names (:func:`registrar.reasons.said`),
+    so the form and the API say it in the reader's language; as a string it is the English it always was."""
     errors: dict[str, list[str]] = {}
 
-    def fault(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
+    def fault(key: str, message: str, **params: int) -> None:
+        errors.setdefault(key, []).append(said(message, **params))
 
     counts = {
         "voters_on_list": figures.voters_on_list,
@@ -79,28 +84,28 @@ def protocol_errors(figures: Figures, *, ballot: Collection[int], against_all_on
         counts[AGAINST_ALL] = figures.against_all
     for key, value in counts.items():
         if value < 0:
-            fault(key, "cannot be negative")
+            fault(key, "protocol.negative")
     negative = bool(errors)
 
     # Each ballot passes through the list, issue, the box and the count: no stage can hold
     # more than the one before it. A negative number already has its own message.
-    def at_most(key: str, value: int, limit: int, what: str) -> None:
+    def at_most(key: str, value: int, limit: int, message: str) -> None:
         if value >= 0 and limit >= 0 and value > limit:
-            fault(key, f"cannot exceed {what} ({_n(limit)})")
+            fault(key, message, limit=limit)
 
-    at_most("ballots_issued", figures.ballots_issued, figures.voters_on_list, "the voters on the list")
-    at_most("ballots_cast", figures.ballots_cast, figures.ballots_issued, "the ballots issued")
-    at_most("invalid_ballots", figures.invalid_ballots, figures.ballots_cast, "the ballots cast")
+    at_most("ballots_issued", figures.ballots_issued, figures.voters_on_list, "protocol.issued_over_list")
+    at_most("ballots_cast", figures.ballots_cast, figures.ballots_issued, "protocol.cast_over_issued")
+    at_most("invalid_ballots", figures.invalid_ballots, figures.ballots_cast, "protocol.invalid_over_cast")
 
     on_ballot = set(ballot)
     for candidacy in sorted(set(figures.votes) - on_ballot):
-        fault(f"votes.{candidacy}", "not a candidate on this ballot")
+        fault(f"votes.{candidacy}", "protocol.not_on_ballot")
     for candidacy in sorted(on_ballot - set(figures.votes)):
-        fault(f"votes.{candidacy}", "the votes for every candidate on the ballot are required")
+        fault(f"votes.{candidacy}", "protocol.votes_required")
     if figures.against_all is not None and not against_all_on_ballot:
-        fault(AGAINST_ALL, "not on this ballot")
+        fault(AGAINST_ALL, "protocol.against_all_not_on_ballot")
     if figures.against_all is None and against_all_on_ballot:
-        fault(AGAINST_ALL, "required: against all is on this ballot")
+        fault(AGAINST_ALL, "protocol.against_all_required")
 
     # The sum is only worth comparing when every term is a count of the right candidates
     # and the valid ballots are a count too; otherwise the messages above say what to fix.
@@ -114,17 +119,12 @@ def protocol_errors(figures: Figures, *, ballot: Collection[int], against_all_on
         for_candidates = sum(figures.votes.values())
         against = figures.against_all or 0
         if for_candidates + against != figures.valid:
-            terms = (
-                f"the votes for the candidates ({_n(for_candidates)}) and against all ({_n(against)}) add up to "
-                f"{_n(for_candidates + against)}"
-                if against_all_on_ballot
-                else f"the votes for the candidates add up to {_n(for_candidates)}"
-            )
-            fault(
-                "votes",
-                f"{terms}, but the valid ballots are {_n(figures.valid)} "
-                f"(cast {_n(figures.ballots_cast)} - invalid {_n(figures.invalid_ballots)})",
-            )
+            sums = {"candidates": for_candidates, "valid": figures.valid, "cast": figures.ballots_cast,
+                    "invalid": figures.invalid_ballots}  # fmt: skip
+            if against_all_on_ballot:
+                fault("votes", "protocol.sum_with_against_all", against=against, total=for_candidates + against, **sums)
+            else:
+                fault("votes", "protocol.sum", **sums)
     return errors
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registrar import audit, machines, schemas
+from registrar import audit, machines, reasons, schemas
 from registrar import conditions as law
 from registrar.actions import calendar_of, now
 from registrar.calendar import local_date
@@ -31,6 +31,7 @@ from registrar.errors import GuardFailed, NotAllowed, StaleVersion
 from registrar.models import Candidacy, Contribution, Declaration, InformationRequest, LanguageConclusion, MedicalConclusion
 from registrar.records import candidacy_row, election_row
 from registrar.results.decisions import PREPARE
+from registrar.rules import Rules
 from registrar.rules_in_force import of_election
 
 DONE, TO_DO, CANNOT_START = "done", "to_do", "cannot_start"
@@ -66,14 +67,21 @@ class Task:
 
 @dataclass(frozen=True)
 class ConditionStatus:
-    """One of a step's conditions as of now: its rule ids and what is unmet (empty: met)."""
+    """One of a step's conditions as of now: its rule ids, what the law requires (the catalogues'
+    ``requires.<condition>`` with its parameters) and what is unmet (empty: met)."""
 
     rule: str
     unmet: tuple[Unmet, ...] = ()
+    requirement: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def met(self) -> bool:
         return not self.unmet
+
+    def requires(self, language: str) -> str:
+        """What the law requires, in ``language``: the condition's words, else its rule id."""
+        return reasons.render(self.requirement, self.params, language) if self.requirement else self.rule
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,7 @@ def check(db: Database, candidacy_id: int, trigger: str, payload: dict[str, Any]
         unmet = _standing_in_the_way(ctx, [s for s in machines.CANDIDACY_STEPS if s.trigger == trigger])
         if "decided_on" in data:  # what the action checks of the decision it records: its date, within its window
             window = machines.window_for(step, machines.reinstated(candidacy))
-            opened = machines.window_opens(window, ctx.calendar) if window else None
+            opened = machines.decision_opens(window, ctx.calendar)
             unmet += law.dated_within(step.rule, data["decided_on"], local_date(at, ctx.rules), opened)
         if unmet:
             raise GuardFailed(trigger, unmet)
@@ -152,9 +160,10 @@ def before_deciding(db: Database, candidacy_id: int, trigger: str, *, at: dt.dat
             unmet = condition(ctx)
             if condition is law.eligible:
                 rules = [f"E{n}" for n in range(1, 10) if ctx.rules.has(f"E{n}")]
-                statuses += [ConditionStatus(r, tuple(u for u in unmet if u.rule == r)) for r in rules]
+                statuses += [ConditionStatus(r, tuple(u for u in unmet if u.rule == r), f"requires.{r}",
+                                             requirement_params(r, ctx.rules)) for r in rules]  # fmt: skip
             else:
-                statuses.append(ConditionStatus(_rule_of(condition, unmet), tuple(unmet)))
+                statuses.append(ConditionStatus(_rule_of(condition, unmet), tuple(unmet), requirement_of(condition)))
         person = candidacy.person
         return Decision(tuple(statuses), {name: getattr(person, name) for name in ELIGIBILITY_FACTS})
 
@@ -226,6 +235,22 @@ def _recorded(ctx: Context, trigger: str) -> bool:
         declarations = ctx.every(Declaration)
         return bool(declarations) and all(d.verification != "pending" for d in declarations)
     return False
+
+
+def requirement_of(condition: Callable[..., Any]) -> str:
+    """The message id of what a condition requires: ``requires.<its name>`` (the catalogues' [reasons])."""
+    return f"requires.{getattr(condition, '__name__', '')}"
+
+
+def requirement_params(rule: str, rules: Rules) -> dict[str, Any]:
+    """The numbers an eligibility requirement names, as the election kind's rules set them."""
+    if rule == "E2":
+        return {"min_age": rules.E2.min_age_years}
+    if rule == "E4":
+        return {"years": rules.E4.residence_years}
+    if rule == "E6":
+        return {"years": rules.E6.service_years}
+    return {}
 
 
 RULE_ID = re.compile(r"^([A-Z]\d+(?:-[A-Z]\d+)?)")

@@ -177,3 +177,11 @@ def pg_db(pg_url: str) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def rules() -> Rules:
     return for_kind("presidential")
+
+
+@pytest.fixture(autouse=True)
+def _audit_files_of_the_test(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own audit key and kept checkpoints: one test's checkpoints are no other's."""
+    directory = tmp_path_factory.mktemp("audit")
+    monkeypatch.setenv("REGISTRAR_AUDIT_KEY_FILE", str(directory / "audit.key"))
+    monkeypatch.setenv("REGISTRAR_AUDIT_CHECKPOINTS_FILE", str(directory / "checkpoints.jsonl"))

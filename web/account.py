@@ -1,9 +1,11 @@
 """Accounts on the web: every officer's own page (name, language, password), and the admin's accounts and tokens.
 
 Each view calls :mod:`registrar.accounts`, the functions ``registrar users`` calls too, with
-the officer as the audit's actor; what they refuse comes back as :class:`accounts.Problem`
-codes and is said here in the reader's language, beside the field that caused it. The admin's
-pages are for the roles ``roles.toml`` lets ``manage_accounts`` (the admin); anyone else gets 403.
+the officer as the audit's actor; what they refuse comes back as field errors by message id
+(registrar.reasons) and is said here in the reader's language, beside the field that caused it.
+The admin's pages are for the roles ``roles.toml`` lets ``manage_accounts`` (the admin); anyone
+else gets 403. A territorial commission's officer's account names its territorial unit, chosen
+with the role (the registrar refuses a unit for any other role).
 """
 
 from __future__ import annotations
@@ -18,30 +20,18 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as BaseResponse
 
 import web
-from registrar import accounts, roles
+from registrar import accounts, roles, territory
 from registrar.accounts import Account
 from registrar.errors import InvalidPayload, NotFound
 from web.auth import actor, current_account, require_action, roles_required
+from web.forms import flat
 from web.people import role_label
+from web.words import unit_name
 
 bp = Blueprint("account", __name__)
 
 Page = str | tuple[str, int] | BaseResponse
 
-# registrar.accounts' problems, by code, in the reader's language.
-PROBLEMS: dict[str, Any] = {
-    "login_format": _l("Use lower-case letters, digits, “.”, “_” and “-”: 2 to 80 characters."),
-    "login_taken": _l("An account with the login %(login)s already exists."),
-    "role_unknown": _l("Choose one of the roles."),
-    "password_short": _l("The password must have at least %(count)s characters."),
-    "password_wrong": _l("The current password is wrong."),
-    "language_unknown": _l("Choose Kazakh, Russian, English or the browser's language."),
-    "name_long": _l("The name can have at most 300 characters."),
-    "token_name": _l("Give the token a name of 1 to 80 characters."),
-    "token_scope": _l("Choose what the token opens."),
-    "last_admin": _l("This is the last enabled administrator: another must be enabled first."),
-    "own_account": _l("You cannot disable your own account or change your own role: ask another administrator."),
-}
 LANGUAGE_CHOICES: tuple[tuple[str, Any], ...] = (
     ("", _l("The browser's language")), ("kk", "Қазақша"), ("ru", "Русский"), ("en", "English"),
 )  # fmt: skip
@@ -53,18 +43,13 @@ LABELS: dict[str, Any] = {
     "login": _l("Login"), "full_name": _l("Name shown on the pages"), "role": _l("Role"), "language": _l("Language"),
     "password": _l("New password"), "password_again": _l("The new password again"),
     "current_password": _l("Current password"), "disabled": _l("Account"), "name": _l("Token name"),
-    "scope": _l("What the token opens"),
+    "scope": _l("What the token opens"), "unit": _l("Territorial unit"),
 }  # fmt: skip
 
 
 def said(errors: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The registrar's field errors in the reader's language (a message without a code as it came)."""
-    out: dict[str, list[str]] = {}
-    for field, messages in errors.items():
-        for message in messages if isinstance(messages, list | tuple) else [messages]:
-            known = isinstance(message, accounts.Problem) and message.code in PROBLEMS
-            out.setdefault(field, []).append(str(PROBLEMS[message.code]) % message.params if known else str(message))
-    return out
+    """The registrar's field errors (message ids) in the reader's language."""
+    return flat(errors)
 
 
 def _me() -> Account:
@@ -77,7 +62,8 @@ def _me() -> Account:
 def _words() -> dict[str, Any]:
     return {"ACCOUNT_LABELS": LABELS, "LANGUAGE_CHOICES": LANGUAGE_CHOICES, "TOKEN_SCOPES": TOKEN_SCOPES,
             "role_choices": [(role, role_label(role)) for role in roles.ACCOUNT_ROLES],
-            "MIN_PASSWORD": accounts.MIN_PASSWORD}  # fmt: skip
+            "unit_choices": [(code, f"{unit_name(code)} ({code})") for code in territory.current().codes],
+            "UNIT_ROLES": roles.UNIT_ROLES, "MIN_PASSWORD": accounts.MIN_PASSWORD}  # fmt: skip
 
 
 # --- One's own account ---------------------------------------------------------------------
@@ -153,6 +139,7 @@ def own_password() -> Page:
             status = 429
     if errors:
         return render_template("account/password.html", errors=errors), status
+    web.auth.keep_session(_me().id)  # this session goes on; every other one of the account has ended
     flash(_("Your password is changed."), "success")
     return redirect(url_for(".own"))
 
@@ -180,10 +167,11 @@ def admin_accounts() -> Page:
 @bp.post("/admin/accounts")
 def create_account() -> Page:
     form = request.form
-    values = {name: form.get(name, "").strip() for name in ("login", "full_name", "role", "language")}
+    values = {name: form.get(name, "").strip() for name in ("login", "full_name", "role", "language", "unit")}
     try:
         accounts.create_user(web.database(), values["login"], values["role"], form.get("password", ""),
-                             full_name=values["full_name"], language=values["language"], actor=actor())  # fmt: skip
+                             full_name=values["full_name"], language=values["language"], unit=values["unit"],
+                             actor=actor())  # fmt: skip
     except InvalidPayload as err:
         return _accounts_page(said(err.errors), values, 422)
     flash(_("The account %(login)s is created.", login=values["login"]), "success")
@@ -191,15 +179,17 @@ def create_account() -> Page:
 
 
 def _account_page(login: str, errors: Mapping[str, list[str]] | None = None, *, secret: str = "",
-                  token: tuple[str, str] = ("", ""), status: int = 200) -> Page:  # fmt: skip
+                  token: tuple[str, str] = ("", ""), values: Mapping[str, str] | None = None,
+                  status: int = 200) -> Page:  # fmt: skip
     try:
         shown, disabled = accounts.account(web.database(), login)
         tokens = accounts.tokens_of(web.database(), login)
     except NotFound:
         return render_template("auth/error.html", title=_("No such account"),
                                message=_("There is no account %(login)s.", login=login)), 404  # fmt: skip
+    values = {"role": shown.role, "unit": shown.unit or "", **(values or {})}
     page = render_template("admin/account.html", shown=shown, disabled=disabled, tokens=tokens, errors=errors or {},
-                           secret=secret, token=token, me=_me())  # fmt: skip
+                           secret=secret, token=token, values=values, me=_me())  # fmt: skip
     if secret:
         # The secret is on this page only: no cache keeps a copy of it.
         return Response(page, status, {"Cache-Control": "no-store"})
@@ -211,12 +201,12 @@ def admin_account(login: str) -> Page:
     return _account_page(login)
 
 
-def _changed(login: str, change: Any) -> Page:
-    """Make the change; its refusal on the account's page, at its field; else back to the page."""
+def _changed(login: str, change: Any, values: Mapping[str, str] | None = None) -> Page:
+    """Make the change; its refusal on the account's page, at its field (what was chosen kept); else back to the page."""
     try:
         change()
     except InvalidPayload as err:
-        return _account_page(login, said(err.errors), status=422)
+        return _account_page(login, said(err.errors), values=values, status=422)
     except NotFound:
         return _account_page(login)
     flash(_("Saved."), "success")
@@ -225,8 +215,10 @@ def _changed(login: str, change: Any) -> Page:
 
 @bp.post("/admin/accounts/<login>/role")
 def set_role(login: str) -> Page:
-    role = request.form.get("role", "")
-    return _changed(login, lambda: accounts.set_role(web.database(), login, role, by=_me().login, actor=actor()))
+    chosen = {"role": request.form.get("role", ""), "unit": request.form.get("unit", "")}
+    by = _me().login
+    return _changed(login, lambda: accounts.set_role(web.database(), login, chosen["role"], unit=chosen["unit"], by=by,
+                                                     actor=actor()), chosen)  # fmt: skip
 
 
 @bp.post("/admin/accounts/<login>/disabled")

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -128,7 +128,26 @@ def _user_from_session(account_id: str) -> User | None:
     if _bearer() is not None or not account_id.isdigit():
         return None
     account = accounts.get(web.database(), int(account_id))
-    return User(account) if account is not None else None
+    if account is None or session.get("generation") != account.generation:
+        return None  # disabled, or logged out / a new password since this session began
+    return User(account)
+
+
+def begin_session(account: Account) -> None:
+    """Log ``account`` in on a new session of its current generation (the visitor's language kept)."""
+    language = session.get("language")
+    session.clear()  # a new session for the new login (no fixation)
+    if language:
+        session["language"] = language
+    session["generation"] = account.generation
+    login_user(User(account))
+
+
+def keep_session(account_id: int) -> None:
+    """This session goes on after its own account moved to a new generation (its new password)."""
+    account = accounts.get(web.database(), account_id)
+    if account is not None:
+        session["generation"] = account.generation
 
 
 def _user_from_token(_request: Any) -> User | None:
@@ -194,6 +213,16 @@ def actor() -> str:
     return f"token:{user.login}/{user.token}" if user.token else f"user:{user.login}"
 
 
+def acting_unit() -> str | None:
+    """The territorial unit the current account acts for: a territorial commission's officer's own
+    (registrar.roles.UNIT_ROLES; "" if its account names none, which acts for no unit), None for
+    everyone else, who is not bound to one unit. Passed to the registrar as ``acting_for``."""
+    account = current_account()
+    if account is None or account.role not in roles.UNIT_ROLES:
+        return None
+    return account.unit or ""
+
+
 def may(action: str) -> bool:
     """May the current account take ``action``? (The public may take none.)"""
     account = current_account()
@@ -244,9 +273,15 @@ def require_action(action: str) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never another host (an open redirect), never "//host".
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only a path of this site, parsed and rebuilt: never another host (an open redirect).
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` would be ``//evil.example``: a target holding any of them, or any
+    control character, is no target."""
+    if target and not any(ch < " " or ch in "\x7f\\" for ch in target):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return urlunsplit(("", "", parts.path, parts.query, ""))
     return url_for("officer.dashboard")
 
 
@@ -263,19 +298,22 @@ def login() -> BaseResponse | tuple[str, int]:
         message = _("Too many failed attempts for this login. Try again in %(minutes)d minutes.", minutes=minutes)
         page = render_template("auth/login.html", values=values, errors={"login": [message]})
         return cast(BaseResponse, Response(page, 429, {"Retry-After": str(int(err.retry_after.total_seconds()) + 1)}))
+    except accounts.LoginBusy:
+        page = render_template("auth/login.html", values=values,
+                               errors={"login": [_("Too many logins at once. Try again in a moment.")]})  # fmt: skip
+        return cast(BaseResponse, Response(page, 503, {"Retry-After": "5"}))
     if account is None:
         errors = {"login": [_("The login or the password is wrong.")]}
         return render_template("auth/login.html", values=values, errors=errors), 422
-    language = session.get("language")  # the visitor's choice outlives the new session
-    session.clear()  # a new session for the new login (no fixation)
-    if language:
-        session["language"] = language
-    login_user(User(account))
+    begin_session(account)
     return redirect(_safe_next(values["next"]))
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> BaseResponse:
+    account = current_account()
+    if account is not None and _bearer() is None:
+        accounts.end_sessions(web.database(), account.id)  # a copy of this session's cookie is no key either
     logout_user()
     language = session.get("language")
     session.clear()
@@ -286,7 +324,7 @@ def logout() -> BaseResponse:
 
 @bp.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"current_account": current_account, "may": may}
+    return {"current_account": current_account, "may": may, "acting_unit": acting_unit}
 
 
-__all__ = ["actor", "current_account", "init_app", "may", "require_action", "roles_required"]
+__all__ = ["acting_unit", "actor", "current_account", "init_app", "may", "require_action", "roles_required"]

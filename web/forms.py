@@ -113,14 +113,15 @@ def errors_of(err: RegistrarError, subject: str = "candidacy") -> dict[str, list
 def onto(errors: dict[str, list[str]], fields: list[FormField]) -> dict[str, list[str]]:
     """Each error on an input the form shows: a message about a part of an input ("votes.12.value")
     on that input, one about a part no input stands for ("votes.99") on its group, the rest on the
-    whole form with the name they came with."""
+    whole form under the words of the field they came with."""
     shown = {f.name for f in fields} | {".".join(f.name.split(".")[:i]) for f in fields for i in range(1, f.name.count(".") + 1)}
     out: dict[str, list[str]] = {}
     for name, messages in errors.items():
         parts = name.split(".")
         target = next((".".join(parts[:i]) for i in range(len(parts), 0, -1) if ".".join(parts[:i]) in shown), None)
         if target is None or name == "_schema":
-            out.setdefault("_schema", []).extend(messages if name == "_schema" else [f"{name}: {m}" for m in messages])
+            # Named in words, as the form's labels name it, not by the payload's path ("votes.99").
+            out.setdefault("_schema", []).extend(messages if name == "_schema" else [f"{label(name)}: {m}" for m in messages])
         else:
             out.setdefault(target, []).extend(messages)
     return out
@@ -151,6 +152,9 @@ def labels_for(fields: list[FormField]) -> dict[str, str]:
 LABELS: dict[str, Any] = {
     # Elections
     "id": _l("Identifier (for addresses, e.g. kz-2029)"), "title": _l("Title"), "kind": _l("Kind"),
+    "titles": _l("Title of the election"), "titles.kk": _l("In Kazakh"), "titles.ru": _l("In Russian"),
+    "titles.en": _l("In English (optional)"), "names": _l("Name in each language"), "names.kk": _l("In Kazakh"),
+    "names.ru": _l("In Russian"), "names.en": _l("In English (optional)"),
     "announced_on": _l("Announced on"), "election_day": _l("Election day"), "registered_voters": _l("Registered voters"),
     "voters_counted_on": _l("Voters counted on"), "resolutions": _l("CEC resolutions setting milestones"),
     "milestone": _l("Milestone"), "value": _l("New date and time (local), e.g. 2029-09-25T18:00"),

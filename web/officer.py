@@ -1,12 +1,15 @@
-"""The officers' pages: the dashboard, a candidacy with a form for each action the machine and the
-officer's role allow now, the nomination and election forms, an election after the vote (its
-protocols, the CEC's and the court's decisions, the refunds), appeals, the inbox, the certificate,
-the deadlines as an iCalendar feed, and the audit log.
+"""The officers' pages: the dashboard, a candidacy as a task list with a page for each step the
+machine and the officer's role allow now, the nomination and election forms, an election with its
+own steps (V1, N7, D4) and, after the vote, its decisions (V4-V7) as task lists of question pages,
+its protocols and refunds, the inbox, the certificate, the deadlines as an iCalendar feed, and the
+audit log.
 
-Every form posts to a view that builds the payload from the form, calls the same
-:mod:`registrar.actions` or :mod:`registrar.results` function as the CLI and the API, and on an error shows the form again
-with the values typed, a summary at the top and the message beside each field. The role is
-checked on every POST (:func:`web.auth.require_action`), not only by hiding buttons.
+Every question page posts to a view that builds the payload from the form, calls the same
+:mod:`registrar.actions` or :mod:`registrar.results` function as the CLI and the API, and on an
+error shows the page again with the values typed, a summary at the top (it takes the focus) and
+the message beside each field; a decision that cannot be undone passes "check your answers" first.
+The role is checked on every GET of a question and every POST (:func:`web.auth.require_action`),
+not only by hiding links.
 """
 
 from __future__ import annotations
@@ -23,7 +26,19 @@ from werkzeug.wrappers import Response as BaseResponse
 import web
 import web.duties
 import web.reasons
-from registrar import accounts, actions, audit, machines, officer_views, results, roles, schemas, task_list, territory
+from registrar import (
+    accounts,
+    actions,
+    audit,
+    election_tasks,
+    machines,
+    officer_views,
+    results,
+    roles,
+    schemas,
+    task_list,
+    territory,
+)
 from registrar.eligibility import Unmet
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
 from registrar.rules import Rules
@@ -51,7 +66,7 @@ Page = str | tuple[str, int] | BaseResponse
 @bp.app_template_global()
 def choice_label(option: Any, text: str) -> str:
     """A choice in words: a ground of refusal or a document by its name in the reader's language, else as given."""
-    named = GROUNDS.get(str(option)) or DOCUMENT_NAMES.get(str(option))
+    named = GROUNDS.get(str(option)) or DOCUMENT_NAMES.get(str(option)) or web.reasons.choice(str(option))
     return str(named) if named is not None else text
 
 
@@ -123,7 +138,9 @@ def candidacy(candidacy_id: int) -> Page:
 
 def _version() -> int:
     raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else -1  # no version: the change cannot be checked, so it is refused as stale
+    return (
+        int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else -1
+    )  # no version: the change cannot be checked, so it is refused as stale
 
 
 def _step_page(candidacy_id: int, trigger: str, template: str = "officer/steps/step.html", *, status: int = 200,
@@ -216,16 +233,17 @@ def nominate(election_id: str) -> Page:
     require_action("nominate")
     try:
         fields = _nomination_fields(election_id)
+        title = officer_views.election_title(web.database(), election_id)
     except NotFound:
         abort(404)
     if request.method == "GET":
-        return _form_page("officer/nominate.html", fields, election_id=election_id)
+        return _form_page("officer/nominate.html", fields, election_id=election_id, title=title)
     try:
         outcome = actions.nominate(web.database(), election_id, _answered(fields), actor=web.auth.actor())
     except NotFound:
         abort(404)
     except RegistrarError as err:
-        return _form_page("officer/nominate.html", fields, _status(err), election_id=election_id,
+        return _form_page("officer/nominate.html", fields, _status(err), election_id=election_id, title=title,
                           values=values_of(request.form), errors=errors_of(err))  # fmt: skip
     flash(_("The nomination is recorded."), "success")
     return redirect(url_for(".candidacy", candidacy_id=outcome.candidacy_id))
@@ -262,27 +280,28 @@ ELECTION_ACTIONS: dict[str, tuple[str, type[Any], Callable[..., Any]]] = {
     "extend_nomination": ("N7", schemas.ExtendNominationSchema, actions.extend_nomination),
     "record_voter_count": ("D4", schemas.VoterCountSchema, actions.record_voter_count),
 }
+ACTION_TITLES = {"set_milestone": _l("Set a milestone by CEC resolution (V1)"), "extend_nomination": _l("Extend nomination (N7)"),
+                 "record_voter_count": _l("Record the number of registered voters (D4)")}  # fmt: skip
+# Decisions on the election that pass "check your answers" first.
+ELECTION_CHECKED_FIRST = frozenset({"establish_results"})
 
 
-def _election_forms(rules: Rules) -> list[dict[str, Any]]:
-    return [{"action": a, "fields": (f := questions.form_fields(schema, rules)), "labels": labels_for(f)}
-            for a, (rule, schema, _fn) in ELECTION_ACTIONS.items() if rules.has(rule) and web.auth.may(a)]  # fmt: skip
-
-
-def _election_page(election_id: str, failed: str | None = None, values: dict[str, Any] | None = None,
-                   errors: dict[str, list[str]] | None = None, status: int = 200, **context: Any) -> Page:  # fmt: skip
+def _election_page(election_id: str) -> Page:
+    """The election: its calendar, after the vote its figures, and its steps as task lists (a page each)."""
+    db, at = web.database(), actions.now()
     try:
-        calendar = officer_views.election_calendar(web.database(), election_id)
-        rules, version = officer_views.election_rules(web.database(), election_id)
-        after = officer_views.after_vote(web.database(), election_id, at=actions.now())
+        calendar = officer_views.election_calendar(db, election_id)
+        _rules, version = officer_views.election_rules(db, election_id)
+        after = officer_views.after_vote(db, election_id, at=at)
+        own = election_tasks.actions(db, election_id, [a for a in ELECTION_ACTIONS if web.auth.may(a)], at=at)
+        mine = [t for t in machines.ELECTION_TRIGGERS if web.auth.may(t)]
+        decisions = election_tasks.decisions(db, election_id, mine, at=at) if after else []
     except NotFound:
         abort(404)
-    decisions = [{"trigger": t, "fields": (f := questions.decision_fields(t, rules)), "labels": labels_for(f)}
-                 for t in (after["allowed"] if after else []) if web.auth.may(t)]  # fmt: skip
-    title = officer_views.election_title(web.database(), election_id)
+    title = officer_views.election_title(db, election_id)
     return render_template("officer/election.html", election_id=election_id, title=title, calendar=calendar,
-                           rules_version=version, forms=_election_forms(rules), after=after, decisions=decisions, failed=failed,
-                           values=values or {}, errors=errors or {}, **context), status  # fmt: skip
+                           rules_version=version, tasks=own, after=after, decisions=decisions,
+                           ACTION_TITLES=ACTION_TITLES)  # fmt: skip
 
 
 @bp.get("/elections/<election_id>")
@@ -291,12 +310,46 @@ def election(election_id: str) -> Page:
     return _election_page(election_id)
 
 
-def _posted(
-    election_id: str, name: str, schema: type[Any], then: Callable[[dict[str, Any], Rules], Page | None], done: str
-) -> Page:
-    """A form of the election's page posted: its payload from the inputs of ``schema`` under the
+def _question(election_id: str, name: str, *, status: int = 200, values: dict[str, Any] | None = None,
+              errors: dict[str, list[str]] | None = None, **context: Any) -> Page:  # fmt: skip
+    """An election's action or decision on a page of its own: its question (or why it cannot start
+    yet), what the decider must see, the answers typed and each error beside its input."""
+    db, at = web.database(), actions.now()
+    try:
+        rules, _described = officer_views.election_rules(db, election_id)
+        title = officer_views.election_title(db, election_id)
+        if name in ELECTION_ACTIONS:
+            fields = questions.form_fields(ELECTION_ACTIONS[name][1], rules)
+            unmet, after = election_tasks.action_unmet(db, election_id, name, at=at), None
+            calendar = officer_views.election_calendar(db, election_id) if name != "record_voter_count" else None
+            step_title, post = ACTION_TITLES[name], url_for(".election_act", election_id=election_id, action=name)
+        else:
+            fields = questions.decision_fields(name, rules)
+            unmet, calendar = election_tasks.decision_unmet(db, election_id, name, at=at), None
+            after = officer_views.after_vote(db, election_id, at=at)  # the version to send, V7's share of units
+            step_title, post = ELECTION_TITLES[name], url_for(".decide", election_id=election_id, trigger=name)
+    except NotFound:
+        abort(404)
+    return render_template("officer/election_step.html", election_id=election_id, title=title, name=name,
+                           step_title=step_title, post=post, fields=fields, labels=labels_for(fields), unmet=unmet,
+                           after=after, calendar=calendar, checked_first=name in ELECTION_CHECKED_FIRST,
+                           values=values or {}, errors=errors or {}, **context), status  # fmt: skip
+
+
+@bp.get("/elections/<election_id>/actions/<action>/question")
+@roles_required(*OFFICERS)
+def election_question(election_id: str, action: str) -> Page:
+    if action not in ELECTION_ACTIONS:
+        abort(404)
+    require_action(action)
+    return _question(election_id, action)
+
+
+def _posted(election_id: str, name: str, schema: type[Any], then: Callable[[dict[str, Any], Rules], Page | None],
+            done: str) -> Page:  # fmt: skip
+    """An election's question page posted: its payload from the inputs of ``schema`` under the
     election's rules, handed to ``then`` (a page it returns is shown instead of the election's); on
-    an error the election's page again, with what was typed and each error on its input."""
+    an error the question's page again, with what was typed and each error on its input."""
     require_action(name)
     fields: list[questions.FormField] = []
     try:
@@ -307,7 +360,7 @@ def _posted(
         abort(404)
     except RegistrarError as err:
         errors = onto(errors_of(err, "election"), fields)
-        return _election_page(election_id, name, values_of(request.form), errors, _status(err))
+        return _question(election_id, name, status=_status(err), values=values_of(request.form), errors=errors)
     if shown is not None:
         return shown
     flash(done, "success")
@@ -330,8 +383,13 @@ def election_act(election_id: str, action: str) -> Page:
 # --- After the vote: the protocols (V3) and the decisions on the election (V4-V7) -------------------
 
 
-# Decisions on the election that pass "check your answers" first.
-ELECTION_CHECKED_FIRST = frozenset({"establish_results"})
+@bp.get("/elections/<election_id>/decisions/<trigger>")
+@roles_required(*OFFICERS)
+def decision(election_id: str, trigger: str) -> Page:
+    if trigger not in ELECTION_TITLES:
+        abort(404)
+    require_action(trigger)
+    return _question(election_id, trigger)
 
 
 @bp.post("/elections/<election_id>/decisions/<trigger>")
@@ -344,7 +402,7 @@ def decide(election_id: str, trigger: str) -> Page:
     def decided(payload: dict[str, Any], rules: Rules) -> Page | None:
         if trigger == "call_rerun" and "preview" in request.form:
             preview = _rerun_calendar(payload, rules.kind)
-            return _election_page(election_id, trigger, values_of(request.form), rerun_preview=preview)
+            return _question(election_id, trigger, values=values_of(request.form), rerun_preview=preview)
         if trigger in ELECTION_CHECKED_FIRST and "confirm" not in request.form:
             task_list.check_election(web.database(), election_id, trigger, payload, expected_version=_version())
             fields = questions.decision_fields(trigger, rules)
@@ -357,14 +415,16 @@ def decide(election_id: str, trigger: str) -> Page:
         return None
 
     if "change" in request.form:
-        return _election_page(election_id, trigger, values_of(request.form))
+        require_action(trigger)
+        return _question(election_id, trigger, values=values_of(request.form), changing=request.form["change"])
     done = _("Done: %(action)s.", action=ELECTION_TITLES[trigger])
     return _posted(election_id, trigger, schema, decided, done)
 
 
 def _rerun_calendar(payload: dict[str, Any], kind: str) -> Any:
     """V6: the calendar the re-run would have: an election of the same kind, announced on the day of the resolution calling it."""
-    announcement: dict[str, Any] = {key: payload[key] for key in ("id", "title", "election_day", "resolutions") if key in payload}
+    announcement: dict[str, Any] = {key: payload[key] for key in ("id", "title", "titles", "election_day", "resolutions")
+                                    if key in payload}  # fmt: skip
     announcement |= {"kind": kind, "announced_on": payload.get("decided_on", "")}
     try:
         return actions.preview_calendar(announcement)
@@ -399,16 +459,20 @@ def _protocol_labels(form: questions.ProtocolForm) -> dict[str, str]:
 @roles_required(*OFFICERS)
 def new_protocol(election_id: str) -> Page:
     require_action("submit_protocol")
+    acting = web.auth.acting_unit()  # a territorial commission's officer: its own unit's protocol only
     try:
-        form = questions.protocol_form(officer_views.counting(web.database(), election_id, at=actions.now()))
+        counting = officer_views.counting(web.database(), election_id, at=actions.now())
     except NotFound:
         abort(404)
+    if acting is not None:
+        counting = counting | {"missing_units": [(code, name) for code, name in counting["missing_units"] if code == acting]}
+    form = questions.protocol_form(counting)
     page = {"election_id": election_id, "form": form, "labels": _protocol_labels(form)}
     if request.method == "GET":
         return render_template("officer/protocol_new.html", values={}, errors={}, **page)
     try:
         saved = results.submit_protocol(web.database(), election_id, _answered(form.fields, questions.VOTES),
-                                        actor=web.auth.actor())  # fmt: skip
+                                        actor=web.auth.actor(), acting_for=acting)  # fmt: skip
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)
         return render_template("officer/protocol_new.html", values=values_of(request.form), errors=errors, **page), _status(err)
@@ -438,7 +502,8 @@ def protocol(election_id: str, round_: int, unit: str) -> Page:
         if form.round != round_:
             raise NotAllowed("correct_protocol", "", _("Round %(round)s's protocols are not being counted now.", round=round_))
         payload = _answered(form.fields, questions.VOTES) | {"unit": unit}
-        results.submit_protocol(web.database(), election_id, payload, actor=web.auth.actor(), correction=True)
+        results.submit_protocol(web.database(), election_id, payload, actor=web.auth.actor(), correction=True,
+                                acting_for=web.auth.acting_unit())  # fmt: skip
     except RegistrarError as err:
         errors = onto(errors_of(err), form.fields)
         return render_template("officer/protocol.html", values=values_of(request.form), errors=errors, **page), _status(err)

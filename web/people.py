@@ -31,6 +31,7 @@ ROLE_NAMES: dict[str, Any] = {
     "commission": _l("Member of the CEC"),
     "revenue": _l("State revenue authorities"),
     "court": _l("Supreme Court"),
+    "territorial": _l("Territorial election commission"),
     "auditor": _l("Auditor"),
     "admin": _l("Accounts administrator"),
     "public": _l("The public"),

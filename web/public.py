@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from markupsafe import Markup
 
 from registrar import public
 from registrar.errors import NotFound
+from registrar.names import InLanguages
 from web import charts, database
 from web.api.schemas import ResultsSchema
 from web.cache import cached
@@ -77,12 +80,8 @@ def candidates_json(election_id: str) -> Response:
 @cached
 def candidates_csv(election_id: str) -> Response:
     columns, listed = public.published_columns(database(), election_id), public.published_list(database(), election_id)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
-    writer.writerow(columns)
-    writer.writerows([getattr(item.candidate, name) for name in columns] for item in listed)
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{election_id}-candidates.csv"'})  # fmt: skip
+    rows = [columns, *([getattr(item.candidate, name) for name in columns] for item in listed)]
+    return spreadsheet(rows, f"{election_id}-candidates.csv")
 
 
 @bp.get("/candidacies/<int:candidacy_id>")
@@ -108,10 +107,25 @@ def results_json(election_id: str) -> Response:
 @bp.get("/elections/<election_id>/results.csv")
 @cached
 def results_csv(election_id: str) -> Response:
+    return spreadsheet(results_rows(public.results(database(), election_id)), f"{election_id}-results.csv")
+
+
+# A cell a spreadsheet program would read as a formula (OWASP's CSV injection): kept as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet(rows: Iterable[Iterable[Any]], filename: str) -> Response:
+    """RFC 4180 CSV that a spreadsheet opens as typed: a UTF-8 BOM so that it reads Cyrillic, and no
+    text cell that begins like a formula (it gets a leading apostrophe, as spreadsheets write one)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(results_rows(public.results(database(), election_id)))
+    out.write("\ufeff")
+    csv.writer(out, lineterminator="\r\n").writerows([_as_text(cell) for cell in row] for row in rows)
     return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{election_id}-results.csv"'})  # fmt: skip
+        "Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+
+
+def _as_text(cell: Any) -> Any:
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
 
 
 NATIONAL = ("national", "Republic of Kazakhstan")
@@ -190,7 +204,8 @@ def ics(view: public.ElectionView) -> Calendar:
     feed = Calendar()
     feed.add("prodid", "-//Registrar//election calendar//EN")
     feed.add("version", "2.0")
-    feed.add("x-wr-calname", view.election.title)
+    title = _in_reader_language(view.election.title)
+    feed.add("x-wr-calname", title)
     feed.add("x-wr-timezone", view.zone)
     seen: dict[str, int] = {}
     for milestone in view.timeline.milestones:
@@ -199,7 +214,7 @@ def ics(view: public.ElectionView) -> Calendar:
         repeat = f".{seen[milestone.name]}" if seen[milestone.name] > 1 else ""
         event = Event()
         event.add("uid", f"{view.election.id}.{milestone.name}{repeat}@registrar")
-        event.add("summary", f"{view.election.title}: {MILESTONES.get(milestone.name, milestone.name)}")
+        event.add("summary", f"{title}: {MILESTONES.get(milestone.name, milestone.name)}")
         event.add("dtstart", milestone.local.date() if milestone.is_date else milestone.at)
         event.add("dtstamp", view.timeline.now)
         description = _("Rule %(rule)s", rule=milestone.rule)
@@ -210,6 +225,11 @@ def ics(view: public.ElectionView) -> Calendar:
         event.add("description", description)
         feed.add_component(event)
     return feed
+
+
+def _in_reader_language(name: str) -> str:
+    # A calendar application shows the feed's words as they are: the title goes in the reader's language.
+    return name.in_(str(get_locale())) if isinstance(name, InLanguages) else name
 
 
 @bp.errorhandler(NotFound)

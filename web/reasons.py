@@ -33,7 +33,30 @@ def not_allowed(err: NotAllowed) -> str:
 
 
 def field_error(message: Any) -> str:
-    """A field's error in the reader's language (marshmallow's and the schemas' own are the catalogues')."""
-    if isinstance(message, reasons.Said):
-        return message.said(language())
-    return str(message)
+    """A field's error in the reader's language (marshmallow's and the schemas' own are the catalogues').
+
+    English words that came without their message id (marshmallow's own, under a schema that is not
+    registrar's) are recognised by the catalogue's English; other words are shown as they came."""
+    found = reasons.recognised(message) if isinstance(message, str) else None
+    return found.said(language()) if found is not None else str(message)
+
+
+# The catalogues' tables that name a form's choices (a field whose values are the rules' names).
+CHOICE_TABLES = ("names.filers", "names.verification_results", "names.association_kinds", "names.education_levels",
+                 "names.grounds", "names.documents", "names.milestones", "names.language_tests", "names.majority_of")  # fmt: skip
+
+
+def choice(option: str) -> str | None:
+    """A form's choice in the reader's words (a declaration's filer, a verification's result, a region by
+    its code), or None where no catalogue names it."""
+    book = reasons.catalogue(language())
+    for table in CHOICE_TABLES:
+        words = book.words.get(table, {})
+        if option in words:
+            return words[option]
+    from registrar import territory
+
+    try:
+        return territory.current().unit(option).name_in(language())
+    except (KeyError, LookupError):
+        return None

@@ -45,9 +45,9 @@ from sqlalchemy.orm import Session
 
 from registrar.db import Database
 from registrar.errors import InvalidPayload
-from registrar.models import Candidacy, Contact, DeliveryAttempt, OutboxMessage
+from registrar.models import Candidacy, Contact, Decision, DeliveryAttempt, OutboxMessage
 from registrar.notifications.mail import Mailer, letter
-from registrar.notifications.messages import render
+from registrar.notifications.messages import GIVE_REASONS, render
 from registrar.notifications.webhooks import Refused, post, webhook_body
 from registrar.settings import Settings
 
@@ -153,15 +153,45 @@ def _claim(db: Database, now: dt.datetime, settings: Settings, report: DeliveryR
         row.attempts += 1
         row.next_attempt_at = now + dt.timedelta(seconds=lease_seconds(targets, settings))
         return _Claim(row.id, row.delivery_key, row.topic, row.recipient, dict(row.payload), row.attempts, targets,
-                      _context(session, row.payload))  # fmt: skip
+                      _context(session, row.payload, row.topic))  # fmt: skip
 
 
-def _context(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+# The CEC's decisions whose grounds a refusal, a cancellation and the court's rulings on them say.
+GROUNDED = ("refuse", "refuse_incomplete", "cancel_registration")
+
+
+def _context(session: Session, payload: dict[str, Any], topic: str = "") -> dict[str, Any]:
     context = dict(payload)
     # A deadline's notice names its candidacy only; readers want the election too.
     if context.get("election") is None and str(context.get("candidacy", "")).isdigit():
         context["election"] = session.scalar(select(Candidacy.election_id).where(Candidacy.id == int(context["candidacy"])))
+    # A decision's message says its grounds: those the CEC recorded with the refusal or cancellation
+    # (the court's ruling is on that decision), as of the message's moment.
+    family, _, trigger = topic.partition(".")
+    candidacy = str(context.get("candidacy", ""))
+    if family == "candidacy" and trigger in GIVE_REASONS and "grounds" not in context and candidacy.isdigit():
+        grounds = _grounds_of(session, int(candidacy), _moment(context.get("at")))
+        if grounds:
+            context["grounds"] = grounds
     return context
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _grounds_of(session: Session, candidacy_id: int, at: dt.datetime | None) -> list[str]:
+    """The grounds of the candidacy's latest refusal or cancellation recorded by ``at`` (any, without it)."""
+    query = select(Decision.grounds).where(Decision.candidacy_id == candidacy_id, Decision.kind.in_(GROUNDED))
+    if at is not None:
+        query = query.where(Decision.recorded_at <= at)
+    grounds = session.scalar(query.order_by(Decision.recorded_at.desc(), Decision.id.desc()).limit(1))
+    return [str(g) for g in grounds or []]
 
 
 def _send(claim: _Claim, target: _Target, now: dt.datetime, settings: Settings, mailer: Mailer) -> Sent:

@@ -41,6 +41,11 @@ def _deadline_kinds() -> tuple[str, ...]:
     return tuple(kind for table in ("KINDS", "ELECTION_MILESTONES", "AFTER_VOTE") for kind in getattr(deadlines, table))
 
 
+# The decisions whose message says why, in the reader's words ({reasons}): the CEC's refusals and
+# cancellation, and the court's rulings and the lapsed appeal that make them final or undo them.
+GIVE_REASONS = ("refuse", "refuse_incomplete", "cancel_registration", "uphold_appeal", "dismiss_appeal",
+                "close_appeal_window")  # fmt: skip
+
 # Every topic the outbox carries that has its own words; "candidacy.*" serves every candidacy
 # action without a table of its own, "fallback" any topic none names. The decisions on an
 # election and the deadlines come from the domain's tables, so a new one cannot go out in the
@@ -49,6 +54,7 @@ TOPICS = (
     "candidacy.*",
     "candidacy.false_declaration",
     "candidacy.record_death",
+    *(f"candidacy.{trigger}" for trigger in GIVE_REASONS),
     "deadline.reminder",
     *(f"deadline.{kind}" for kind in _deadline_kinds()),
     "election.extension_possible",
@@ -63,7 +69,8 @@ PAYLOAD_FIELDS = frozenset(
     {"candidacy", "election", "trigger", "from", "to", "at", "kind", "rule", "due_local", "registered", "max_extension_days",
      "round", "unit", "version"}
 )  # fmt: skip
-# {reasons}: the unmet rules a message carries ("unmet", as the API's errors do), in the reader's words.
+# {reasons}: why, in the reader's words: the decision's grounds ("grounds", the rules' names of them)
+# and the unmet rules a message carries ("unmet", as the API's errors do).
 PLACEHOLDERS = PAYLOAD_FIELDS | {"topic", "details", "concerning", "reasons"}
 PHRASES = ("concerning_candidacy", "concerning_election")
 MISSING = "—"
@@ -175,7 +182,8 @@ def catalogue(language: str) -> Catalogue:
     return load_catalogue(language)
 
 
-def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]], localised: Mapping[str, str]) -> str:
+def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]], localised: Mapping[str, str],
+           language: str = "en") -> str:  # fmt: skip
     if value is None or value == "":
         return MISSING
     if name in localised:
@@ -189,6 +197,8 @@ def _shown(name: str, value: Any, words: Mapping[str, Mapping[str, str]], locali
             return f"{moment:%Y-%m-%d %H:%M}"
         if name == "at":  # the action's moment is stored in UTC; people read the capital's time (T1)
             moment = moment.astimezone(capital_zone())
+        if language != "en":  # "2029 жылғы 10 қазан, 11:30", as the pages write it
+            return reasons.moment_in(moment, language)
         offset = moment.strftime("%z")
         return f"{moment:%Y-%m-%d %H:%M} UTC{offset[:3]}:{offset[3:]}"
     return str(value)
@@ -199,16 +209,25 @@ class _Values(dict[str, str]):
         return MISSING
 
 
+def reasons_in_words(payload: Mapping[str, Any], language: str) -> str:
+    """Why, as a message says it: each ground of the decision in words, then the unmet rules; "—" if none."""
+    grounds = payload.get("grounds")
+    said = [reasons.words_for("names.grounds", str(g), language) for g in grounds] if isinstance(grounds, list) else []
+    unmet = payload.get("unmet")
+    if isinstance(unmet, list) and unmet:
+        said.append(reasons.unmet_text(unmet, language))
+    return "; ".join(said) if said else MISSING
+
+
 def render(topic: str, payload: Mapping[str, Any], language: str, *, catalogue_of: Catalogue | None = None) -> Text:
     """The message for ``topic`` in ``language``, its placeholders filled from ``payload``."""
     book = catalogue_of or catalogue(language if language in LANGUAGES else "kk")
     localised = LOCALISED_BY_FAMILY.get(topic.split(".", 1)[0], LOCALISED)
-    values = _Values({name: _shown(name, payload.get(name), book.words, localised) for name in PAYLOAD_FIELDS})
+    values = _Values({name: _shown(name, payload.get(name), book.words, localised, book.language) for name in PAYLOAD_FIELDS})
     about = "concerning_candidacy" if payload.get("candidacy") not in (None, "") else "concerning_election"
     values["concerning"] = book.phrases[about].format_map(values)
     values["topic"] = topic
-    unmet = payload.get("unmet")
-    values["reasons"] = reasons.unmet_text(unmet, book.language) if isinstance(unmet, list) and unmet else MISSING
+    values["reasons"] = reasons_in_words(payload, book.language)
     values["details"] = json.dumps(dict(payload), ensure_ascii=False, sort_keys=True, default=str)
     template = book.template(topic)
     return Text(template["subject"].format_map(values), template["body"].format_map(values), book.language)

@@ -120,21 +120,27 @@ def fix_ballot(session: Session, election: Election, round_: int) -> list[int]:
 
 def submit_protocol(
     db: Database, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None,
-    correction: bool = False,
+    correction: bool = False, acting_for: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """V3: a territorial commission's protocol reaches the CEC; with ``correction``, a new version with its reason."""
+    """V3: a territorial commission's protocol reaches the CEC; with ``correction``, a new version with its reason.
+
+    ``acting_for``: the unit of a territorial commission's officer, who sends that commission's own
+    protocol and no other's (V3: each commission signs and sends its own); None for the CEC's staff,
+    who record each protocol as it arrives. "" (an officer whose account names no unit) acts for none."""
     at = at or now()
     try:
         with db.transaction() as session:
-            return _submit(session, election_id, payload, actor=actor, at=at, correction=correction)
+            return _submit(session, election_id, payload, actor=actor, at=at, correction=correction,
+                           acting_for=acting_for)  # fmt: skip
     except IntegrityError:
         # Two clerks sent the same unit's protocol at once: the second finds the first stored.
         raise InvalidPayload({"unit": [said("protocol.just_recorded")]}) from None
 
 
 def _submit(
-    session: Session, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime, correction: bool
-) -> dict[str, Any]:
+    session: Session, election_id: str, payload: dict[str, Any], *, actor: str, at: dt.datetime, correction: bool,
+    acting_for: str | None,
+) -> dict[str, Any]:  # fmt: skip
     election = election_row(session, election_id, lock=True)
     rules = of_election(election)
     phase = machines.current_phase(election, calendar_of(election), at)
@@ -146,6 +152,10 @@ def _submit(
     except InvalidPayload as err:
         raise InvalidPayload(_vote_fields(err.errors)) from None
     unit = territory.current().unit(data["unit"])
+    if acting_for is not None and unit.code != acting_for:
+        # V3: each commission sends its own protocol; an officer of none (no unit on its account) sends none.
+        mine = said("protocol.not_your_unit", unit=unit.code, region=acting_for) if acting_for else None
+        raise InvalidPayload({"unit": [mine or said("protocol.no_unit_of_yours")]})
     previous = session.scalar(
         select(Protocol).where(Protocol.election_id == election.id, Protocol.round == round_, Protocol.unit == unit.code,
                                Protocol.superseded_at.is_(None))

@@ -292,7 +292,8 @@ def _call_rerun(ctx: ElectionContext) -> dict[str, Any]:
     """V6: a new election at the same polling stations, with the same voter registers; its milestones are
     the CEC's (V1): the computed ones rarely fit two months, and the calendar names those to set."""
     data = ctx.data
-    announcement = {"id": data["id"], "title": data["title"], "kind": ctx.election.kind,
+    named = {key: data[key] for key in ("title", "titles") if data.get(key) is not None}  # as entered, or in each language
+    announcement = named | {"id": data["id"], "kind": ctx.election.kind,
                     "announced_on": data["decided_on"].isoformat(), "election_day": data["election_day"].isoformat(),
                     "resolutions": [r | {"adopted_on": r["adopted_on"].isoformat()} for r in data["resolutions"]]}  # fmt: skip
     rerun = announce_in(ctx.session, announcement, actor=f"{ctx.election.id}:call_rerun", at=ctx.at, rerun_of=ctx.election)

@@ -76,7 +76,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
         status = _president_status(phase, [d.kind for d in decisions])
         return {
             "election": election.id,
-            "title": election.title,
+            "title": election.titles,
             "phase": phase,
             "rounds": rounds,
             "president": ({"candidacy_id": winner, **names.get(winner, {}), "status": status}
@@ -125,6 +125,7 @@ def _unit_row(protocol: Protocol, units: territory.Territory) -> dict[str, Any]:
 
 
 def _candidate_names(session: Session, election: Election, rules: Rules) -> dict[int, dict[str, str]]:
+    # The association's name as it was when it nominated, in each language (registrar.names.InLanguages).
     rows = session.scalars(select(Candidacy).where(Candidacy.election_id == election.id))
     return {c.id: {"full_name": c.person.full_name, "association": c.association.name_on(local_date(c.nominated_at, rules))}
             for c in rows}  # fmt: skip
@@ -170,7 +171,7 @@ def show_election(db: Database, election_id: str, *, at: dt.datetime | None = No
         round_ = ROUND_COUNTING.get(phase)
         return {
             "election": election.id,
-            "title": election.title,
+            "title": election.titles,
             "phase": phase,
             "version": election.version,
             "allowed": machines.election_triggers_in(phase),

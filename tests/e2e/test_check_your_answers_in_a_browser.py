@@ -1,6 +1,6 @@
 """The commission registers a candidacy in Chromium through its task list and "check your answers":
 a failed submit takes the focus to the error summary; the answers are shown with a way to change
-each; nothing is decided before the confirmation."""
+each, which leads back to the input with the focus in it; nothing is decided before the confirmation."""
 
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def test_the_commission_registers_through_check_your_answers(site: Site, page: A
 
     # Change the number, come back to the check page, confirm.
     page.click("dl.summary-list button[name=change][value=number]")
+    expect(page.locator("form.question [name=number]")).to_be_focused()  # the "Change" leads to the input itself
+    assert page.url.endswith("#f-register-number")
     page.fill("form.question [name=number]", "CEC-77/4")
     page.click("form.question button[type=submit]")
     expect(page.locator("dl.summary-list")).to_contain_text("CEC-77/4")

@@ -62,7 +62,8 @@ def test_an_officer_walks_a_candidacy_to_registered_in_the_browser(site: Site, p
     # Announce an election, its calendar previewed first.
     page.goto(f"{site.url}/officer/elections/new")
     form = "form[action='/officer/elections/new']"
-    fill(page, form, {"id": "kz-e2e", "title": "Presidential election (browser test)", "announced_on": "2031-08-24",
+    fill(page, form, {"id": "kz-e2e", "titles.kk": "Президент сайлауы (браузер сынағы)",
+                      "titles.ru": "Выборы Президента (проверка в браузере)", "announced_on": "2031-08-24",
                       "election_day": "2031-11-25"})  # fmt: skip
     page.click(f"{form} button[name=preview]")
     expect(page.locator("body")).to_contain_text("2031")

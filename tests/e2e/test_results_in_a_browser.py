@@ -42,5 +42,5 @@ def test_a_clerk_sees_every_protocol_of_the_concluded_election_in_its_history(si
     page.fill("[name=password]", site.password)
     page.click("form[action='/login'] button[type=submit]")
     page.goto(f"{site.url}/language/en?next=/officer/elections/{demo_results.CONCLUDED_ID}/protocols/1/{corrected['unit']}")
-    expect(page.locator("body")).to_contain_text("a tally sheet re-added")
+    expect(page.locator("body")).to_contain_text(demo_results.CORRECTION_REASON)
     expect(page.locator("body")).to_contain_text(str(corrected["votes"][next(iter(corrected["votes"]))]))

@@ -16,6 +16,7 @@ from registrar.db import Database
 from registrar.errors import InvalidPayload, NotFound
 from registrar.machines import CANDIDACY_STEPS, TRIGGERS
 from registrar.models import ApiToken, AuditEvent, LoginAttempt, UserAccount
+from registrar.reasons import Said
 
 PASSWORD = "correct horse battery"
 T0 = dt.datetime(2029, 10, 1, 9, 0, tzinfo=dt.UTC)
@@ -213,13 +214,15 @@ def _actions(db: Database, login: str) -> list[tuple[str, str, dict[str, object]
             select(AuditEvent).where(AuditEvent.subject_id == login).order_by(AuditEvent.seq))]  # fmt: skip
 
 
-def test_a_problem_is_english_words_with_a_code_and_its_parameters(db: Database) -> None:
+def test_a_problem_is_english_words_with_a_message_id_and_its_parameters(db: Database) -> None:
     with pytest.raises(InvalidPayload) as caught:
         accounts.create_user(db, "aigul", "clerk", "short")
     problem = caught.value.errors["password"][0]
-    assert isinstance(problem, accounts.Problem)
-    assert (str(problem), problem.code, problem.params) == ("at least 10 characters", "password_short", {"count": 10})
+    assert isinstance(problem, Said)
+    assert (str(problem), problem.message, problem.params) == ("at least 10 characters", "account.password_short", {"count": 10})
     assert caught.value.as_dict()["errors"] == {"password": ["at least 10 characters"]}
+    assert problem.said("kk") == "құпиясөзде кемінде 10 таңба болуы тиіс"
+    assert problem.said("ru") == "пароль должен содержать не менее 10 символов"
 
 
 def test_set_role_is_audited_with_both_roles(db: Database) -> None:
@@ -230,7 +233,7 @@ def test_set_role_is_audited_with_both_roles(db: Database) -> None:
     assert _actions(db, "aigul")[1:] == [("set_role", "user:boss", {"from": "clerk", "to": "commission"})]
     with pytest.raises(InvalidPayload) as caught:
         accounts.set_role(db, "aigul", "king")
-    assert caught.value.errors["role"][0].code == "role_unknown"
+    assert caught.value.errors["role"][0].message == "account.role_unknown"
 
 
 def test_the_last_enabled_admin_stays_an_enabled_admin(db: Database) -> None:
@@ -239,7 +242,7 @@ def test_the_last_enabled_admin_stays_an_enabled_admin(db: Database) -> None:
                           (lambda: accounts.set_role(db, "root", "clerk"), "role")):  # fmt: skip
         with pytest.raises(InvalidPayload) as caught:
             change()
-        assert caught.value.errors[field][0].code == "last_admin"
+        assert caught.value.errors[field][0].message == "account.last_admin"
     accounts.create_user(db, "second", "admin", PASSWORD)
     accounts.set_disabled(db, "second", True)
     with pytest.raises(InvalidPayload):
@@ -256,7 +259,7 @@ def test_an_officer_cannot_disable_nor_re_role_themselves(db: Database) -> None:
     accounts.create_user(db, "other", "admin", PASSWORD)
     with pytest.raises(InvalidPayload) as caught:
         accounts.set_disabled(db, "root", True, by="root")
-    assert caught.value.errors["disabled"][0].code == "own_account"
+    assert caught.value.errors["disabled"][0].message == "account.own_account"
     with pytest.raises(InvalidPayload):
         accounts.set_role(db, "root", "clerk", by="root")
     accounts.set_disabled(db, "root", True, by="other")
@@ -267,8 +270,8 @@ def test_changing_ones_own_password_needs_the_current_one_and_a_wrong_one_counts
     accounts.create_user(db, "aigul", "clerk", PASSWORD)
     with pytest.raises(InvalidPayload) as caught:
         accounts.change_own_password(db, "aigul", "wrong", "short", actor="user:aigul", at=T0)
-    assert {f: [p.code for p in ps] for f, ps in caught.value.errors.items()} == {
-        "current_password": ["password_wrong"], "password": ["password_short"]}  # fmt: skip
+    assert {f: [p.message for p in ps] for f, ps in caught.value.errors.items()} == {
+        "current_password": ["account.password_wrong"], "password": ["account.password_short"]}  # fmt: skip
     assert accounts.authenticate(db, "aigul", PASSWORD) is not None, "nothing changed"
     for minute in range(1, accounts.MAX_FAILURES):
         with pytest.raises(InvalidPayload):

@@ -314,7 +314,7 @@ def test_demo_on_a_fresh_file_shows_every_candidacy_state_and_twice_is_harmless(
     assert by_state(second.stdout) == counts
     assert count_rows(url, "candidacy") == sum(counts.values()) + len(demo_results.CANDIDATES)
     assert count_rows(url, "audit_event") == events
-    assert run("audit", "verify", database=url).stdout.strip() == f"audit chain intact: {events} events"
+    assert run("audit", "verify", database=url).stdout.strip().startswith(f"audit chain intact: {events} events")
 
 
 def candidacy_in(url: str, state: str) -> int:
@@ -474,7 +474,7 @@ def test_the_console_script_reads_registrar_database_url(demo_db: str) -> None:
     events = count_rows(demo_db, "audit_event")
     done = console("audit", "verify", database=demo_db)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == f"audit chain intact: {events} events"
+    assert done.stdout.strip().startswith(f"audit chain intact: {events} events")
     candidacy = candidacy_in(demo_db, "appealed")
     shown = console("candidacy", "show", str(candidacy), "--json", database=demo_db)
     assert shown.returncode == 0, shown.stderr

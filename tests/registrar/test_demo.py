@@ -15,7 +15,21 @@ from werkzeug.security import generate_password_hash
 
 from registrar import accounts, deadlines, demo, demo_results, sweep
 from registrar.db import Database
-from registrar.models import Association, Candidacy, Election, Person, UserAccount
+from registrar.models import (
+    Appeal,
+    Association,
+    Candidacy,
+    Decision,
+    Declaration,
+    Document,
+    Election,
+    ElectionDecision,
+    MedicalConclusion,
+    Person,
+    Protocol,
+    SignatureProtocol,
+    UserAccount,
+)
 from registrar.rules import for_kind
 from registrar.states import STATES
 from tests.demo_copies import build_demo
@@ -89,7 +103,7 @@ def test_the_associations_carry_their_registered_names(db: Database) -> None:
     build_demo(db, TODAY)
     with db.reading() as session:
         associations = list(session.scalars(select(Association).order_by(Association.id)))
-        in_force = [association.name_on(TODAY) for association in associations]
+        in_force = [str(association.name_on(TODAY)) for association in associations]
         amanat = associations[0]
         assert amanat.name_on(dt.date(2022, 2, 28)) == "«Nur Otan» партиясы"
     assert in_force == [association.name_now for association in demo.ASSOCIATIONS]
@@ -98,18 +112,52 @@ def test_the_associations_carry_their_registered_names(db: Database) -> None:
     assert not [name for name in in_force if re.search(r"\b(Party|Union|Association)\b", name)]
 
 
-def test_the_titles_are_in_kazakh_and_russian(db: Database) -> None:
+def test_the_titles_are_in_kazakh_russian_and_english(db: Database) -> None:
     build_demo(db, TODAY)
     with db.reading() as session:
-        titles = {election.id: election.title for election in session.scalars(select(Election))}
+        titles = {election.id: election.titles for election in session.scalars(select(Election))}
     year = (TODAY + dt.timedelta(days=42)).year
-    assert titles[demo.DEMO_ID] == demo.title(year)
-    kazakh, russian = titles[demo.DEMO_ID].split(" / ")
-    assert kazakh == f"{year} жылғы Қазақстан Республикасы Президентінің сайлауы (демо)"
-    assert russian == f"Выборы Президента Республики Казахстан {year} года (демо)"
+    now = titles[demo.DEMO_ID]
+    assert now == demo.title(year), "entered in Kazakh, the state language"
+    assert now.in_("kk") == f"Қазақстан Республикасы Президентінің {year} жылғы кезектен тыс сайлауы"
+    assert now.in_("ru") == f"Внеочередные выборы Президента Республики Казахстан {year} года"
+    assert now.in_("en") == f"Early election of the President of the Republic of Kazakhstan, {year}"
     concluded = titles[demo_results.CONCLUDED_ID]
-    assert "Президентінің сайлауы (демо, аяқталған)" in concluded and concluded.endswith("года (демо, завершённые)")
-    assert not re.search("[A-Za-z]", "".join(titles.values()))
+    assert concluded.in_("kk").endswith("жылғы сайлауы") and concluded.in_("ru").startswith("Выборы Президента")
+    for title in titles.values():
+        assert not re.search("[A-Za-z]", title.in_("kk") + title.in_("ru"))
+        assert re.fullmatch(r"[A-Za-z ,0-9]+", title.in_("en"))
+
+
+def test_the_associations_are_named_in_each_language(db: Database) -> None:
+    build_demo(db, TODAY)
+    with db.reading() as session:
+        associations = list(session.scalars(select(Association).order_by(Association.id)))
+        names = [association.named_on(TODAY) for association in associations]
+        amanat, before = names[0], associations[0].named_on(dt.date(2022, 2, 28))
+    assert (amanat.in_("kk"), amanat.in_("ru"), amanat.in_("en")) == ("«AMANAT» партиясы", "Партия «AMANAT»", "AMANAT Party")
+    assert before.in_("ru") == "Партия «Nur Otan»", "the name in force before the renaming, in Russian too"
+    assert [name.by_language for name in names] == [a.named_now.by_language() for a in demo.ASSOCIATIONS]
+    # Kazakh and Russian in Cyrillic but for the registered Latin-lettered names in quotes.
+    outside_quotes = [re.sub(r"«[A-Za-z ]+»", "", name.in_(language)) for name in names for language in ("kk", "ru")]
+    assert [text for text in outside_quotes if re.search("[A-Za-z]", text)] == []
+    assert all(re.search("[а-яё]", name.in_("ru")) for name in names)
+
+
+def test_the_demo_records_are_written_as_a_kazakh_commission_writes_them(db: Database) -> None:
+    """No English left in what officers read: the offices, the institutions, the chairs, the reasons;
+    the CEC's resolutions numbered "sitting/number", the court's cases by its own numbering."""
+    build_demo(db, TODAY)
+    with db.reading() as session:
+        texts = [*session.scalars(select(Declaration.revenue_office)), *session.scalars(select(Declaration.receipt_number)),
+                 *session.scalars(select(MedicalConclusion.institution)), *session.scalars(select(Protocol.chair)),
+                 *session.scalars(select(Decision.reason)), *session.scalars(select(SignatureProtocol.commission)),
+                 *session.scalars(select(Document.reference))]  # fmt: skip
+        numbers = list(session.scalars(select(Decision.number))) + list(session.scalars(select(ElectionDecision.number)))
+        cases = list(session.scalars(select(Appeal.case_number)))
+    assert texts and [text for text in texts if text and re.search("[A-Za-z]", text)] == []
+    assert numbers and [n for n in numbers if not re.fullmatch(r"\d+/\d+", n)] == []
+    assert cases and all(re.fullmatch(r"6001-\d\d-00-3а/\d+", case) for case in cases)
 
 
 def test_the_demo_officers_have_names(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

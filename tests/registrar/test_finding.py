@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from registrar import finding
+from registrar import alphabets, finding
 from registrar.db import Database
 from registrar.errors import NotFound
 from registrar.rules import Rules
@@ -96,7 +96,14 @@ def test_every_state_is_there_to_find(world: World, people: dict[str, int], stat
 def test_every_state_by_default_sorted_by_name_or_by_nomination(world: World, people: dict[str, int]) -> None:
     every = find(world)
     assert every.total == len(PEOPLE) and set(names(every)) == {n for n, _ in PEOPLE}
-    assert names(every)[0] == "Gulnara Abenova", "Latin before Cyrillic, as code points go"
+    assert names(every) == [
+        "Әлия Серікбаева",
+        "Болат 100% Жақсылықов",
+        "Гүлнар Абенова",
+        "Жанна Искакова",
+        "Қайрат Жүнісов",
+        "Gulnara Abenova",
+    ], "the Kazakh alphabet's order (Ә after А), Latin after it"
     assert names(find(world, sort="nominated")) == [n for n, _ in PEOPLE]
     assert names(find(world, state="nominated", sort="nominated")) == ["Gulnara Abenova", "Болат 100% Жақсылықов"]
 
@@ -131,3 +138,22 @@ def test_search_across_elections_by_name_or_number(world: World, people: dict[st
     assert finding.search(world.db, finding.Criteria()).total == 0
     assert finding.elections_matching(world.db, "ELECTION 2029") == [(ELECTION_ID, "Presidential election 2029")]
     assert finding.associations_of(world.db, ELECTION_ID)[world.associations[0]] == "National Association 1"
+
+
+def test_names_sort_in_the_readers_alphabet() -> None:
+    """Kazakh: І after Ы, Ә after А, Қ after К; Russian: its own letters first, І after И (as code points go, Ә, Қ and І
+    would come after Я)."""
+    listed = ["Ыбырай", "Іргебаев", "Яхин", "Әлиев", "Қасым", "Кім", "Ильин", "Йолдас", "Абаев", "Ақан Сері", "Ақан"]
+    kazakh = sorted(listed, key=lambda n: alphabets.sort_key(n, "kk"))
+    assert kazakh == ["Абаев", "Ақан", "Ақан Сері", "Әлиев", "Ильин", "Йолдас", "Кім", "Қасым", "Ыбырай", "Іргебаев", "Яхин"]
+    russian = sorted(listed, key=lambda n: alphabets.sort_key(n, "ru"))
+    assert russian == ["Абаев", "Ақан", "Ақан Сері", "Әлиев", "Ильин", "Іргебаев", "Йолдас", "Кім", "Қасым", "Ыбырай", "Яхин"]
+    assert alphabets.sort_key("абаев", "kk") == alphabets.sort_key("АБАЕВ", "kk"), "case does not count"
+
+
+def test_the_list_by_name_is_in_the_alphabet_of_the_page_and_paged_in_it(world: World, people: dict[str, int]) -> None:
+    chosen, _ = finding.criteria({"page": "2"})
+    page = finding.candidacies(world.db, ELECTION_ID, chosen, per_page=4, language="ru")
+    assert names(page) == ["Қайрат Жүнісов", "Gulnara Abenova"] and page.total == 6
+    titled = page.items[0]
+    assert titled.election_title.in_("kk") and titled.association.in_("ru"), "carried in every language given"

@@ -62,6 +62,7 @@ from tests.ports import BIND_ATTEMPTS, free_port
 
 from .conftest import ELECTION_ID, World
 from .test_cli import fails_in_one_line
+from .test_machine import paper
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-key-for-the-cec-webhook"
@@ -239,7 +240,7 @@ def count(db: Database, model: Any) -> int:
 SAMPLE = {"candidacy": 12, "election": "kz-2029", "trigger": "register", "from": "documents_submitted",
           "to": "registered", "at": "2029-10-10T06:30:00+00:00", "kind": "documents_check", "rule": "D7",
           "due_local": "2029-10-15T00:00:00+05:00", "registered": 1, "max_extension_days": 20, "round": 1,
-          "unit": "AST", "version": 2}  # fmt: skip
+          "unit": "AST", "version": 2, "grounds": ["documents_missing"]}  # fmt: skip
 
 
 @pytest.mark.parametrize("topic", TOPICS)
@@ -256,7 +257,9 @@ def test_every_topic_renders_in_all_three_languages(topic: str) -> None:
             assert "{" not in whole and "}" not in whole, whole
         template = notifications.catalogue(language).topics[topic]
         named = {f for part in template.values() for _, f, _, _ in string.Formatter().parse(part) if f}
-        assert named <= {*SAMPLE, "topic", "details", "concerning"}, named  # every placeholder is filled from the payload
+        assert named <= {*SAMPLE, "topic", "details", "concerning", "reasons"}, (
+            named
+        )  # every placeholder is filled from the payload
         assert "kz-2029" in whole
         letters = set(whole)
         if language == "kk":
@@ -276,7 +279,7 @@ def test_state_names_and_moments_are_shown_in_the_readers_words() -> None:
     # The action's moment, stored in UTC, is shown in the capital's time (T1: UTC+5).
     assert "2029-10-10 11:30 UTC+05:00" in en.body
     reminder = render("deadline.reminder", SAMPLE, "kk")
-    assert "2029-10-15 00:00 UTC+05:00" in reminder.subject
+    assert "2029 жылғы 15 қазан, 00:00" in reminder.subject  # the date as Kazakh writes it
     assert "kz-2029 сайлауы, № 12 кандидатура." in reminder.body
     # An election's deadline concerns no candidacy, and the reminder says so rather than "No. —".
     election_reminder = render("deadline.reminder", {"election": "kz-2029", "kind": "registration_closes", "rule": "G1",
@@ -440,6 +443,53 @@ def test_an_action_is_mailed_to_every_contact_in_its_language(world: World, inbo
 
     again = deliver_due(db, world.nomination_time + dt.timedelta(hours=1), settings=settings_for(inbox))
     assert again.total == 0 and len(inbox.messages) == 3
+
+
+def test_a_refusal_and_the_courts_ruling_on_it_say_the_grounds_in_the_contacts_language(world: World, inbox: Inbox) -> None:
+    db = world.db
+    association = f"association:{world.associations[0]}"
+    mailbox(db, "cec", "duty@cec.example.kz", "kk")
+    mailbox(db, association, "office@party.example.kz", "ru")
+    candidacy = world.nominate()
+    at = world.walk(candidacy, "refused")
+    with db.reading() as session:
+        outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "candidacy.refuse")).all()
+    assert outbox and "grounds" not in outbox[0].payload  # the words come from the decision as recorded
+    for step, later in (("appeal", 1), ("dismiss_appeal", 2)):  # the court rules on the refusal
+        moment = at + dt.timedelta(hours=later)
+        world.act(candidacy, step, paper(world, step, moment), at=moment)
+    deliver_due(db, at + dt.timedelta(hours=3), settings=settings_for(inbox))
+
+    def body(address: str, subject: str) -> str:
+        found = [m for rcpt, m in inbox.messages if rcpt[0] == address and subject in m["Subject"]]
+        assert len(found) == 1, "\n".join(f"{rcpt[0]} {m['Subject']}" for rcpt, m in inbox.messages)
+        return str(found[0].get_body(("plain",)).get_content())  # type: ignore[union-attr]
+
+    kk, ru = body("duty@cec.example.kz", "(G3)"), body("office@party.example.kz", "(G3)")
+    assert "Негіздері: қажетті құжаттар тапсырылмады." in kk and "Жоғарғы Сотқа" in kk
+    assert "Основания: не представлены необходимые документы." in ru and "Верховный Суд" in ru
+    court_kk = body("duty@cec.example.kz", "қанағаттандырусыз")
+    court_ru = body("office@party.example.kz", "без удовлетворения")
+    assert "Шешімнің негіздері: қажетті құжаттар тапсырылмады." in court_kk
+    assert "Основания решения: не представлены необходимые документы." in court_ru
+    assert "documents_missing" not in kk + ru + court_kk + court_ru
+
+
+def test_the_reasons_placeholder_says_grounds_and_unmet_rules_in_words() -> None:
+    unmet = [{"rule": "D5", "reason": "the election contribution is not paid", "message": "D5.not_paid", "params": {}}]
+    payload = SAMPLE | {
+        "trigger": "refuse",
+        "to": "refused",
+        "grounds": ["documents_missing", "false_declaration"],
+        "unmet": unmet,
+    }
+    kk = render("candidacy.refuse", payload, "kk").body
+    assert (
+        "Негіздері: қажетті құжаттар тапсырылмады; декларациялардағы анық емес мәліметтер; D5: сайлау жарнасы төленбеген." in kk
+    )
+    en = render("candidacy.refuse", payload, "en").body
+    assert "Grounds: required documents were not submitted; false information in the declarations; D5: the election" in en
+    assert f"Grounds: {MISSING}." in render("candidacy.refuse", SAMPLE | {"grounds": []}, "en").body
 
 
 def test_a_webhook_is_signed_and_the_receiver_verifies_it(db: Database, receiver: Receiver) -> None:

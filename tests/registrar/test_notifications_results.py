@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from registrar import deadlines, machines, results, states, sweep, territory
+from registrar import deadlines, machines, reasons, results, states, sweep, territory
 from registrar.db import Database
 from registrar.models import Deadline, OutboxMessage
 from registrar.notifications import (
@@ -85,7 +85,8 @@ def test_every_new_topic_has_its_own_words_and_fills_every_field_it_names(topic:
             assert "AST" in whole and round_ in whole and version in whole, whole
         if "rule" in payload:
             assert f"({payload['rule']})" in whole, whole
-            assert "2029-11-28 00:00 UTC+05:00" in whole, whole
+            due = {"en": "2029-11-28 00:00 UTC+05:00", "kk": "2029 жылғы 28 қараша, 00:00", "ru": "28 ноября 2029 г., 00:00"}
+            assert due[language] in whole, whole
 
 
 def test_no_two_new_topics_share_their_words() -> None:
@@ -184,7 +185,7 @@ def test_a_commission_whose_protocol_is_missing_is_reminded_in_its_words(world: 
             _submit(world, unit.code, ids, counted)
     with db.reading() as session:
         due = session.scalars(select(Deadline).where(Deadline.kind == "protocols_due", Deadline.status == "pending")).one()
-    shown = f"{dt.datetime.fromisoformat(due.due_local):%Y-%m-%d %H:%M} UTC+05:00"
+    shown = reasons.moment_in(dt.datetime.fromisoformat(due.due_local), "ru")  # as the commission's language writes it
 
     reminded_at = due.due_at - dt.timedelta(hours=23)  # within the 24-hour lead, before the 2-hour one
     assert sweep.sweep(db, reminded_at, settings=base.settings_for()).reminded >= 1

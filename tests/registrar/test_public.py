@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -117,7 +118,12 @@ def everything_public(db: Database) -> dict[str, Any]:
 def test_no_private_value_appears_in_any_public_structure(demo_db: Database) -> None:
     text = json.dumps(everything_public(demo_db), ensure_ascii=False)
     secrets = private_values(demo_db)
-    assert {"Halyk Bank Confidential Branch", "private.candidate@mail.kz", "SRC Astana", "Central Clinical Hospital"} <= secrets
+    assert {
+        "Halyk Bank Confidential Branch",
+        "private.candidate@mail.kz",
+        demo.REVENUE_OFFICE,
+        demo.MEDICAL_INSTITUTION,
+    } <= secrets
     leaked = sorted(v for v in secrets if v in text)
     assert leaked == []
 
@@ -236,7 +242,8 @@ def test_the_public_reads_the_appeals_filed_with_their_status_and_no_more(demo_d
     assert [a.candidacy_id for a in shown] == appealed, "only the decisions appealed, not those merely appealable"
     (first,) = shown
     assert (first.status, first.against, first.rule, first.judgment_number) == ("pending", "refused", "G6", None)
-    assert first.case_number.startswith("SC-") and first.decision_number and first.filed_on <= dt.date.today()
+    assert first.case_number.startswith("6001-") and first.decision_number and first.filed_on <= dt.date.today()
+    assert re.fullmatch(r"\d+/\d+", first.decision_number), "numbered as the CEC numbers its resolutions"
     assert public.appeal_history(demo_db, appealed[0]) == shown
     assert set(public.as_json(first)) == {
         "rule", "candidacy_id", "election_id", "full_name", "against", "decision_number", "decision_on", "case_number",

@@ -309,7 +309,7 @@ def test_field_errors_keep_their_english_and_the_rules_choices_are_words(rules: 
 def test_a_notification_says_the_reasons_it_carries_in_the_contacts_language() -> None:
     unmet = [GuardFailed("register", [Unmet.because("G1", "G1.open_until", until=AT)]).as_dict()["unmet"][0]]
     assert unmet[0]["params"] == {"until": "2029-09-25T18:00:00+05:00"}
-    assert reasons.unmet_text(unmet, "kk") == "G1: тіркеу 2029 жылғы 25 қыркүйек, 18:00 дейін жүріп жатыр"
+    assert reasons.unmet_text(unmet, "kk") == "G1: тіркеу 2029 жылғы 25 қыркүйек, 18:00-ге дейін жүріп жатыр"
     assert reasons.unmet_text(unmet, "en") == "G1: registration is open until 2029-09-25 18:00 +0500"
 
 

@@ -20,7 +20,7 @@ def test_the_duty_gives_the_roles_the_dashboard_had_by_hand() -> None:
         "information_request_answer": ["clerk"], "documents_check": ["commission"],
         "declaration_verification": ["revenue"], "appeal_window": ["court"], "court_review": ["court"],
         "nomination_closes": ["clerk", "commission"], "registration_closes": ["clerk", "commission"],
-        "voting_opens": ["commission"], "protocols_due": ["clerk"], "results_due": ["commission"],
+        "voting_opens": ["commission"], "protocols_due": ["clerk", "territorial"], "results_due": ["commission"],
         "second_round_due": ["commission"], "second_round_voting_opens": ["commission"],
         "second_round_voting_closes": ["commission"], "president_registration_due": ["commission"],
         "president_appeal_window": ["commission", "court"], "president_court_review": ["court"],

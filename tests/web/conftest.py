@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
-from registrar import accounts
+from registrar import accounts, roles
 from registrar.db import Database
 from registrar.settings import Settings
 from tests.conftest import BACKENDS, _empty_postgresql
@@ -87,7 +87,9 @@ class WebWorld:
 
     def new_account(self, role: str) -> str:
         login = f"{role}{next(self._numbers)}"
-        accounts.create_user(self.db, login, role, PASSWORD, full_name=f"Test {role.title()}")
+        # A territorial commission's officer acts for one unit: the capital's.
+        unit = "AST" if role in roles.UNIT_ROLES else None
+        accounts.create_user(self.db, login, role, PASSWORD, full_name=f"Test {role.title()}", unit=unit)
         return login
 
     def login(self, login: str, password: str = PASSWORD) -> Client:

@@ -41,7 +41,8 @@ class Api:
     def token(self, role: str) -> str:
         if role not in self._tokens:
             login = f"api-{role}"
-            accounts.create_user(self.db, login, role, "a long enough password 1")
+            accounts.create_user(self.db, login, role, "a long enough password 1",
+                                 unit="AST" if role in roles.UNIT_ROLES else None)  # fmt: skip
             self._tokens[role] = accounts.issue_token(self.db, login, "tests")
         return self._tokens[role]
 
@@ -148,7 +149,7 @@ def test_deadlines_and_appeals_are_for_officials(api: Api, demo_db: Database) ->
     appeals = api.get("/appeals", "court").get_json()
     appealed = by_state(demo_db)["appealed"]
     pending = next(a for a in appeals if a["candidacy_id"] == appealed)
-    assert pending["outcome"] is None and pending["court_due_at"] and pending["case_number"].startswith("SC-")
+    assert pending["outcome"] is None and pending["court_due_at"] and pending["case_number"].startswith("6001-")
 
 
 def test_associations_are_public(api: Api) -> None:
@@ -297,3 +298,63 @@ def test_a_duplicate_election_is_a_field_error(fresh: Api) -> None:
     again = fresh.post("/elections", {"id": "kz-api", "title": "Again", "kind": "presidential", "announced_on": "2029-08-24",
                                       "election_day": "2029-11-25"}, "commission")  # fmt: skip
     assert (again.status_code, again.get_json()["code"]) == (422, "invalid") and "id" in again.get_json()["errors"]
+
+
+# --- Field errors with their message ids (issue 12, part 4) ---------------------------------------
+
+
+def test_a_query_string_error_carries_its_message_id_beside_its_words(api: Api) -> None:
+    from registrar import reasons
+
+    body = api.get("/deadlines?limit=0&overdue=maybe", "clerk").get_json()
+    assert body["code"] == "invalid"
+    assert body["errors"]["limit"] == ["Must be greater than or equal to 1 and less than or equal to 1000."]
+    (limit,) = body["field_errors"]["limit"]
+    assert limit == {"message": "range_between", "params": {"min": 1, "max": 1000}, "text": body["errors"]["limit"][0]}
+    assert body["field_errors"]["overdue"][0]["message"] == "not_boolean"
+    assert (
+        reasons.render(limit["message"], limit["params"], "kk", table="field_errors") == "Ең кемі 1, ең көбі 1\xa0000 болуы тиіс."
+    )
+
+
+def test_a_payloads_field_errors_carry_their_message_ids(api: Api) -> None:
+    candidacy, version = _in_state(api.db, "medical_check")
+    url = f"/candidacies/{candidacy}/actions/record_document"
+    refused = api.post(url, {"kind": "passport", "received_on": "yesterday"}, "clerk", **{"If-Match": version})
+    body = refused.get_json()
+    assert (refused.status_code, body["code"]) == (422, "invalid"), body
+    said = body["field_errors"]
+    assert said["reference"] == [{"message": "required", "params": {}, "text": "Missing data for required field."}]
+    assert said["kind"][0]["message"] == "rules.not_one_of.document" and "consent" in said["kind"][0]["params"]["documents"]
+    assert said["received_on"][0]["message"] in ("not_date", "date_format")
+    leaves = list(_leaves(said))
+    assert len(leaves) == 3 and all(leaf["message"] for leaf in leaves), leaves  # no field error without its id
+    assert [leaf["text"] for leaf in leaves] == [m for ms in body["errors"].values() for m in ms]
+    assert actions.show_candidacy(api.db, candidacy)["version"] == int(version)
+
+
+def test_a_body_that_is_no_object_is_a_schema_error_with_its_id(api: Api) -> None:
+    candidacy, version = _in_state(api.db, "medical_check")
+    body = api.post(f"/candidacies/{candidacy}/actions/record_document", [1, 2], "clerk", **{"If-Match": version}).get_json()
+    assert body["code"] == "invalid", body
+    assert all(leaf["message"] for leaf in _leaves(body["field_errors"])), body
+    assert actions.show_candidacy(api.db, candidacy)["version"] == int(version)
+
+
+def _in_state(db: Database, state: str) -> tuple[int, str]:
+    shown = (actions.show_candidacy(db, candidacy) for candidacy in range(1, 19))
+    views = list(shown)
+    found = next((view for view in views if view["state"] == state), None)
+    assert found, [v["state"] for v in views]
+    return int(found["id"]), str(found["version"])
+
+
+def _leaves(tree: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(tree, dict) and "text" in tree and "message" in tree:
+        yield tree
+    elif isinstance(tree, dict):
+        for value in tree.values():
+            yield from _leaves(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _leaves(value)

@@ -224,8 +224,9 @@ def test_the_commission_establishes_the_results_and_calls_a_second_round(voted: 
     for unit in UNITS[1:]:
         results.submit_protocol(world.db, ELECTION, protocol(ids, unit.code), actor="test:clerk")
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
-    assert f'action="{path}/establish_results"' in page and f'action="{path}/declare_void"' in page
-    assert f'name="version" value="{version(world.db)}"' in page
+    assert f'href="{path}/establish_results"' in page and f'href="{path}/declare_void"' in page
+    question = commission.get(f"{path}/establish_results").get_data(as_text=True)
+    assert f'name="version" value="{version(world.db)}"' in question and f'action="{path}/establish_results"' in question
     checked = commission.submit(f"{path}/establish_results", decided | {"version": str(version(world.db))})
     assert checked.status_code == 200 and "Check your answers" in checked.get_data(as_text=True)
     response = commission.submit(f"{path}/establish_results", decided | {"version": str(version(world.db)), "confirm": "1"})
@@ -234,7 +235,7 @@ def test_the_commission_establishes_the_results_and_calls_a_second_round(voted: 
 
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
     assert "a second round between the two leaders" in page and "CEC resolution R-1" in page
-    assert f'action="{path}/call_second_round"' in page and f'action="{path}/establish_results"' not in page
+    assert f'href="{path}/call_second_round"' in page and f'href="{path}/establish_results"' not in page
     assert "holding of the second round (V5)" in page, "the deadline V5 opens"
 
     voting_day = TODAY + dt.timedelta(days=21)
@@ -294,7 +295,7 @@ def test_void_then_a_rerun_with_its_calendar_previewed(voted: tuple[WebWorld, li
     assert response.status_code == 302 and results.show_election(world.db, ELECTION)["phase"] == "void"
 
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
-    assert "holding of the re-run (V6)" in page and "mass violations" in page and f'action="{path}/call_rerun"' in page
+    assert "holding of the re-run (V6)" in page and "mass violations" in page and f'href="{path}/call_rerun"' in page
     day = lambda n: (TODAY + dt.timedelta(days=n)).isoformat()  # noqa: E731
     rerun = {
         "id": "kz-rerun",
@@ -361,11 +362,11 @@ def test_the_refusal_shows_the_share_of_units_void_or_violated_and_the_court_rul
 
     assert decide(commission, "refuse_president", decided | {"reason": "violations in five units"}) == "president_refused"
     page = court.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
-    assert f'action="{path}/appeal_president_refusal"' in page and "period for appealing the refusal" in page
+    assert f'href="{path}/appeal_president_refusal"' in page and "period for appealing the refusal" in page
     assert decide(court, "appeal_president_refusal", {"case_number": "SC-1", "filed_on": TODAY.isoformat()}) == (
         "president_appealed"
     )
-    assert f'action="{path}/dismiss_president_appeal"' in court.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
+    assert f'href="{path}/dismiss_president_appeal"' in court.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)
     assert decide(court, "uphold_president_appeal", decided | {"number": "SC-1/1"}) == "elected"
     assert decide(commission, "register_president", decided | {"number": "R-3"}) == "president_registered"
     page = commission.get(f"/officer/elections/{ELECTION}").get_data(as_text=True)

@@ -147,7 +147,7 @@ def test_an_officer_finds_by_cyrillic_name_in_any_case_and_by_state(
     every = text(clerk.get(base).get_data(as_text=True))
     assert all(name in every for name in people) and "1–5 of 5" in every
     bad = clerk.get(f"{base}?state=elected&sort=age")
-    assert bad.status_code == 200 and "Choose a state from the list." in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Choose a state from the list." in bad.get_data(as_text=True)
     assert "Choose how to sort from the list." in bad.get_data(as_text=True) and "Error:" in bad.get_data(as_text=True)
     # The search box on every officer page, across elections.
     dashboard = clerk.get("/officer/").get_data(as_text=True)
@@ -196,3 +196,61 @@ def test_every_officer_role_reads_the_registers(election: World, web_world: WebW
     for url in ("/officer/appeals", f"/officer/elections/{ELECTION_ID}/appeals", f"/officer/elections/{ELECTION_ID}/candidacies",
                 "/officer/search?q=a"):  # fmt: skip
         assert client.get(url).status_code == 200, url
+
+
+def test_the_appeals_registers_are_paged_and_sorted_by_name_in_the_readers_alphabet(
+    election: World, web_world: WebWorld, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    from registrar import appeals
+
+    start = election.registration_time
+    names = ["Яна Тимурова", "Әлия Серікова", "Ильяс Бекұлы"]
+    for index, name in enumerate(names):
+        candidacy, at = refused(election, index, name, start + index * DAY)
+        appealed(election, candidacy, at + HOUR, f"SC-3{index}")
+    at_time(monkeypatch, start + 5 * DAY)
+    monkeypatch.setattr(appeals, "PER_PAGE", 2)  # paging is about the list: two lines a page here, fifty in use
+    court = web_world.login_as("court")
+    base = f"/officer/elections/{ELECTION_ID}/appeals"
+    first = court.get(base).get_data(as_text=True)
+    assert first.count('<tr class="appeal ') == 2 and "1–2 of 3" in text(first) and 'rel="next"' in first
+    last = court.get(f"{base}?page=2").get_data(as_text=True)
+    assert last.count('<tr class="appeal ') == 1 and "3–3 of 3" in text(last) and "Яна Тимурова" in last, "the oldest last"
+    court.get("/language/kk")
+    by_name = text(court.get(f"{base}?sort=name").get_data(as_text=True))
+    assert by_name.index("Әлия Серікова") < by_name.index("Ильяс Бекұлы"), "Ә after А, before И in Kazakh"
+    assert "sort=name" in court.get(f"{base}?sort=name").get_data(as_text=True), "the page links keep the order"
+    assert court.get(f"{base}?sort=nonsense&page=x").status_code == 200, "an order or page not offered: the first"
+
+    public = web_world.client()
+    listed = public.get(f"/elections/{ELECTION_ID}/appeals?page=2").get_data(as_text=True)
+    assert "3–3 of 3" in text(listed) and 'rel="prev"' in listed
+    assert "Case SC-3" in public.get(f"/elections/{ELECTION_ID}/appeals").get_data(as_text=True)
+
+
+def test_a_search_that_cannot_be_is_a_400_in_the_readers_language(election: World, web_world: WebWorld) -> None:
+    clerk = web_world.login_as("clerk")
+    clerk.get("/language/ru")
+    for url in (f"/officer/search?q={'а' * 201}", f"/officer/elections/{ELECTION_ID}/candidacies?state=elected"):
+        response = clerk.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400 and '<html lang="ru"' in html and 'class="error-summary"' in html, url
+        assert "Choose a state" not in html and "Search for at most" not in html, "the message in Russian"
+    assert clerk.get("/officer/search?q=абв").status_code == 200
+
+
+def test_titles_and_association_names_are_in_the_readers_language(election: World, web_world: WebWorld) -> None:
+    from registrar.models import AssociationName, Election
+
+    with election.db.transaction() as session:
+        session.get(Election, ELECTION_ID).title_by_language = {"kk": "Президент сайлауы", "ru": "Выборы Президента"}  # type: ignore[union-attr]
+        for row in session.query(AssociationName).all():
+            row.name_by_language = {"kk": f"{row.name} (қаз.)", "ru": f"{row.name} (рус.)"}
+    election.nominate(election.associations[0], full_name="Арман Серікұлы")
+    clerk = web_world.login_as("clerk")
+    clerk.get("/language/ru")
+    listed = text(clerk.get(f"/officer/elections/{ELECTION_ID}/candidacies").get_data(as_text=True))
+    assert "Выборы Президента" in listed and "(рус.)" in listed and "(қаз.)" not in listed
+    clerk.get("/language/kk")
+    found = text(clerk.get("/officer/search?q=Арман").get_data(as_text=True))
+    assert "Президент сайлауы" in found and "(қаз.)" in found

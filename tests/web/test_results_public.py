@@ -255,7 +255,7 @@ def rows(client: FlaskClient, election: str) -> list[dict[str, str]]:
     response = client.get(f"/elections/{election}/results.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{election}-results.csv"'
-    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
 
 
 def test_the_csv_has_a_national_row_and_a_row_per_unit_per_round(client: FlaskClient, built: Built) -> None:

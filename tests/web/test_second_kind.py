@@ -87,4 +87,4 @@ def test_a_second_kind_is_announced_nominated_and_registered_through_the_forms(w
     assert view["history"][-1]["actor"].startswith("user:commission")
     # G2: the public list of this kind has its columns, the name and the year of birth.
     listed = web_world.client().get(f"/elections/{ELECTION}/candidates.csv").get_data(as_text=True)
-    assert listed == f"full_name,birth_year\r\nSecond Kind Nominee,{born.year}\r\n"
+    assert listed == f"\ufefffull_name,birth_year\r\nSecond Kind Nominee,{born.year}\r\n"

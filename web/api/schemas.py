@@ -39,6 +39,10 @@ class ApiErrorSchema(Schema):
     state = fields.String(metadata={"description": "not_allowed: the candidacy's state"})
     trigger = fields.String(metadata={"description": "not_allowed: the action asked for"})
     current_version = fields.Integer(metadata={"description": "stale_version: the version to reload and send"})
+    expected_version = fields.Integer(metadata={"description": "stale_version: the version the request sent"})
+    field_errors = fields.Dict(metadata={"description": "invalid: the errors' tree, each message as {message: its id in "
+                                                        "the catalogues, params, text}"})  # fmt: skip
+    why = fields.Dict(metadata={"description": "not_allowed: why, as {message: its id in the catalogues, params}"})
 
 
 ElectionSummarySchema = read_model(public.ElectionSummary)

@@ -16,8 +16,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema
 
 from registrar import actions, machines, public, results, roles, schemas
-from registrar.errors import RegistrarError
+from registrar.errors import InvalidPayload, RegistrarError
 from registrar.machines import ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
+from registrar.reasons import said
 from web import auth, database
 from web.api import errors
 from web.api.schemas import (
@@ -97,7 +98,9 @@ def payload() -> dict[str, Any]:
     data = request.get_json(force=True, silent=True)
     if data is None:
         abort(errors.json_error(400, "malformed", "the body is not valid JSON"))
-    return data if isinstance(data, dict) else {"_": data}  # the action's schema names a non-object
+    if not isinstance(data, dict):  # a list or a number is no payload, even for a step that takes none
+        raise InvalidPayload({"_schema": [said("not_an_object")]})
+    return data
 
 
 def authorise(action: str) -> None:
@@ -111,7 +114,7 @@ def expected_version(what: str = "candidacy") -> int:
     if not raw:
         abort(errors.json_error(412, "precondition_required", f"send If-Match with the version you read (the {what}'s ETag)"))
     tag = raw.removeprefix("W/").strip('"')
-    if not tag.isdigit():
+    if not (tag.isascii() and tag.isdigit() and len(tag) <= 9):  # "²" is a digit to str.isdigit, not to int()
         abort(errors.json_error(400, "malformed", f"If-Match must carry the {what}'s version (a number), not {raw!r}"))
     return int(tag)
 
@@ -200,7 +203,7 @@ def protocols(election_id: str, history: bool = False, **query: Any) -> Any:
 def submit_protocol(election_id: str) -> Any:
     """V3: a territorial commission's protocol reaches the CEC (while its round is counted)."""
     authorise("submit_protocol")
-    view = results.submit_protocol(database(), election_id, payload(), actor=auth.actor())
+    view = results.submit_protocol(database(), election_id, payload(), actor=auth.actor(), acting_for=auth.acting_unit())
     return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"])}
 
 
@@ -211,7 +214,8 @@ def submit_protocol(election_id: str) -> Any:
 def correct_protocol(election_id: str, unit: str) -> Any:
     """V3: a corrected protocol, a new version with its reason (the unit is the path's, whatever the body says)."""
     authorise("correct_protocol")
-    view = results.submit_protocol(database(), election_id, payload() | {"unit": unit}, actor=auth.actor(), correction=True)
+    view = results.submit_protocol(database(), election_id, payload() | {"unit": unit}, actor=auth.actor(), correction=True,
+                                   acting_for=auth.acting_unit())  # fmt: skip
     return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"], history="true")}
 
 
