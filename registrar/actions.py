@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import Schema
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
@@ -274,20 +274,10 @@ def extend_nomination(
     """N7: fewer than two registered at registration close: nomination reopens for up to N7.max_extension_days."""
     at = at or now()
     with _on_election(db, election_id, schemas.ExtendNominationSchema, payload) as (session, election, rules, data):
-        if not rules.has("N7"):
-            raise GuardFailed("extend_nomination", [Unmet.because("N7", "N7.not_extended", title=rules.title)])
         calendar = calendar_of(election)
-        unmet = []
-        if data["days"] > rules.N7.max_extension_days:
-            unmet.append(Unmet.because("N7", "N7.too_many_days", max_days=rules.N7.max_extension_days, days=data["days"]))
-        if at < calendar.registration_closes:
-            unmet.append(Unmet.because("N7", "N7.registration_open", until=calendar.local(calendar.registration_closes)))
-        registered = session.scalar(
-            select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
-        )
-        if (registered or 0) >= rules.N7.min_registered:
-            enough = rules.N7.min_registered
-            unmet.append(Unmet.because("N7", "N7.enough_registered", registered=registered, min_registered=enough))
+        unmet = conditions.extension_unmet(session, election, rules, calendar, at)
+        if rules.has("N7") and data["days"] > rules.N7.max_extension_days:
+            unmet.insert(0, Unmet.because("N7", "N7.too_many_days", max_days=rules.N7.max_extension_days, days=data["days"]))
         if unmet:
             raise GuardFailed("extend_nomination", unmet)
         # The extension reopens nomination, so it runs from the close of registration: nomination

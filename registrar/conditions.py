@@ -557,3 +557,22 @@ def rerun_in_time(ctx: ElectionContext) -> list[Unmet]:
     if day > latest:
         return [Unmet.because("V6", "V6.rerun_too_late", latest=latest, months=months, field="election_day")]
     return []
+
+
+# --- Extending nomination (N7) ------------------------------------------------------------
+
+
+def extension_unmet(session: Session, election: Any, rules: Rules, calendar: ElectionCalendar, at: dt.datetime) -> list[Unmet]:
+    """N7: the CEC may extend nomination once registration has closed with fewer than
+    ``N7.min_registered`` registered (the action and the election's task list both ask)."""
+    if not rules.has("N7"):
+        return [Unmet.because("N7", "N7.not_extended", title=rules.title)]
+    unmet = []
+    if at < calendar.registration_closes:
+        unmet.append(Unmet.because("N7", "N7.registration_open", until=calendar.local(calendar.registration_closes)))
+    registered = session.scalar(
+        select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
+    )
+    if (registered or 0) >= rules.N7.min_registered:
+        unmet.append(Unmet.because("N7", "N7.enough_registered", registered=registered, min_registered=rules.N7.min_registered))
+    return unmet

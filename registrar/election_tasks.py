@@ -14,14 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registrar import machines, states
+from registrar import conditions, machines, states
 from registrar.actions import calendar_of, now
 from registrar.db import Database
 from registrar.eligibility import Unmet
-from registrar.models import Candidacy, Election
+from registrar.models import Election
 from registrar.records import election_row
 from registrar.rules import Rules
 from registrar.rules_in_force import of_election
@@ -62,17 +61,7 @@ def _action_unmet(session: Session, election: Election, rules: Rules, name: str,
         return [Unmet.because("V1", "V1.calendar_closed", phase=phase)]
     if name != "extend_nomination":
         return []
-    if not rules.has("N7"):
-        return [Unmet.because("N7", "N7.not_extended", title=rules.title)]
-    unmet = []
-    if at < calendar.registration_closes:
-        unmet.append(Unmet.because("N7", "N7.registration_open", until=calendar.local(calendar.registration_closes)))
-    registered = session.scalar(
-        select(func.count(Candidacy.id)).where(Candidacy.election_id == election.id, Candidacy.state == "registered")
-    )
-    if (registered or 0) >= rules.N7.min_registered:
-        unmet.append(Unmet.because("N7", "N7.enough_registered", registered=registered, min_registered=rules.N7.min_registered))
-    return unmet
+    return conditions.extension_unmet(session, election, rules, calendar, at)
 
 
 def decisions(db: Database, election_id: str, triggers: Collection[str], *, at: dt.datetime | None = None) -> list[Task]:
