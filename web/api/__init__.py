@@ -13,12 +13,17 @@ from flask import Flask
 from flask_smorest import Api
 
 from web.api import errors
+from web.api.schemas import ApiErrorSchema
 from web.api.views import BODIES, _name, blp
 
 PREFIX = "/api/v1"
 
 
 class _Api(Api):
+    # A query-string error (flask-smorest's own 422) is answered by errors.http_error in the same
+    # body as every other error, so the document says so too.
+    ERROR_SCHEMA = ApiErrorSchema
+
     def _register_error_handlers(self) -> None:
         # flask-smorest would answer every HTTP error of the whole app in JSON; the public
         # and officer pages keep their HTML error pages, so only /api/ paths get JSON.
