@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import Schema
 from sqlalchemy import Select, select
@@ -46,6 +46,8 @@ from registrar.reasons import said
 from registrar.records import candidacy_row, election_row
 from registrar.rules import Rules, RulesError, UnknownKind, kinds
 from registrar.rules_in_force import Version, in_force, of_election, stored
+
+T = TypeVar("T")  # what an action's caller builds of the stored record, inside its transaction
 
 
 def now() -> dt.datetime:
@@ -144,9 +146,22 @@ def _store_resolution(election: Election, resolution: Resolution, at: dt.datetim
 
 def announce_election(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> str:
     """The election is called: its calendar is computed (or refused, V1) and its cut-offs recorded."""
+    return announce_shown(db, payload, _its_id, actor=actor, at=at)
+
+
+def announce_shown(
+    db: Database, payload: dict[str, Any], shown: Callable[[Session, str], T], *, actor: str, at: dt.datetime | None = None
+) -> T:
+    """:func:`announce_election`, answered with ``shown`` of the new election, built in the same
+    transaction: an answer that cannot be built undoes the announcement, so a change that is
+    stored is never answered with an error (and one answered with an error is not stored)."""
     at = at or now()
     with db.transaction() as session:
-        return announce_in(session, payload, actor=actor, at=at)
+        return shown(session, announce_in(session, payload, actor=actor, at=at))
+
+
+def _its_id(_session: Session, stored_id: T) -> T:
+    return stored_id
 
 
 def announce_in(
@@ -305,6 +320,14 @@ def record_voter_count(
 
 
 def register_association(db: Database, payload: dict[str, Any], *, actor: str, at: dt.datetime | None = None) -> int:
+    return register_association_shown(db, payload, _its_id, actor=actor, at=at)
+
+
+def register_association_shown(
+    db: Database, payload: dict[str, Any], shown: Callable[[Session, int], T], *, actor: str, at: dt.datetime | None = None
+) -> T:
+    """:func:`register_association`, answered with ``shown`` of it built in the same transaction
+    (as :func:`announce_shown`)."""
     at = at or now()
     data = schemas.load(schemas.AssociationSchema, payload)
     with db.transaction() as session:
@@ -319,7 +342,7 @@ def register_association(db: Database, payload: dict[str, Any], *, actor: str, a
         session.flush()
         audit.append(session, at=at, actor=actor, action="register_association", subject_type="association",
                      subject_id=association.id, payload=data)  # fmt: skip
-        return association.id
+        return shown(session, association.id)
 
 
 def rename_association(

@@ -275,14 +275,18 @@ def _decision_milestone(event: AuditEvent, zone: Any) -> Milestone:
 
 
 def election(db: Database, election_id: str, *, at: dt.datetime | None = None) -> ElectionView:
-    at = at or now()
     with db.reading() as session:
-        row = election_row(session, election_id)
-        calendar = calendar_of(row)
-        summary = _summary(row, calendar, at)
-        extra = after_vote(session, row, calendar)
-        rules = RulesInForce(row.rules_title, row.rules_sha256, row.announced_on)
-        return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key, rules)
+        return election_in(session, election_id, at=at)
+
+
+def election_in(session: Session, election_id: str, *, at: dt.datetime | None = None) -> ElectionView:
+    at = at or now()
+    row = election_row(session, election_id)
+    calendar = calendar_of(row)
+    summary = _summary(row, calendar, at)
+    extra = after_vote(session, row, calendar)
+    rules = RulesInForce(row.rules_title, row.rules_sha256, row.announced_on)
+    return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key, rules)
 
 
 def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionCalendar]:
@@ -614,8 +618,16 @@ class AppealLine:
 
 def associations(db: Database) -> list[AssociationLine]:
     with db.reading() as session:
-        rows = session.scalars(select(Association).order_by(Association.id))
-        return [AssociationLine(a.id, a.registration_number, a.named, a.kind, a.registered_on) for a in rows]
+        return [_association_line(a) for a in session.scalars(select(Association).order_by(Association.id))]
+
+
+def association_in(session: Session, association_id: int) -> AssociationLine:
+    return _association_line(session.get_one(Association, association_id))
+
+
+def _association_line(association: Association) -> AssociationLine:
+    a = association
+    return AssociationLine(a.id, a.registration_number, a.named, a.kind, a.registered_on)
 
 
 def candidacies(db: Database, election_id: str) -> list[CandidacyLine]:

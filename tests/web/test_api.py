@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from registrar import accounts, actions, demo, public, roles
 from registrar.db import Database
 from registrar.machines import TRIGGERS
+from registrar.models import Association, AuditEvent, Election
 from registrar.rules import for_kind
 from registrar.rules_in_force import in_force
 from tests.databases import sqlite_copy
@@ -298,6 +300,27 @@ def test_a_duplicate_election_is_a_field_error(fresh: Api) -> None:
     again = fresh.post("/elections", {"id": "kz-api", "title": "Again", "kind": "presidential", "announced_on": "2029-08-24",
                                       "election_day": "2029-11-25"}, "commission")  # fmt: skip
     assert (again.status_code, again.get_json()["code"]) == (422, "invalid") and "id" in again.get_json()["errors"]
+
+
+def test_an_answer_that_cannot_be_built_undoes_its_change(fresh: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 13: an announcement was stored and then answered 500 (its view failed after the
+    # commit). The answer is built in the change's own transaction: here the view is made to fail
+    # (a fault injected, as a bug in it would be), and nothing of the change is left behind.
+    def broken(*_args: Any) -> Any:
+        raise RuntimeError("the view of the stored record fails")
+
+    monkeypatch.setattr(public, "election_in", broken)
+    monkeypatch.setattr(public, "association_in", broken)
+    with pytest.raises(RuntimeError):  # the testing app lets it through; served, it is a 500 of a change not made
+        announce(fresh)
+    with pytest.raises(RuntimeError):
+        fresh.post("/associations", {"registration_number": "0100-NP", "name": "Nur Party", "kind": "national",
+                                     "registered_on": "2001-01-01"}, "clerk")  # fmt: skip
+    with fresh.db.reading() as session:
+        assert session.get(Election, "kz-api") is None and session.scalar(select(func.count(Association.id))) == 0
+        assert set(session.scalars(select(AuditEvent.action))) <= {"create_account", "issue_token"}
+    monkeypatch.undo()
+    assert announce(fresh)["election"]["id"] == "kz-api"  # and the same request goes through once the view is mended
 
 
 # --- Field errors with their message ids (issue 12, part 4) ---------------------------------------

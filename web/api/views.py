@@ -135,8 +135,8 @@ def elections() -> Any:
 @_errors(400, 401, 403, 422)
 def announce_election() -> Any:
     authorise("announce_election")
-    election_id = actions.announce_election(database(), payload(), actor=auth.actor())
-    return public.election(database(), election_id), 201, {"Location": url_for("api.election", election_id=election_id)}
+    view = actions.announce_shown(database(), payload(), public.election_in, actor=auth.actor())
+    return view, 201, {"Location": url_for("api.election", election_id=view.election.id)}
 
 
 @blp.route("/elections/<election_id>", methods=["GET"])
@@ -336,5 +336,4 @@ def associations() -> Any:
 @_errors(400, 401, 403, 422)
 def register_association() -> Any:
     authorise("register_association")
-    association_id = actions.register_association(database(), payload(), actor=auth.actor())
-    return next(a for a in public.associations(database()) if a.id == association_id), 201
+    return actions.register_association_shown(database(), payload(), public.association_in, actor=auth.actor()), 201
