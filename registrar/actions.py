@@ -176,8 +176,8 @@ def announce_in(
     if rerun_of is not None:
         voters, counted_on = rerun_of.registered_voters, rerun_of.voters_counted_on
     elif voters is None:
-        # D4: the registers' count on the reference date, from the territorial units' configuration.
-        units = territory.current()
+        # D4: the registers' count on the reference date, from the territorial units in force then.
+        units = territory.on(data["announced_on"])
         voters, counted_on = units.voters, units.reference_date
     election = Election(
         id=data["id"],

@@ -293,8 +293,9 @@ def _ballot(session: Any, election: Election, round_: int | None) -> list[tuple[
     return [(cid, names.get(str(cid), f"#{cid}")) for cid in on_ballot]
 
 
-def _unit_names(codes: list[str]) -> list[tuple[str, str]]:
-    return [(code, territory.current().unit(code).name) for code in codes]
+def _unit_names(election: Election, codes: list[str]) -> list[tuple[str, str]]:
+    units = territory.of_election(election)
+    return [(code, units.unit(code).name) for code in codes]
 
 
 def _violated(session: Any, election: Election, rules: Rules) -> dict[str, Any] | None:
@@ -325,7 +326,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
         ballot = _ballot(session, election, round_)
         due = _election_deadlines(session, election_id, at)
         violated = _violated(session, election, rules)
-    units = territory.current().units
+    units = territory.of_election(election).units
     rounds = []
     for counted in read["rounds"]:
         received = {row["code"]: row for row in counted["units"]}
@@ -334,7 +335,7 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
     return {
         "election": election_id, "title": read["title"], "kind": election.kind, "phase": shown["phase"],
         "version": shown["version"], "allowed": shown["allowed"], "counting_round": round_,
-        "missing_units": _unit_names(shown["missing_units"]), "ballot": ballot,
+        "missing_units": _unit_names(election, shown["missing_units"]), "ballot": ballot,
         "second_round_day": shown["second_round_day"], "deadlines": due, "rounds": rounds,
         "decisions": read["decisions"], "president": read["president"], "rerun": read["rerun"],
         "rerun_of": read["rerun_of"], "refunds": results.refunds(db, election_id), "violated": violated,
@@ -344,7 +345,6 @@ def after_vote(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, 
 def elections_after_vote(db: Database, *, at: dt.datetime, limit: int = LIMIT) -> list[dict[str, Any]]:
     """The dashboard's elections whose voting has closed: their phase, the protocols still missing in
     the round being counted, and their pending deadlines (the soonest first)."""
-    units = len(territory.current().units)
     out = []
     with db.reading() as session:
         # An election whose first day of voting is still ahead cannot be past it (local dates lag UTC by hours only).
@@ -355,6 +355,7 @@ def elections_after_vote(db: Database, *, at: dt.datetime, limit: int = LIMIT) -
                 continue
             round_ = results.ROUND_COUNTING.get(phase)
             missing = results.missing_units(session, election.id, round_) if round_ is not None else []
+            units = len(territory.of_election(election).units)
             out.append({"id": election.id, "title": election.titles, "phase": phase, "counting_round": round_,
                         "received": units - len(missing) if round_ is not None else None, "expected": units,
                         "missing": missing, "deadlines": _election_deadlines(session, election.id, at)})  # fmt: skip
@@ -372,15 +373,23 @@ def counting(db: Database, election_id: str, *, at: dt.datetime) -> dict[str, An
             "round": shown["counting_round"],
             "rules": of_election(election),
             "ballot": _ballot(session, election, shown["counting_round"]),
-            "missing_units": _unit_names(shown["missing_units"]),
+            "missing_units": _unit_names(election, shown["missing_units"]),
         }
+
+
+def unit_of(db: Database, election_id: str, code: str) -> territory.Unit:
+    """A territorial unit of the election (as named when it was announced); NotFound if it has none of that code."""
+    with db.reading() as session:
+        units = territory.of_election(election_row(session, election_id))
+    if code not in units.codes:
+        raise NotFound(f"no territorial unit {code!r} in election {election_id!r}")
+    return units.unit(code)
 
 
 def protocol_versions(db: Database, election_id: str, round_: int, unit: str) -> list[dict[str, Any]]:
     """V3: every version of a unit's protocol for a round, the first first (the last is in force),
     each with ``names``: its candidates' names by candidacy id."""
-    if unit not in territory.current().codes:
-        raise NotFound(f"no territorial unit {unit!r}")
+    unit_of(db, election_id, unit)
     versions = [p for p in results.protocols(db, election_id, round_, history=True) if p["unit"] == unit]
     with db.reading() as session:
         names = _names(session, sorted({int(cid) for p in versions for cid in p["votes"]}))

@@ -424,7 +424,15 @@ def _version_of(rule_id: str, table: Mapping[str, Any], versions: Any, stored: b
             errors.append(f"{rule_id}{where}: until {until.isoformat()} is before since {since.isoformat()}")
             continue
         values = common | {k: v for k, v in version.items() if k not in ("since", "until")}
-        rule = _rule_of(rule_id, values, stored, errors, where)
+        said_of_version: list[str] = []
+        rule = _rule_of(rule_id, values, stored, said_of_version, where)
+        # A value every version shares is wrong once, at the rule's own key, not once a version.
+        for line in said_of_version:
+            key = line.removeprefix(f"{rule_id}{where}.").split(":", 1)[0].split(".", 1)[0]
+            shared = key in common and key not in version
+            line = f"{rule_id}.{line.removeprefix(f'{rule_id}{where}.')}" if shared else line
+            if line not in errors:
+                errors.append(line)
         if rule is not None:
             periods.append((since, until, rule))
     if len(periods) != len(versions):

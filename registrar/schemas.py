@@ -417,7 +417,9 @@ class Empty(Payload):
 def _unit_code(value: str) -> None:
     from registrar import territory
 
-    codes = territory.current().codes
+    # The units of the election's day (its rules are those of its announcement), else the newest.
+    rules = current_rules.get(None)
+    codes = territory.on(rules.on if rules is not None else None).codes
     if value not in codes:
         raise ValidationError(said("not_a_unit", units=list(codes)))
 

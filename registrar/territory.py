@@ -8,6 +8,14 @@ its members) and V7 (a quarter of the units) count, and what the pages and the p
 the unit and its commission in each language of the readers (kk, ru, en). Loading checks that
 the two files speak of the same regions: a unit the rules do not know, or a region without a
 unit, would silently change D4's total.
+
+The country changes: regions are formed (Abai, Jetisu and Ulytau on 8 June 2022) and cities
+renamed (Astana, Nur-Sultan from 2019 to 2022, Astana again). A unit may say when it came into
+being or ceased (``since`` / ``until``, with the act as ``source``), and name its former names
+with their dates (``former_names``): its code is its identity through them. An election is held
+over the units in force on the day it is announced (:func:`on`, :func:`of_election`), named as
+they were then; the loader checks, on every day the file or D4's regions change, that the two
+agree.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import datetime as dt
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -111,15 +119,39 @@ _NamesSchema = Schema.from_dict(
 )
 
 
-class _UnitSchema(Schema):
+class _PeriodSchema(Schema):
+    """When a unit, or one of its names, was in force: ``since`` / ``until`` (inclusive, either open)
+    and the act that made or ended it (``source``, required with either date)."""
+
     class Meta:
         unknown = RAISE
 
+    since = fields.Date()
+    until = fields.Date()
+    source = fields.String(validate=validate.Length(min=1))
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_: Any) -> None:
+        since, until = data.get("since"), data.get("until")
+        if since is not None and until is not None and until < since:
+            raise ValidationError(f"until {until.isoformat()} is before since {since.isoformat()}", "until")
+        if (since is not None or until is not None) and not data.get("source"):
+            raise ValidationError("required with since or until: the act that changed the territory", "source")
+
+
+class _FormerNameSchema(_PeriodSchema):
+    name = fields.Nested(_NamesSchema, required=True)
+    commission = fields.Nested(_NamesSchema, required=True)
+    until = fields.Date(required=True)  # a former name ended; the unit's `name` is the one after it
+
+
+class _UnitSchema(_PeriodSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,5}$"))
     name = fields.Nested(_NamesSchema, required=True)
     commission = fields.Nested(_NamesSchema, required=True)
     members = _count()
     voters = _count()
+    former_names = fields.List(fields.Nested(_FormerNameSchema))
 
 
 class _TerritorySchema(Schema):
@@ -131,45 +163,166 @@ class _TerritorySchema(Schema):
 
     @validates_schema
     def _unique_codes(self, data: dict[str, Any], **_: Any) -> None:
+        # A code is a unit's identity through its names: two units of one code would be one
+        # unit counted twice (or a code reused for another place, which no act does).
         codes = [unit["code"] for unit in data.get("units", [])]
         repeated = sorted({code for code in codes if codes.count(code) > 1})
         if repeated:
             raise ValidationError(f"codes repeat: {', '.join(repeated)}", "units")
 
 
-def parse(document: dict[str, Any], path: Traversable, rules: Rules) -> Territory:
-    """Validate a parsed territory document against its schema and the D4 regions of ``rules``.
+@dataclass(frozen=True)
+class _Dated:
+    """One unit through time: when it was in force, and its names (with their periods) then."""
 
-    A kind whose rules list no regions (no D4) has nothing to check the units against: they are
-    taken as the file gives them, in its order.
+    code: str
+    since: dt.date | None
+    until: dt.date | None
+    namings: tuple[tuple[dt.date | None, dt.date | None, tuple[str, ...], tuple[str, ...]], ...]
+    members: int
+    voters: int
+
+    def holds(self, day: dt.date | None) -> bool:
+        return _within(day, self.since, self.until)
+
+    def on(self, day: dt.date | None) -> Unit:
+        for since, until, names, commissions in self.namings:
+            if _within(day, since, until):
+                return Unit(self.code, names, commissions, self.members, self.voters)
+        raise AssertionError(f"{self.code}: no name on {day}")  # the loader gave every day of the unit a name
+
+
+def _within(day: dt.date | None, since: dt.date | None, until: dt.date | None) -> bool:
+    """``day`` in [since, until]; None: the newest, in force when nothing ended it."""
+    if day is None:
+        return until is None
+    return (since is None or since <= day) and (until is None or day <= until)
+
+
+@dataclass(frozen=True)
+class Country:
+    """Every unit the file knows, each with its period and its names through time."""
+
+    reference_date: dt.date
+    units: tuple[_Dated, ...]
+
+    def on(self, day: dt.date | None) -> Territory:
+        """The units in force on ``day`` (None: the newest), named as they were then."""
+        return Territory(self.reference_date, tuple(unit.on(day) for unit in self.units if unit.holds(day)))
+
+    def changes(self) -> list[dt.date]:
+        """The days on which a unit came, went or was renamed."""
+        days = {d for unit in self.units for d in (unit.since, _after(unit.until)) if d is not None}
+        days |= {d for unit in self.units for since, until, *_ in unit.namings for d in (since, _after(until)) if d}
+        return sorted(days)
+
+
+def _after(day: dt.date | None) -> dt.date | None:
+    return day + dt.timedelta(days=1) if day is not None else None
+
+
+def _languages(names: dict[str, str]) -> tuple[str, ...]:
+    return tuple(names[language] for language in LANGUAGES)
+
+
+def _dated(unit: dict[str, Any], errors: list[str]) -> _Dated:
+    code, since, until = unit["code"], unit.get("since"), unit.get("until")
+    namings: list[tuple[dt.date | None, dt.date | None, tuple[str, ...], tuple[str, ...]]] = []
+    begins = since
+    for former in sorted(unit.get("former_names", []), key=lambda f: f["until"]):
+        if former.get("since", begins) != begins:
+            errors.append(f"units ({code}): former_names: {former['name']['en']} begins "
+                          f"{_day(former.get('since'))}, the name before it ends {_day(_before(begins))}")  # fmt: skip
+        namings.append((former.get("since", begins), former["until"], _languages(former["name"]),
+                        _languages(former["commission"])))  # fmt: skip
+        begins = former["until"] + dt.timedelta(days=1)
+    if until is not None and namings and namings[-1][1] is not None and namings[-1][1] >= until:
+        errors.append(f"units ({code}): former_names: a name ends {_day(namings[-1][1])}, on or after the unit ({_day(until)})")
+    namings.append((begins, until, _languages(unit["name"]), _languages(unit["commission"])))
+    return _Dated(code, since, until, tuple(namings), unit["members"], unit["voters"])
+
+
+def _day(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "open"
+
+
+def _before(day: dt.date | None) -> dt.date | None:
+    return day - dt.timedelta(days=1) if day is not None else None
+
+
+def _regions(rules: Rules) -> list[str] | None:
+    regions = rules.get("D4")
+    return [region["code"] for region in regions.regions] if regions is not None else None
+
+
+def parse_country(document: dict[str, Any], path: Traversable, rules_on: Callable[[dt.date | None], Rules]) -> Country:
+    """Validate a parsed territory document; ``rules_on(day)`` gives a kind's rules as in force on
+    ``day`` (None: the newest), whose D4 regions the units in force that day must be.
+
+    Checked on each day the territory or D4's regions change, and on the newest: units the rules
+    do not know that day, or a region without a unit, would change D4's total. A kind whose rules
+    list no regions (no D4) has nothing to check against: its units are the file's, in its order.
     """
     try:
         loaded = _TerritorySchema().load(document)
     except ValidationError as err:
         raise TerritoryError(f"{path}: " + "; ".join(_naming_units(_flatten(err.messages), document))) from None
-    by_code = {unit["code"]: unit for unit in loaded["units"]}
-    regions = rules.get("D4")
-    codes = [region["code"] for region in regions.regions] if regions is not None else list(by_code)
-    unknown = [code for code in by_code if code not in codes]
-    missing = [code for code in codes if code not in by_code]
-    if unknown or missing:
-        reasons = []
-        if unknown:
-            reasons.append(f"codes not among the D4 regions: {', '.join(unknown)}")
-        if missing:
-            reasons.append(f"D4 regions without a unit: {', '.join(missing)}")
-        raise TerritoryError(f"{path}: units: {'; '.join(reasons)}")
-    units = tuple(
-        Unit(
-            code=code,
-            names=tuple(by_code[code]["name"][language] for language in LANGUAGES),
-            commissions=tuple(by_code[code]["commission"][language] for language in LANGUAGES),
-            members=by_code[code]["members"],
-            voters=by_code[code]["voters"],
-        )
-        for code in codes
-    )
-    return Territory(reference_date=loaded["reference_date"], units=units)
+    errors: list[str] = []
+    units = [_dated(unit, errors) for unit in loaded["units"]]
+    if errors:
+        raise TerritoryError(f"{path}: " + "; ".join(errors))
+    newest = rules_on(None)
+    order = _regions(newest) or [unit.code for unit in units]
+    # The D4 order of the newest rules; a unit since abolished keeps its place in the file after them.
+    units.sort(key=lambda u: order.index(u.code) if u.code in order else len(order) + loaded["units"].index(
+        next(x for x in loaded["units"] if x["code"] == u.code)))  # fmt: skip
+    country = Country(loaded["reference_date"], tuple(units))
+    versioned = newest.get("D4")
+    changes = set(country.changes())
+    if versioned is not None and versioned.versioned:
+        changes |= set(_rule_changes(rules_on))
+    ordered = sorted(changes)
+    # The newest first (named with no day: it holds today), then each period between changes,
+    # a disagreement named once with the period it first holds for.
+    today = _disagreements(country.on(None), _regions(newest))
+    if today:
+        errors.append("units: " + "; ".join(today))
+    days = [*([ordered[0] - dt.timedelta(days=1)] if ordered else []), *ordered]  # the first: all before the first change
+    found = [_disagreements(country.on(day), _regions(rules_on(day))) for day in days]
+    for problem in dict.fromkeys(p for problems in found for p in problems if p not in today):
+        first = next(i for i, problems in enumerate(found) if problem in problems)
+        last = next((i - 1 for i in range(first, len(days)) if problem not in found[i]), len(days) - 1)
+        begins = f"from {days[first].isoformat()}" if first > 0 else ""
+        ends = f"until {(days[last + 1] - dt.timedelta(days=1)).isoformat()}" if last + 1 < len(days) else ""
+        errors.append(f"units {' '.join(filter(None, (begins, ends))) or 'on every day'}: {problem}")
+    if errors:
+        raise TerritoryError(f"{path}: " + "; ".join(errors))
+    return country
+
+
+def _disagreements(units: Territory, regions: list[str] | None) -> list[str]:
+    if regions is None:
+        return []
+    unknown = [code for code in units.codes if code not in regions]
+    missing = [code for code in regions if code not in units.codes]
+    return [*([f"codes not among the D4 regions: {', '.join(unknown)}"] if unknown else []),
+            *([f"D4 regions without a unit: {', '.join(missing)}"] if missing else [])]  # fmt: skip
+
+
+def _rule_changes(rules_on: Callable[[dt.date | None], Rules]) -> list[dt.date]:
+    """The days D4's regions change, found from the version in force on the newest and each day
+    before its ``since`` (a chain of versions, each ``since`` the day after the one before's ``until``)."""
+    found: list[dt.date] = []
+    rule = rules_on(None).get("D4")
+    while rule is not None and rule.since is not None:
+        found.append(rule.since)
+        rule = rules_on(rule.since - dt.timedelta(days=1)).get("D4")
+    return found
+
+
+def parse(document: dict[str, Any], path: Traversable, rules: Rules) -> Territory:
+    """:func:`parse_country` against one set of ``rules`` (every day: no D4 versions), the newest units."""
+    return parse_country(document, path, lambda _day: rules).on(None)
 
 
 def _naming_units(messages: Iterable[str], document: dict[str, Any]) -> Iterator[str]:
@@ -184,25 +337,59 @@ def _naming_units(messages: Iterable[str], document: dict[str, Any]) -> Iterator
 
 
 def load(path: Traversable | str = TERRITORY_FILE, rules: Rules | None = None) -> Territory:
-    """Load a territory file; a missing, malformed or invalid one raises :class:`TerritoryError`.
+    """The newest units of a territory file; a missing, malformed or invalid one raises :class:`TerritoryError`."""
+    return load_country(path, rules).on(None)
 
-    ``rules`` gives the D4 regions the units must match; by default, those of every election kind
-    whose rules list regions, since one country's units serve each of its elections.
+
+def load_country(path: Traversable | str = TERRITORY_FILE, rules: Rules | None = None) -> Country:
+    """Load a territory file through time.
+
+    ``rules`` gives the D4 regions the units must match (on every day); by default, those of every
+    election kind whose rules list regions, each as in force on the day checked, since one
+    country's units serve each of its elections.
     """
     path = Path(path) if isinstance(path, str) else path
     document = read_toml(path, TerritoryError, "no such territory file")
     if rules is not None:
-        return parse(document, path, rules)
-    regional = [found for found in map(for_kind, kinds()) if found.has("D4")]
+        return parse_country(document, path, lambda _day: rules)
+    regional = [kind for kind in kinds() if for_kind(kind).has("D4")]
     if not regional:
         raise TerritoryError(f"{path}: no election kind's rules list the regions (D4) its units stand for")
     for other in regional[1:]:
-        parse(document, path, other)
-    return parse(document, path, regional[0])
+        parse_country(document, path, _rules_of(other))
+    return parse_country(document, path, _rules_of(regional[0]))
+
+
+def _rules_of(kind: str) -> Callable[[dt.date | None], Rules]:
+    from registrar.rules_in_force import in_force  # it reads the election model; the model reads no territory
+
+    return lambda day: in_force(kind, on=day).rules
 
 
 @functools.cache
-def current() -> Territory:
-    """The territory in force: the file REGISTRAR_TERRITORY names, else ``territory.toml`` in force (cached)."""
+def country() -> Country:
+    """The territory in force through time: the file REGISTRAR_TERRITORY names, else ``territory.toml`` in force (cached)."""
     named = os.environ.get(ENVIRONMENT_VARIABLE)
-    return load(Path(named) if named else config_file("territory.toml"))
+    return load_country(Path(named) if named else config_file("territory.toml"))
+
+
+@functools.cache
+def on(day: dt.date | None) -> Territory:
+    """The units in force on ``day``, as they were named then (None: the newest)."""
+    return country().on(day)
+
+
+def current() -> Territory:
+    """The newest units: where no one election is in view (an account's unit, a page's list of units)."""
+    return on(None)
+
+
+def of_election(election: Any) -> Territory:
+    """The units an election is held over: those in force on the day it was announced (D4, V3, V7)."""
+    return on(election.announced_on)
+
+
+def cache_clear() -> None:
+    """Forget the file read (a test or an operator's reload changed it)."""
+    country.cache_clear()
+    on.cache_clear()

@@ -37,7 +37,6 @@ from registrar import (
     roles,
     schemas,
     task_list,
-    territory,
 )
 from registrar.eligibility import Unmet
 from registrar.errors import InvalidPayload, NotAllowed, NotFound, RegistrarError, StaleVersion
@@ -490,10 +489,11 @@ def protocol(election_id: str, round_: int, unit: str) -> Page:
         require_action("correct_protocol")
     try:
         versions = officer_views.protocol_versions(web.database(), election_id, round_, unit)
+        shown_unit = officer_views.unit_of(web.database(), election_id, unit)
         form = questions.protocol_form(officer_views.counting(web.database(), election_id, at=actions.now()), correction=True)
     except NotFound:
         abort(404)
-    page = {"election_id": election_id, "round": round_, "unit": territory.current().unit(unit), "versions": versions,
+    page = {"election_id": election_id, "round": round_, "unit": shown_unit, "versions": versions,
             "changes": protocol_changes(versions), "form": form, "labels": _protocol_labels(form)}  # fmt: skip
     if request.method == "GET":
         values = questions.protocol_values(versions[-1]) if versions else {}

@@ -48,7 +48,8 @@ def current_protocols(session: Session, election_id: str, round_: int) -> list[P
 def missing_units(session: Session, election_id: str, round_: int) -> list[str]:
     """V3: the territorial units whose protocol for the round has not reached the CEC."""
     received = {p.unit for p in current_protocols(session, election_id, round_)}
-    return [code for code in territory.current().codes if code not in received]
+    units = territory.of_election(session.get_one(Election, election_id))
+    return [code for code in units.codes if code not in received]
 
 
 def figures_of(protocol: Protocol) -> tally.Figures:
@@ -151,7 +152,7 @@ def _submit(
         data = schemas.load(schemas.ProtocolCorrectionSchema if correction else schemas.ProtocolSchema, payload, rules)
     except InvalidPayload as err:
         raise InvalidPayload(_vote_fields(err.errors)) from None
-    unit = territory.current().unit(data["unit"])
+    unit = territory.of_election(election).unit(data["unit"])  # the schema checked it is one of the election's
     if acting_for is not None and unit.code != acting_for:
         # V3: each commission sends its own protocol; an officer of none (no unit on its account) sends none.
         mine = said("protocol.not_your_unit", unit=unit.code, region=acting_for) if acting_for else None

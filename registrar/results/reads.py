@@ -39,7 +39,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
         rules = of_election(election)
         calendar = calendar_of(election)
         phase = machines.current_phase(election, calendar, at)
-        units = territory.current()
+        units = territory.of_election(election)
         names = _candidate_names(session, election, rules)
         rounds = []
         for round_, day in ((1, election.election_day), (2, election.second_round_day)):

@@ -15,7 +15,15 @@ from registrar.resources import InstallationError, config_file, packaged, read_t
 def operator_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """REGISTRAR_CONFIG_DIR in a temp folder; every cached file is forgotten before and after."""
     monkeypatch.setenv("REGISTRAR_CONFIG_DIR", str(tmp_path))
-    caches = (rules.for_kind, roles.grants, roles.triggers_for, roles.deadline_roles, territory.current, notifications.catalogue)
+    caches = (
+        rules.for_kind,
+        roles.grants,
+        roles.triggers_for,
+        roles.deadline_roles,
+        territory.country,
+        territory.on,
+        notifications.catalogue,
+    )
     for cached in caches:
         cached.cache_clear()
     yield tmp_path

@@ -147,7 +147,7 @@ BROKEN = {
         changed("{ from = 2023-01-01, amount = 70000", "{ from = 2022-01-01, amount = 70000"),
         "D5.minimum_wage: entries must be in increasing order of `from`, one per date",
     ),
-    "a region listed twice": (changed('{ code = "ULY"', '{ code = "ABA"'), "D4.regions: region codes repeat: ABA"),
+    "a region listed twice": (changed('{ code = "ULY"', '{ code = "ABA"'), "D4.versions[1].regions: region codes repeat: ABA"),
     "a settable milestone that is not one": (
         changed(
             '"nomination_opens", "nomination_closes", "registration_opens"',

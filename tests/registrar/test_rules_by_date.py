@@ -49,7 +49,8 @@ def test_v4_e9_an_election_is_judged_under_the_versions_in_force_when_announced(
     rules = rules_in_force.in_force("presidential", on=announced).rules
     assert rules.V4.against_all_on_ballot is on_ballot
     assert rules.E9.max_terms == terms
-    assert {r.id for r in rules.versioned()} == {"E9", "V4"}
+    assert {r.id for r in rules.versioned()} == {"D4", "E9", "V4"}
+    assert len(rules.D4.regions) == (17 if announced < dt.date(2022, 6, 8) else 20)  # Abai, Jetisu, Ulytau
 
 
 def test_without_a_day_each_rule_is_its_newest_version() -> None:
