@@ -11,6 +11,15 @@ whose messages are field errors by message id (:func:`registrar.reasons.said`, i
 Whoever asks, an installation keeps one enabled admin account at least, and an officer on the
 web cannot disable or re-role themselves (``by``: the login making the change).
 
+An officer may add a second factor (TOTP, RFC 6238): a six-digit code from an authenticator app,
+asked after the password. It is set up in two steps (:func:`begin_second_factor` gives a fresh
+secret, :func:`confirm_second_factor` puts it in force once a first code from it is right), and
+removed by the admin (or ``registrar users second-factor-off``) or by the officer with a current
+code. A code is accepted once: the account keeps the time step of the last one (RFC 6238 5.2).
+Wrong codes count in the login throttle as wrong passwords do; setting up or removing a second
+factor ends the account's other sessions, as a new password does. Whose account must have one
+when the operator requires it: :func:`must_enrol`.
+
 An account of a role tied to a territorial unit (:data:`registrar.roles.UNIT_ROLES`: a
 territorial election commission's officer) names its unit, a code of the territory file; no
 other account names one. The unit goes with the role: it is given, changed and dropped with it.
@@ -20,17 +29,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 import threading
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
+import pyotp
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from registrar import audit, territory
+from registrar import audit, roles, territory
 from registrar.db import Database
 from registrar.errors import InvalidPayload, NotFound, RegistrarError
 from registrar.models import ApiToken, LoginAttempt, UserAccount
@@ -54,8 +66,20 @@ LONGEST_WAIT = dt.timedelta(days=1)
 PASSWORD_CHECKS = threading.BoundedSemaphore(2)
 PASSWORD_CHECK_WAIT_SECONDS = 5
 
-# Checked when the login is unknown, so that a wrong login takes as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("registrar: no such account")
+# The second factor's codes: six digits a 30-second step (RFC 6238's defaults, what every
+# authenticator app shows), accepted one step either side (a phone's clock a little off, a code
+# typed as it changed). The app lists the account under the issuer's name.
+CODE_DIGITS = 6
+CODE_WINDOW = 1
+SECOND_FACTOR_ISSUER = "Registrar"
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the login is unknown, so that a wrong login takes as long as a wrong password.
+    Made at the first unknown login, not at import: a hash costs a tenth of a second, and most
+    commands (``registrar users list``, the sweep) never check a password at all (issue 14)."""
+    return generate_password_hash("registrar: no such account")
 
 
 def _invalid(field: str, message: str, **params: Any) -> InvalidPayload:
@@ -78,6 +102,16 @@ class Account:
     # A session remembers the generation it began in; logging out or a new password moves the
     # account's on, and every session of an earlier one ends.
     generation: int = 0
+    # A second factor in force: the password alone does not log the account in.
+    second_factor: bool = False
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """A second factor being set up: the secret for the app (scanned from ``uri``, or typed)."""
+
+    secret: str
+    uri: str  # otpauth://totp/Registrar:<login>?secret=...&issuer=Registrar
 
 
 @dataclass(frozen=True)
@@ -111,7 +145,8 @@ class LoginThrottled(RegistrarError):
 
 
 def _account(row: UserAccount) -> Account:
-    return Account(row.id, row.login, row.role, row.full_name, row.language, row.unit, row.session_generation)
+    return Account(row.id, row.login, row.role, row.full_name, row.language, row.unit, row.session_generation,
+                   row.second_factor_secret is not None)  # fmt: skip
 
 
 def _digest(secret: str) -> str:
@@ -186,8 +221,9 @@ def _name_problem(full_name: str) -> Said | None:
     return None if len(full_name) <= 300 else said("account.name_long")
 
 
-def _row(session: Session, login: str) -> UserAccount:
-    row = session.scalar(select(UserAccount).where(UserAccount.login == login))
+def _row(session: Session, login: str, *, locked: bool = False) -> UserAccount:
+    query = select(UserAccount).where(UserAccount.login == login)
+    row = session.scalar(query.with_for_update() if locked else query)
     if row is None:
         raise NotFound(f"no account {login!r}")
     return row
@@ -342,7 +378,7 @@ def authenticate(db: Database, login: str, password: str) -> Account | None:
     """The account if the password is its own and the account is not disabled; else None."""
     with db.reading() as session:
         row = session.scalar(select(UserAccount).where(UserAccount.login == login))
-    if not _checked(row.password_hash if row is not None else _DUMMY_HASH, password) or row is None or row.disabled:
+    if not _checked(row.password_hash if row is not None else _dummy_hash(), password) or row is None or row.disabled:
         return None
     return _account(row)
 
@@ -382,16 +418,159 @@ def retry_after(db: Database, login: str, *, remote: str = "", at: dt.datetime |
 
 def attempt_login(db: Database, login: str, password: str, *, remote: str = "", at: dt.datetime | None = None) -> Account | None:
     """:func:`authenticate`, throttled: raises :class:`LoginThrottled` without checking the
-    password once a login has failed too often; every attempt is recorded."""
+    password once a login has failed too often; every attempt is recorded.
+
+    The right password of an account with a second factor is no success yet (its code is,
+    :func:`attempt_code`): recorded as one, it would clear the wrong codes before it, and whoever
+    knew the password could guess codes five at a time for ever."""
     at = at or now()
     login = login.strip().lower()[:80]
+    _not_throttled(db, login, remote, at)
+    account = authenticate(db, login, password)
+    if account is None or not account.second_factor:
+        _record_attempt(db, login, account is not None, remote, at)
+    return account
+
+
+def _not_throttled(db: Database, login: str, remote: str, at: dt.datetime) -> None:
     wait = retry_after(db, login, remote=remote, at=at)
     if wait is not None:
         raise LoginThrottled(login, wait)
-    account = authenticate(db, login, password)
+
+
+def _record_attempt(db: Database, login: str, ok: bool, remote: str, at: dt.datetime) -> None:
     with db.transaction() as session:
-        session.add(LoginAttempt(login=login, at=at, ok=account is not None, remote=remote[:64]))
-    return account
+        session.add(LoginAttempt(login=login, at=at, ok=ok, remote=remote[:64]))
+
+
+# --- The second factor (TOTP) --------------------------------------------------------------
+
+
+def second_factor_required(role: str, mode: str) -> bool:
+    """Must an account of ``role`` have a second factor? When the operator requires one (settings:
+    [auth] second_factor = "required", ``mode``) for the role (roles.toml: [second_factor])."""
+    return mode == "required" and role in roles.second_factor_roles()
+
+
+def must_enrol(account: Account, mode: str) -> bool:
+    """Must ``account`` set up a second factor before it is let in (its role must have one, it has none)?"""
+    return second_factor_required(account.role, mode) and not account.second_factor
+
+
+def _accepted_step(secret: str, code: str, at: dt.datetime, after: int | None) -> int | None:
+    """The time step whose code ``code`` is, within :data:`CODE_WINDOW` of ``at``'s and later than
+    ``after`` (the last accepted: RFC 6238 5.2, a code is never accepted twice); else None."""
+    code = "".join(code.split())  # "123 456", as some apps show it
+    if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, digits=CODE_DIGITS)
+    current = totp.timecode(at)
+    for step in range(current - CODE_WINDOW, current + CODE_WINDOW + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _uri(login: str, secret: str) -> str:
+    return pyotp.TOTP(secret, digits=CODE_DIGITS).provisioning_uri(name=login, issuer_name=SECOND_FACTOR_ISSUER)
+
+
+def begin_second_factor(db: Database, login: str) -> Enrolment:
+    """A fresh secret for ``login``'s authenticator app, in force once :func:`confirm_second_factor`
+    has a right code from it; a second factor already in force stays until then (a new phone).
+    Not audited: nothing is in force yet, and the next beginning replaces it."""
+    secret = pyotp.random_base32()  # 32 characters: 160 bits, RFC 4226's recommended length
+    with db.transaction() as session:
+        _row(session, login).second_factor_pending = secret
+    return Enrolment(secret, _uri(login, secret))
+
+
+def pending_second_factor(db: Database, login: str) -> Enrolment | None:
+    """The second factor being set up for ``login``, if one is."""
+    with db.reading() as session:
+        secret = _row(session, login).second_factor_pending
+    return Enrolment(secret, _uri(login, secret)) if secret is not None else None
+
+
+def confirm_second_factor(db: Database, login: str, code: str, *, actor: str = "cli", at: dt.datetime | None = None) -> int:
+    """Put the second factor being set up in force, given a right code from it; every other session
+    of the account ends (returns the generation sessions begin in now). A wrong code is the field
+    ``code``'s error and does not count in the login throttle: this secret was shown only to whoever
+    began it, so there is nothing to guess."""
+    at = at or now()
+    with db.transaction() as session:
+        row = _row(session, login, locked=True)  # the same code sent twice at once puts it in force once
+        if row.second_factor_pending is None:
+            raise _invalid("code", "second_factor_not_begun")
+        step = _accepted_step(row.second_factor_pending, code, at, None)
+        if step is None:
+            raise _invalid("code", "code_wrong")
+        replaced = row.second_factor_secret is not None
+        row.second_factor_secret, row.second_factor_pending, row.second_factor_step = row.second_factor_pending, None, step
+        row.session_generation += 1  # a session begun with the password alone is no longer enough
+        audit.append(session, at=at, actor=actor, action="enrol_second_factor", subject_type="account", subject_id=login,
+                     payload={"replaced": replaced})  # fmt: skip
+        return row.session_generation
+
+
+def attempt_code(db: Database, account_id: int, code: str, *, remote: str = "", at: dt.datetime | None = None) -> Account | None:
+    """The account, if ``code`` is a code of its second factor not accepted before; else None.
+    Throttled and recorded with the logins (:func:`attempt_login`): a wrong code is a failed login,
+    a right one the login's success."""
+    at = at or now()
+    with db.reading() as session:
+        found = session.get(UserAccount, account_id)
+        if found is None:
+            return None
+        login = found.login
+    _not_throttled(db, login, remote, at)
+    with db.transaction() as session:
+        # Locked (PostgreSQL; SQLite has one writer at a time): the same code sent twice at once is accepted once.
+        row = session.scalar(select(UserAccount).where(UserAccount.id == account_id).with_for_update())
+        step = None
+        if row is not None and row.second_factor_secret is not None and not row.disabled:
+            step = _accepted_step(row.second_factor_secret, code, at, row.second_factor_step)
+        if step is not None and row is not None:
+            row.second_factor_step = step
+        session.add(LoginAttempt(login=login, at=at, ok=step is not None, remote=remote[:64]))
+        return _account(row) if step is not None and row is not None else None
+
+
+def remove_second_factor(db: Database, login: str, *, actor: str = "cli", at: dt.datetime | None = None) -> bool:
+    """Remove ``login``'s second factor (the admin's, for an officer who lost their phone): the
+    password alone logs in again, and every session of the account ends. False if it had none."""
+    at = at or now()
+    with db.transaction() as session:
+        row = _row(session, login)
+        if row.second_factor_secret is None and row.second_factor_pending is None:
+            return False
+        had = row.second_factor_secret is not None
+        row.second_factor_secret = row.second_factor_pending = row.second_factor_step = None
+        if not had:
+            return False  # only one being set up: nothing was in force, nothing to end or record
+        row.session_generation += 1
+        audit.append(session, at=at, actor=actor, action="remove_second_factor", subject_type="account", subject_id=login,
+                     payload={})  # fmt: skip
+        return True
+
+
+def remove_own_second_factor(
+    db: Database, login: str, code: str, *, actor: str, mode: str = "optional", remote: str = "",
+    at: dt.datetime | None = None,
+) -> None:  # fmt: skip
+    """An officer's own second factor removed, given a current code of it (a session left open is no
+    way to remove it); a wrong code is the field ``code``'s error and counts as a failed login. Where
+    the operator requires one for the officer's role (``mode``), it is not removed: a new phone is a
+    new one set up (:func:`begin_second_factor`), which replaces it."""
+    at = at or now()
+    with db.reading() as session:
+        row = _row(session, login)
+        account_id, role = row.id, row.role
+    if second_factor_required(role, mode):
+        raise _invalid("code", "second_factor_required")
+    if attempt_code(db, account_id, code, remote=remote, at=at) is None:
+        raise _invalid("code", "code_wrong")
+    remove_second_factor(db, login, actor=actor, at=at)
 
 
 def issue_token(

@@ -1,4 +1,4 @@
-"""``registrar users``: officers' accounts and their API tokens.
+"""``registrar users``: officers' accounts, their second factors and their API tokens.
 
 The operator at the console is trusted (the CLI is not limited by role); what is done here
 is still in the audit log, as ``cli``. Passwords are read from a prompt or, for scripts,
@@ -91,6 +91,17 @@ def profile(ctx: click.Context, full_name: str | None, language: str | None, log
     """Change the name or the language of LOGIN."""
     accounts.set_profile(_db(ctx), login, full_name=full_name, language="" if language == "browser" else language)
     click.echo(f"account {login} changed")
+
+
+@users.command("second-factor-off")
+@click.argument("login")
+@click.pass_context
+@_fails_cleanly
+def second_factor_off(ctx: click.Context, login: str) -> None:
+    """Remove the second factor of LOGIN (an officer, or the admin, who lost their phone): the password
+    alone logs in again, or, where the operator requires one, sets up a new one; its sessions end."""
+    removed = accounts.remove_second_factor(_db(ctx), login)
+    click.echo(f"second factor of {login} removed" if removed else f"{login} has no second factor")
 
 
 @users.command("token")

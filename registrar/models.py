@@ -698,6 +698,14 @@ class UserAccount(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[dt.datetime]
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The second factor (TOTP, RFC 6238; registrar.accounts): the base32 secret the officer's
+    # authenticator app holds, once a first code confirmed it; None: the password alone. A secret
+    # being set up waits in second_factor_pending until its first code, the one in force untouched.
+    second_factor_secret: Mapped[str | None] = mapped_column(String(64))
+    second_factor_pending: Mapped[str | None] = mapped_column(String(64))
+    # The time step (Unix time // 30) of the last code accepted: no code is accepted twice, nor
+    # one of an earlier step (RFC 6238 section 5.2: a code seen over a shoulder is no key).
+    second_factor_step: Mapped[int | None] = mapped_column(Integer)
 
 
 class ApiToken(Base):

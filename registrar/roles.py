@@ -6,6 +6,8 @@ from its one declaration; [actions] lists the roles of every other action with t
 says who decides. The web checks :func:`may` on every request that changes something, the API
 too; the CLI is the operator's own and is not limited by role. Whose duty a deadline is follows
 too: the roles of the steps or actions the kind waits for (its ``duty``, :func:`deadline_roles`).
+Whose account must have a second factor when the operator requires one is the file's
+[second_factor] (:func:`second_factor_roles`).
 """
 
 from __future__ import annotations
@@ -131,3 +133,20 @@ def deadline_roles() -> dict[str, frozenset[str]]:
     """Who owes each deadline kind: the roles of the steps or actions it waits for (the dashboard
     shows an officer the deadlines of their role). Read from the roles in force when first asked."""
     return {name: frozenset().union(*map(roles_for, kind.duty)) for name, kind in DEADLINES.items()}
+
+
+def load_second_factor(path: Traversable | None = None) -> frozenset[str]:
+    """The roles of a roles file's [second_factor]: whose accounts need a second factor when the
+    operator requires one. The table must be there (``roles = []``: none), so that a copy made
+    before it existed is refused with the reason rather than quietly requiring nobody's."""
+    path = path if path is not None else config_file("roles.toml")
+    table: Any = read_toml(path, RolesError, "no such roles file").get("second_factor")
+    if not isinstance(table, dict):
+        raise RolesError(f"{path.name}: second_factor: expected a table with the roles whose accounts need a second "
+                         "factor when the operator requires one (roles = [] for none)")  # fmt: skip
+    return _roles(f"{path.name}: second_factor.roles", table.get("roles"))
+
+
+@cache
+def second_factor_roles() -> frozenset[str]:
+    return load_second_factor()

@@ -1,7 +1,8 @@
 """How this installation runs: the defaults, an operator's settings file, the environment winning.
 
 The law is not here (that is :mod:`registrar.rules`); these are an operator's choices: the
-database, the broker, how often the sweep runs, when reminders go out, how mail is sent.
+database, the broker, how often the sweep runs, when reminders go out, how mail is sent,
+whether officers must have a second factor.
 The file is optional: without ``REGISTRAR_SETTINGS`` the defaults below stand, and
 ``registrar/config/registrar.toml`` documents each of them (a test keeps the two equal). Each
 key may be overridden as ``REGISTRAR_<SECTION>_<KEY>``; a bad value is reported with the key
@@ -23,6 +24,8 @@ from registrar.resources import packaged, read_toml
 
 # The documented defaults: read only when named, as an operator's own file would be.
 EXAMPLE_FILE = packaged("registrar.toml")
+# [auth] second_factor: may an officer set up a second factor, or must the roles that roles.toml binds?
+SECOND_FACTOR_MODES = ("optional", "required")
 
 
 class SettingsError(ValueError):
@@ -70,6 +73,9 @@ class Settings:
     audit_checkpoints_file: str = "registrar-audit-checkpoints.jsonl"
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: float = 60
+    # The officers' second factor (TOTP, registrar.accounts): "optional", each officer may set one
+    # up; "required", the roles roles.toml's [second_factor] names cannot log in without one.
+    second_factor: str = "optional"
 
     def reminder_leads(self, kind: str) -> tuple[int, ...]:
         """Seconds before due_at at which a deadline of ``kind`` is reminded, longest first."""
@@ -132,6 +138,10 @@ def load(path: Traversable | str | None = None, environ: Mapping[str, str] | Non
     log_format = get("logging", "format", "text")
     if log_format not in ("text", "json"):
         raise SettingsError(f"logging.format: expected 'text' or 'json', got {log_format!r}")
+    second_factor = get("auth", "second_factor", Settings.second_factor)
+    if second_factor not in SECOND_FACTOR_MODES:
+        raise SettingsError(f"auth.second_factor (REGISTRAR_AUTH_SECOND_FACTOR): expected 'optional' or 'required', "
+                            f"got {second_factor!r}")  # fmt: skip
     defaults = {kind: list(hours) for kind, hours in Settings().reminder_hours_by_kind.items()}
     kinds = raw.get("reminders", {}).get("kinds", defaults)
     return Settings(
@@ -155,4 +165,5 @@ def load(path: Traversable | str | None = None, environ: Mapping[str, str] | Non
         audit_checkpoints_file=str(get("audit", "checkpoints_file", Settings.audit_checkpoints_file)),
         audit_checkpoint_every=int(_number("audit.checkpoint_every", get("audit", "checkpoint_every", 1000), positive=True)),
         audit_checkpoint_seconds=_number("audit.checkpoint_seconds", get("audit", "checkpoint_seconds", 60), positive=True),
+        second_factor=second_factor,
     )

@@ -1,4 +1,4 @@
-"""Accounts on the web: every officer's own page (name, language, password), and the admin's accounts and tokens.
+"""Accounts on the web: every officer's own page (name, language, password, second factor), and the admin's accounts and tokens.
 
 Each view calls :mod:`registrar.accounts`, the functions ``registrar users`` calls too, with
 the officer as the audit's actor; what they refuse comes back as field errors by message id
@@ -23,7 +23,7 @@ import web
 from registrar import accounts, roles, territory
 from registrar.accounts import Account
 from registrar.errors import InvalidPayload, NotFound
-from web.auth import actor, current_account, require_action, roles_required
+from web.auth import actor, current_account, enrolment_view, require_action, roles_required
 from web.forms import flat
 from web.people import role_label
 from web.words import unit_name
@@ -144,6 +144,60 @@ def own_password() -> Page:
     return redirect(url_for(".own"))
 
 
+@bp.get("/account/second-factor")
+@roles_required(*roles.ACCOUNT_ROLES)
+def own_second_factor() -> Page:
+    return _second_factor_page()
+
+
+def _second_factor_page(errors: Mapping[str, list[str]] | None = None, status: int = 200) -> Page:
+    me = _me()
+    pending = accounts.pending_second_factor(web.database(), me.login)
+    shown = enrolment_view(pending) if pending is not None else {}
+    page = render_template("account/second_factor.html", me=me, pending=pending is not None, errors=errors or {},
+                           required=accounts.second_factor_required(me.role, web.settings().second_factor),
+                           **shown)  # fmt: skip
+    # The secret being set up is on this page: no cache keeps a copy of it.
+    return Response(page, status, {"Cache-Control": "no-store"})
+
+
+@bp.post("/account/second-factor/begin")
+@roles_required(*roles.ACCOUNT_ROLES)
+def own_second_factor_begin() -> Page:
+    accounts.begin_second_factor(web.database(), _me().login)
+    return redirect(url_for(".own_second_factor"))
+
+
+@bp.post("/account/second-factor/confirm")
+@roles_required(*roles.ACCOUNT_ROLES)
+def own_second_factor_confirm() -> Page:
+    try:
+        accounts.confirm_second_factor(web.database(), _me().login, request.form.get("code", ""), actor=actor())
+    except InvalidPayload as err:
+        return _second_factor_page(said(err.errors), 422)
+    web.auth.keep_session(_me().id)  # this session goes on; every other one of the account has ended
+    flash(_("Two-factor authentication is set up. From now on you log in with your password and a confirmation code."),
+          "success")  # fmt: skip
+    return redirect(url_for(".own"))
+
+
+@bp.post("/account/second-factor/remove")
+@roles_required(*roles.ACCOUNT_ROLES)
+def own_second_factor_remove() -> Page:
+    try:
+        accounts.remove_own_second_factor(web.database(), _me().login, request.form.get("code", ""), actor=actor(),
+                                          mode=web.settings().second_factor, remote=request.remote_addr or "")  # fmt: skip
+    except InvalidPayload as err:
+        return _second_factor_page({"remove_code": said(err.errors)["code"]}, 422)
+    except accounts.LoginThrottled as err:
+        minutes = max(1, round(err.retry_after.total_seconds() / 60))
+        return _second_factor_page({"remove_code": [_("Too many failed attempts for this login. Try again in %(minutes)d "
+                                                      "minutes.", minutes=minutes)]}, 429)  # fmt: skip
+    web.auth.keep_session(_me().id)
+    flash(_("Two-factor authentication is turned off."), "success")
+    return redirect(url_for(".own"))
+
+
 # --- The admin's accounts ------------------------------------------------------------------
 
 
@@ -225,6 +279,13 @@ def set_role(login: str) -> Page:
 def set_disabled(login: str) -> Page:
     disabled = request.form.get("disabled") == "true"
     return _changed(login, lambda: accounts.set_disabled(web.database(), login, disabled, by=_me().login, actor=actor()))
+
+
+@bp.post("/admin/accounts/<login>/second-factor/remove")
+def remove_second_factor(login: str) -> Page:
+    """An officer who lost their phone: the password alone logs them in again (or, where their role
+    must have one, leads them to set up a new one); their sessions end."""
+    return _changed(login, lambda: accounts.remove_second_factor(web.database(), login, actor=actor()))
 
 
 @bp.post("/admin/accounts/<login>/tokens")

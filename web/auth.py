@@ -10,6 +10,14 @@ adds that header by itself, so a forged cross-site request cannot carry it).
 Session cookies are HttpOnly and SameSite=Lax; ``Secure`` follows ``REGISTRAR_COOKIE_SECURE``:
 ``True`` or ``False``, or ``"auto"`` (the default): secure unless the request came over plain
 http to a loopback address (``registrar serve`` on http://127.0.0.1, the test client).
+
+An account with a second factor logs in in two steps: the password, then a code of its
+authenticator app (``/login/code``). Between them the session is not logged in: it holds the
+half-done login (the account, its generation, where to go next) for :data:`HALF_LOGIN_MINUTES`.
+Where the operator requires a second factor for the account's role and it has none
+(``registrar.accounts.must_enrol``), the password leads to setting one up (``/login/enrol``) and
+nowhere else; a session of such an account begun before is no session. Bearer tokens are not
+affected: they are issued and revoked on their own.
 """
 
 from __future__ import annotations
@@ -17,22 +25,40 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+import segno
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 import web
 from registrar import accounts, roles
-from registrar.accounts import Account
+from registrar.accounts import Account, Enrolment
+from registrar.errors import InvalidPayload
+from registrar.reasons import said
+from web.forms import flat
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +77,10 @@ SECURITY_HEADERS = {
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# How long the password is good for without its code (or, where one is required, the setting up
+# of a second factor): long enough to find the phone, too short for a left browser to be a key.
+HALF_LOGIN_MINUTES = 5
 
 
 class User(UserMixin):
@@ -129,7 +159,9 @@ def _user_from_session(account_id: str) -> User | None:
         return None
     account = accounts.get(web.database(), int(account_id))
     if account is None or session.get("generation") != account.generation:
-        return None  # disabled, or logged out / a new password since this session began
+        return None  # disabled, or logged out / a new password / a second factor since this session began
+    if accounts.must_enrol(account, web.settings().second_factor):
+        return None  # begun before the operator required a second factor: log in again and set it up
     return User(account)
 
 
@@ -305,8 +337,113 @@ def login() -> BaseResponse | tuple[str, int]:
     if account is None:
         errors = {"login": [_("The login or the password is wrong.")]}
         return render_template("auth/login.html", values=values, errors=errors), 422
+    if account.second_factor:
+        _begin_half_login(account, values["next"])
+        return redirect(url_for(".login_code"))
+    if accounts.must_enrol(account, web.settings().second_factor):
+        _begin_half_login(account, values["next"])
+        accounts.begin_second_factor(web.database(), account.login)
+        return redirect(url_for(".login_enrol"))
     begin_session(account)
     return redirect(_safe_next(values["next"]))
+
+
+# --- The second step: a code, or setting up the second factor --------------------------------
+
+
+def _begin_half_login(account: Account, target: str) -> None:
+    """The password was right: this session (a new one) waits for the code, not logged in."""
+    language = session.get("language")
+    session.clear()
+    if language:
+        session["language"] = language
+    until = accounts.now().timestamp() + HALF_LOGIN_MINUTES * 60
+    session["half_login"] = {"account": account.id, "generation": account.generation, "until": until,
+                             "next": _safe_next(target)}  # fmt: skip
+
+
+def _half_login() -> tuple[Account, str] | None:
+    """The account whose password this session was given, and where it goes next; None once the
+    half-done login has expired, or the account was disabled or moved on (a new password)."""
+    half: Any = session.get("half_login")
+    if not isinstance(half, dict) or not half.get("until", 0) > accounts.now().timestamp():
+        session.pop("half_login", None)
+        return None
+    account = accounts.get(web.database(), int(half.get("account", 0)))
+    if account is None or account.generation != half.get("generation"):
+        session.pop("half_login", None)
+        return None
+    return account, str(half.get("next", ""))
+
+
+def _log_in_again() -> BaseResponse:
+    flash(_("Your login has expired. Log in again."), "error")
+    return redirect(url_for(".login"))
+
+
+def enrolment_view(enrolment: Enrolment) -> dict[str, Any]:
+    """What a page setting up a second factor shows: the QR code as inline SVG (no image file, no
+    script: the CSP allows neither), the secret in groups of four for typing, and the URI."""
+    qr = segno.make(enrolment.uri, error="m")
+    svg = qr.svg_inline(scale=4, border=4, svgclass="qr", title=_("QR code for your authenticator app"))
+    svg = svg.replace("<svg ", '<svg role="img" ', 1)  # read out as one picture, by its title
+    groups = " ".join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4))
+    return {"qr": Markup(svg), "secret_groups": groups, "uri": enrolment.uri}
+
+
+def _throttled(err: accounts.LoginThrottled) -> dict[str, list[str]]:
+    minutes = max(1, round(err.retry_after.total_seconds() / 60))
+    return {"code": [_("Too many failed attempts for this login. Try again in %(minutes)d minutes.", minutes=minutes)]}
+
+
+def _no_store(page: str, status: int, headers: Mapping[str, str] | None = None) -> BaseResponse:
+    # A page in the middle of a login, or holding a secret: no cache keeps a copy of it.
+    return cast(BaseResponse, Response(page, status, {"Cache-Control": "no-store", **(headers or {})}))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code() -> BaseResponse:
+    half = _half_login()
+    if half is None or not half[0].second_factor:
+        return _log_in_again()
+    account, target = half
+    if request.method == "GET":
+        return _no_store(render_template("auth/code.html", errors={}), 200)
+    try:
+        logged_in = accounts.attempt_code(web.database(), account.id, request.form.get("code", ""),
+                                          remote=request.remote_addr or "")  # fmt: skip
+    except accounts.LoginThrottled as err:
+        retry = str(int(err.retry_after.total_seconds()) + 1)
+        return _no_store(render_template("auth/code.html", errors=_throttled(err)), 429, {"Retry-After": retry})
+    if logged_in is None:
+        errors = flat({"code": [said("account.code_wrong")]})
+        return _no_store(render_template("auth/code.html", errors=errors), 422)
+    begin_session(logged_in)
+    return redirect(_safe_next(target))
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def login_enrol() -> BaseResponse:
+    half = _half_login()
+    if half is None or not accounts.must_enrol(half[0], web.settings().second_factor):
+        return _log_in_again()
+    account, target = half
+    db = web.database()
+    enrolment = accounts.pending_second_factor(db, account.login) or accounts.begin_second_factor(db, account.login)
+    if request.method == "GET":
+        return _no_store(render_template("auth/enrol.html", errors={}, **enrolment_view(enrolment)), 200)
+    try:
+        accounts.confirm_second_factor(db, account.login, request.form.get("code", ""), actor=f"user:{account.login}")
+    except InvalidPayload as err:
+        page = render_template("auth/enrol.html", errors=flat(err.errors), **enrolment_view(enrolment))
+        return _no_store(page, 422)
+    enrolled = accounts.get(db, account.id)
+    if enrolled is None:
+        return _log_in_again()
+    begin_session(enrolled)
+    flash(_("Two-factor authentication is set up. From now on you log in with your password and a confirmation code."),
+          "success")  # fmt: skip
+    return redirect(_safe_next(target))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -187,6 +187,8 @@ EVENT_NAMES: dict[str, Any] = {
     "call_rerun": _l("Re-run election called (V6)"),
     "attach_document": _l("Scanned paper attached"), "enable_account": _l("Account enabled"),
     "set_role": _l("Role changed"), "set_profile": _l("Name or language changed"),
+    "enrol_second_factor": _l("Two-factor authentication set up"),
+    "remove_second_factor": _l("Two-factor authentication removed"),
 }  # fmt: skip
 
 
