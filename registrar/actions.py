@@ -191,6 +191,7 @@ def announce_in(
         voters_counted_on=counted_on,
         rerun_of=rerun_of.id if rerun_of is not None else None,
         **stored(version),
+        **territory.stored(),
     )
     session.add(election)
     for resolution in resolutions:
@@ -570,6 +571,8 @@ def show_candidacy(db: Database, candidacy_id: int, *, at: dt.datetime | None = 
                     "action": e.action,
                     "from": e.from_state,
                     "to": e.to_state,
+                    # An event its caller dated (an import) keeps the moment it was recorded too.
+                    **({"recorded_at": recorded.isoformat()} if (recorded := audit.recorded_apart(e)) else {}),
                 }  # fmt: skip
                 for e in audit.history(session, "candidacy", candidacy.id)
             ],

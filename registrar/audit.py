@@ -4,10 +4,17 @@ Each event's hash is SHA-256 over the previous event's hash and the event's own 
 JSON, so altering, removing or re-ordering any stored event breaks every hash after it.
 Appends take the one ``audit_head`` row's lock, which orders them into a single chain and
 numbers them without gaps.
+
+An event's ``at`` is the moment the action took legal effect. It is the moment it is recorded,
+unless its caller dates it (an import's ``effective_at``, the CLI's ``--at``: a decision taken
+yesterday, a past election loaded): then the event also keeps, hashed with it, the moment it
+was recorded (``payload["recorded_at"]``, see :func:`dated_by_caller`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import hashlib
@@ -119,6 +126,38 @@ class Entry(NamedTuple):
     to_state: str | None = None
 
 
+_DATED_BY_CALLER: contextvars.ContextVar[bool] = contextvars.ContextVar("dated_by_caller", default=False)
+RECORDED_AT = "recorded_at"  # the payload key of the moment a dated event was recorded
+
+
+@contextlib.contextmanager
+def dated_by_caller() -> Iterator[None]:
+    """The events appended inside are dated by their caller (an action's ``at`` in the past):
+    each keeps the moment it was really recorded beside it."""
+    token = _DATED_BY_CALLER.set(True)
+    try:
+        yield
+    finally:
+        _DATED_BY_CALLER.reset(token)
+
+
+def _with_recorded_at(payload: dict[str, Any]) -> dict[str, Any]:
+    if not _DATED_BY_CALLER.get():
+        return payload
+    return payload | {RECORDED_AT: dt.datetime.now(dt.UTC)}
+
+
+def recorded_at(event: AuditEvent) -> dt.datetime:
+    """When ``event`` was recorded: its own moment, or the one it keeps when its caller dated it."""
+    return recorded_apart(event) or event.at
+
+
+def recorded_apart(event: AuditEvent) -> dt.datetime | None:
+    """When ``event`` was recorded, if its caller dated it at another moment (else None: the same)."""
+    kept = event.payload.get(RECORDED_AT) if isinstance(event.payload, dict) else None
+    return dt.datetime.fromisoformat(kept) if isinstance(kept, str) else None
+
+
 def append(
     session: Session,
     *,
@@ -149,7 +188,7 @@ def event_row(head: tuple[int, str], entry: Entry) -> dict[str, Any]:
     onto it: the parameters of :data:`INSERT_EVENT` and :data:`MOVE_HEAD`, which append it."""
     last_seq, prev = head
     seq = last_seq + 1
-    stored = jsonable(entry.payload)
+    stored = jsonable(_with_recorded_at(entry.payload))
     subject = str(entry.subject_id)
     digest = _chained(prev, _body(seq, entry.at, entry.actor, entry.action, entry.subject_type, subject, entry.from_state,
                                   entry.to_state, canonical(stored)))  # fmt: skip
@@ -184,7 +223,7 @@ def append_many(session: Session, entries: list[Entry]) -> list[int]:
     for entry in entries:
         seq += 1
         seqs.append(seq)
-        payload = canonical(entry.payload)  # hashed and stored as this one text
+        payload = canonical(_with_recorded_at(entry.payload))  # hashed and stored as this one text
         digest = _chained(prev, _body(seq, entry.at, entry.actor, entry.action, entry.subject_type, str(entry.subject_id),
                                       entry.from_state, entry.to_state, payload))  # fmt: skip
         rows.append({"seq": seq, "at": entry.at, "actor": entry.actor, "action": entry.action,

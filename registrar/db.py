@@ -5,6 +5,7 @@ Schema changes go through Alembic only (``registrar db upgrade``), from the firs
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -138,6 +139,7 @@ class Database:
     def __init__(self, url: str | None = None, **engine_kwargs: Any):
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._whole: contextvars.ContextVar[Session | None] = contextvars.ContextVar(f"whole-{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
@@ -145,13 +147,36 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        whole = self._whole.get()
+        if whole is not None:
+            # Inside :meth:`as_one`: a savepoint of the one transaction, so a refused action undoes
+            # its own writes and the rest goes on to be judged.
+            with whole.begin_nested():
+                yield whole
+            return
         with self.sessions.begin() as session:
             yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
+        whole = self._whole.get()
+        if whole is not None:
+            yield whole  # what the one transaction wrote so far, which no other session sees yet
+            return
         with self.sessions() as session:
             yield session
+
+    @contextmanager
+    def as_one(self) -> Iterator[Session]:
+        """Every :meth:`transaction` and :meth:`reading` inside is this one transaction: it all
+        commits when the block ends, or none of it does (an import of a past election: nothing of
+        it is seen, by a page or by the deadline sweep, before the whole of it is there)."""
+        with self.sessions.begin() as session:
+            token = self._whole.set(session)
+            try:
+                yield session
+            finally:
+                self._whole.reset(token)
 
     def upgrade(self, revision: str = "head") -> None:
         from alembic import command

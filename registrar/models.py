@@ -97,6 +97,11 @@ class Election(Base):
     rules_title: Mapped[str] = mapped_column(String(300))
     rules_sha256: Mapped[str] = mapped_column(String(64))
     rules_text: Mapped[str] = mapped_column(Text)
+    # Its territorial units, the same way: the territory file's text and SHA-256 as announced (its
+    # units of that day, their voters and their commissions; registrar.territory.of_election).
+    # None for an election announced before they were kept: the file in force is read.
+    territory_sha256: Mapped[str | None] = mapped_column(String(64))
+    territory_text: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property

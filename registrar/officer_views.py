@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, union_all
 
-from registrar import deadlines, duties, machines, results, roles, states, tally, territory
+from registrar import audit, deadlines, duties, machines, results, roles, states, tally, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -401,6 +401,7 @@ def audit_page(session: Any, *, before: int | None = None, limit: int = LIMIT) -
     query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEvent.seq < before)
-    return [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "subject_type": e.subject_type,
+    return [{"seq": e.seq, "at": e.at, "recorded_at": audit.recorded_apart(e), "actor": e.actor, "action": e.action,
+             "subject_type": e.subject_type,
              "subject_id": e.subject_id, "from": e.from_state, "to": e.to_state, "hash": e.hash}
             for e in session.scalars(query)]  # fmt: skip

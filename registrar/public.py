@@ -93,6 +93,16 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class RuleVersion:
+    """A rule whose values changed over time, as the election applies it: the version in force on its day."""
+
+    rule: str
+    since: dt.date | None
+    until: dt.date | None
+    source: str
+
+
+@dataclass(frozen=True)
 class RulesInForce:
     """The rules the election is held under: those of its kind as announced, stored with it
     (registrar.rules_in_force), named by title and by the SHA-256 of the stored text."""
@@ -100,6 +110,7 @@ class RulesInForce:
     title: str
     sha256: str
     fixed_on: dt.date  # the day of the announcement: an edit of the file after it changes nothing here
+    versions: tuple[RuleVersion, ...] = ()  # of the rules that changed over time, the one this election follows
 
 
 @dataclass(frozen=True)
@@ -285,7 +296,8 @@ def election_in(session: Session, election_id: str, *, at: dt.datetime | None = 
     calendar = calendar_of(row)
     summary = _summary(row, calendar, at)
     extra = after_vote(session, row, calendar)
-    rules = RulesInForce(row.rules_title, row.rules_sha256, row.announced_on)
+    versions = tuple(RuleVersion(r.id, r.since, r.until, r.source) for r in of_election(row).versioned())
+    rules = RulesInForce(row.rules_title, row.rules_sha256, row.announced_on, versions)
     return ElectionView(summary, timeline(calendar, at, extra, summary.phase), calendar.zone.key, rules)
 
 

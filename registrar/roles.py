@@ -21,7 +21,7 @@ from registrar.deadlines import DEADLINES
 from registrar.machines import ELECTION_TRIGGERS, STEPS_BY_TRIGGER, TRIGGERS
 from registrar.resources import InstallationError, config_file, read_toml
 
-ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "territorial", "auditor", "admin")
+ROLES: tuple[str, ...] = ("public", "clerk", "commission", "revenue", "court", "territorial", "auditor", "admin", "importer")
 # Roles an account may have (the public needs none).
 ACCOUNT_ROLES: tuple[str, ...] = ROLES[1:]
 # Roles whose account is tied to one territorial unit (UserAccount.unit, a code of the territory
@@ -44,6 +44,7 @@ OTHER_ACTIONS: tuple[str, ...] = (
     "correct_protocol",
     "attach_document",
     "read_documents",
+    "date_actions",
 )
 ACTIONS: tuple[str, ...] = (*TRIGGERS, *ELECTION_TRIGGERS, *OTHER_ACTIONS)
 
@@ -123,6 +124,12 @@ def triggers_for(role: str) -> frozenset[str]:
     return frozenset(t for t in TRIGGERS if may(role, t))
 
 
+def officer_roles() -> tuple[str, ...]:
+    """The account roles of people: all but another system's that loads past elections (date_actions)."""
+    loading = roles_for("date_actions")
+    return tuple(role for role in ACCOUNT_ROLES if role not in loading)
+
+
 def roles_for(action: str) -> frozenset[str]:
     grant = grants().get(action)
     return grant.roles if grant is not None else frozenset()
@@ -132,7 +139,9 @@ def roles_for(action: str) -> frozenset[str]:
 def deadline_roles() -> dict[str, frozenset[str]]:
     """Who owes each deadline kind: the roles of the steps or actions it waits for (the dashboard
     shows an officer the deadlines of their role). Read from the roles in force when first asked."""
-    return {name: frozenset().union(*map(roles_for, kind.duty)) for name, kind in DEADLINES.items()}
+    # A role that dates actions loads what happened long ago: it owes nothing due now.
+    loading = roles_for("date_actions")
+    return {name: frozenset().union(*map(roles_for, kind.duty)) - loading for name, kind in DEADLINES.items()}
 
 
 def load_second_factor(path: Traversable | None = None) -> frozenset[str]:

@@ -8,13 +8,14 @@ is said where the step is declared (``schema`` on its row of :mod:`registrar.mac
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
@@ -23,6 +24,21 @@ from registrar.reasons import Said, field_error_ids, said
 from registrar.rules import Rules
 
 current_rules: contextvars.ContextVar[Rules] = contextvars.ContextVar("current_rules")
+# Forms carry what no payload names (a CSRF token, the button pressed) and their fields are
+# read by name, so a field not declared is passed over; another system's body is refused one:
+# a field it misspelled, or one this version does not take (an `at`), would else be dropped unseen.
+_strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_payloads", default=False)
+
+
+@contextlib.contextmanager
+def strictly() -> Iterator[None]:
+    """Payloads loaded inside refuse every field their schema does not declare, naming it."""
+    token = _strict.set(True)
+    try:
+        yield
+    finally:
+        _strict.reset(token)
+
 
 Name = lambda: fields.String(required=True, validate=validate.Length(min=1, max=300))  # noqa: E731
 Number = lambda: fields.String(required=True, validate=validate.Length(min=1, max=60))  # noqa: E731
@@ -77,6 +93,10 @@ class Payload(Schema):
     class Meta:
         unknown = EXCLUDE  # forms carry CSRF tokens and buttons
 
+    # A schema that refuses a field it does not know with its own words (a language the pages do
+    # not have) is left to say so, when payloads are loaded :func:`strictly`.
+    names_unknown_fields: ClassVar[bool] = False
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         known = field_error_ids()
@@ -89,6 +109,11 @@ class Payload(Schema):
 
     @pre_load
     def _normalised(self, data: Any, **_: Any) -> Any:
+        if _strict.get() and not self.names_unknown_fields and isinstance(data, dict):
+            declared = {field.data_key or name for name, field in self.load_fields.items()}
+            unknown = sorted(str(key) for key in data if key not in declared)
+            if unknown:
+                raise ValidationError({key: [said("payload.unknown_field", known=sorted(declared))] for key in unknown})
         return _nfc(data)
 
 
@@ -159,6 +184,7 @@ class InEachLanguage(Payload):
     """A title or a name in each language of the pages. The CEC publishes its resolutions in Kazakh
     (the state language) and Russian, so both are asked; the English of the CEC's site may follow."""
 
+    names_unknown_fields = True
     kk = InLanguage(True)
     ru = InLanguage(True)
     en = InLanguage(False)
@@ -491,3 +517,29 @@ def load(schema: type[Schema], payload: Any, rules: Rules | None = None) -> dict
     finally:
         if token is not None:
             current_rules.reset(token)
+
+
+# --- The moment an action took effect (issue 14: importing a past election) ------------------
+
+
+def effective_moment(value: Any, *, now: dt.datetime) -> dt.datetime:
+    """An ``effective_at`` as another system sends it: an ISO 8601 moment with its UTC offset (a
+    moment without one is a different instant in Almaty and in the sender's zone), not after ``now``."""
+    from registrar.errors import InvalidPayload
+
+    def refused(message: Said) -> InvalidPayload:
+        return InvalidPayload({"effective_at": [message]})
+
+    if not isinstance(value, str):
+        raise refused(said("effective_at.no_offset"))
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise refused(said("effective_at.no_offset")) from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise refused(said("effective_at.no_offset"))
+    if not EARLIEST.year <= moment.year <= LATEST.year:
+        raise refused(said("effective_at.no_offset"))
+    if moment > now:
+        raise refused(said("effective_at.in_future", now=now.isoformat(timespec="seconds")))
+    return moment.astimezone(dt.UTC)

@@ -136,9 +136,13 @@ def _move_phase(session: Session, row: DueRow, report: SweepReport) -> str:
     if election is None:
         return "skipped: no such election"
     before = election.phase
-    election.phase = machines.current_phase(election, actions.calendar_of(election), row.due_at)
-    if election.phase in BALLOT_FIXED_AT:
-        results.fix_ballot(session, election, BALLOT_FIXED_AT[election.phase])
+    timed = machines.current_phase(election, actions.calendar_of(election), row.due_at)
+    # A deadline fired after the record moved past it (an imported past election, a sweep back
+    # after a long outage) never moves the election back: what was decided since settles it.
+    if states.PHASES.index(timed) >= states.PHASES.index(before):
+        election.phase = timed
+        if election.phase in BALLOT_FIXED_AT:
+            results.fix_ballot(session, election, BALLOT_FIXED_AT[election.phase])
     facts = _cause(row) | {"rule": row.rule, "phase": [before, election.phase]}
     seq = audit.append_many(session, [audit.Entry(row.due_at, ACTOR, f"deadline.{row.kind}", "election", row.subject_id, facts)])
     _tell(session, actions.outbox_rows(seq[0], f"deadline.{row.kind}", ["cec"], _message(row), row.due_at))

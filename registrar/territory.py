@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import os
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -255,7 +257,9 @@ def _regions(rules: Rules) -> list[str] | None:
     return [region["code"] for region in regions.regions] if regions is not None else None
 
 
-def parse_country(document: dict[str, Any], path: Traversable, rules_on: Callable[[dt.date | None], Rules]) -> Country:
+def parse_country(
+    document: dict[str, Any], path: Traversable, rules_on: Callable[[dt.date | None], Rules], *, check: bool = True
+) -> Country:
     """Validate a parsed territory document; ``rules_on(day)`` gives a kind's rules as in force on
     ``day`` (None: the newest), whose D4 regions the units in force that day must be.
 
@@ -277,6 +281,8 @@ def parse_country(document: dict[str, Any], path: Traversable, rules_on: Callabl
     units.sort(key=lambda u: order.index(u.code) if u.code in order else len(order) + loaded["units"].index(
         next(x for x in loaded["units"] if x["code"] == u.code)))  # fmt: skip
     country = Country(loaded["reference_date"], tuple(units))
+    if not check:
+        return country  # an election's stored copy: checked when it was announced
     versioned = newest.get("D4")
     changes = set(country.changes())
     if versioned is not None and versioned.versioned:
@@ -369,8 +375,7 @@ def _rules_of(kind: str) -> Callable[[dt.date | None], Rules]:
 @functools.cache
 def country() -> Country:
     """The territory in force through time: the file REGISTRAR_TERRITORY names, else ``territory.toml`` in force (cached)."""
-    named = os.environ.get(ENVIRONMENT_VARIABLE)
-    return load_country(Path(named) if named else config_file("territory.toml"))
+    return load_country(_file_in_force())
 
 
 @functools.cache
@@ -384,9 +389,52 @@ def current() -> Territory:
     return on(None)
 
 
+def _file_in_force() -> Path | Traversable:
+    named = os.environ.get(ENVIRONMENT_VARIABLE)
+    return Path(named) if named else config_file("territory.toml")
+
+
+def stored() -> dict[str, str]:
+    """The election's columns that keep the territory file in force (its text and SHA-256), as
+    an announcement fixes them; read afresh, and checked as :func:`country` checks it."""
+    path = _file_in_force()
+    try:
+        text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    except (OSError, UnicodeDecodeError) as err:
+        raise TerritoryError(f"{path}: cannot be read: {err}") from None
+    load_country(path)
+    return {"territory_text": text, "territory_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+
+
+_STORED: dict[tuple[str, dt.date], tuple[str, Territory]] = {}
+
+
 def of_election(election: Any) -> Territory:
-    """The units an election is held over: those in force on the day it was announced (D4, V3, V7)."""
-    return on(election.announced_on)
+    """The units an election is held over: those of the territory it was announced with (its
+    stored copy of the file), in force on the day it was announced (D4, V3, V7); an election
+    announced before copies were kept reads the file in force."""
+    text, sha256, day = election.territory_text, election.territory_sha256, election.announced_on
+    if text is None:
+        return on(day)
+    kept = _STORED.get((sha256, day))
+    if kept is not None and kept[0] == text:  # the same text as checked before: not altered since
+        return kept[1]
+    where = cast(Traversable, PurePosixPath(f"election {election.id}", f"territory.toml@{str(sha256)[:12]}"))
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha256:
+        raise TerritoryError(f"{where}: the stored territory does not match its SHA-256; the election's record was altered")
+    from registrar.rules_in_force import of_election as rules_of
+
+    rules = rules_of(election)
+    found = parse_country(_parsed_toml(text, where), where, lambda _day: rules, check=False).on(day)
+    _STORED[(sha256, day)] = (text, found)
+    return found
+
+
+def _parsed_toml(text: str, where: Traversable) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise TerritoryError(f"{where}: not valid TOML: {err}") from None
 
 
 def cache_clear() -> None:

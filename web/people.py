@@ -34,6 +34,7 @@ ROLE_NAMES: dict[str, Any] = {
     "territorial": _l("Territorial election commission"),
     "auditor": _l("Auditor"),
     "admin": _l("Accounts administrator"),
+    "importer": _l("Loading of past elections"),
     "public": _l("The public"),
 }
 

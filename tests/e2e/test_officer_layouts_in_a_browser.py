@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from registrar import demo, demo_results
-from registrar.roles import ACCOUNT_ROLES
+from registrar.roles import officer_roles
 from tests.e2e.conftest import Site
 from tests.e2e.test_layouts_in_a_browser import PHONE
 
@@ -40,7 +40,7 @@ def _pages(page: Any, site: Site) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
-@pytest.mark.parametrize("role", ACCOUNT_ROLES)
+@pytest.mark.parametrize("role", officer_roles())
 def test_every_officer_page_fits_a_390_px_screen(site: Site, browser: Any, role: str, language: str) -> None:
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()

@@ -131,3 +131,50 @@ def test_v3_an_election_announced_in_2019_counts_17_protocols(db: Database, rule
     with db.reading() as session:
         assert results.missing_units(session, ELECTION_ID, 1) == []
     assert (vote.establish().phase, "no three empty protocols invented") == ("elected", "no three empty protocols invented")
+
+
+@pytest.mark.parametrize("announced, regions, needed", [
+    (dt.date(2019, 4, 9), 17, 12),    # two thirds of 17 is 11.33: at least 12
+    (dt.date(2022, 9, 21), 20, 14),   # two thirds of 20 is 13.33: at least 14
+])  # fmt: skip
+def test_d4_each_election_counts_two_thirds_of_its_own_regions(announced: dt.date, regions: int, needed: int) -> None:
+    from registrar.conditions import signatures_required
+    from registrar.rules_in_force import in_force
+
+    rules = in_force("presidential", on=announced).rules
+    assert len(rules.D4.regions) == len(territory.on(announced).units) == regions
+    assert signatures_required(rules, 11_953_465)[1] == needed
+
+
+def test_d4_an_election_keeps_the_territory_it_was_announced_with(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registrar import actions, demo
+    from registrar.records import election_row
+
+    def announce(election_id: str) -> Any:
+        actions.announce_election(db, {"id": election_id, "title": "T", "kind": "presidential", "announced_on": "2029-08-24",
+                                       "election_day": "2029-11-25", "registered_voters": demo.VOTERS,
+                                       "voters_counted_on": "2029-08-01"}, actor="test")  # fmt: skip
+        with db.reading() as session:
+            return election_row(session, election_id)
+
+    before = announce("kz-before")
+    edited = TERRITORY_FILE.read_text(encoding="utf-8").replace("members = 7", "members = 9")
+    (tmp_path / "territory.toml").write_text(edited, encoding="utf-8")
+    monkeypatch.setenv(territory.ENVIRONMENT_VARIABLE, str(tmp_path / "territory.toml"))
+    territory.cache_clear()
+    try:
+        after = announce("kz-after")
+        assert {u.members for u in territory.of_election(before).units} == {7}, "an edit after the announcement changes nothing"
+        assert {u.members for u in territory.of_election(after).units} == {9}
+        with db.transaction() as session:
+            session.execute(update(Election).where(Election.id == "kz-before").values(
+                territory_text=before.territory_text.replace("members = 7", "members = 5", 1)))  # fmt: skip
+        with db.reading() as session:
+            tampered = election_row(session, "kz-before")
+        with pytest.raises(TerritoryError, match="does not match its SHA-256"):
+            territory.of_election(tampered)
+    finally:
+        monkeypatch.delenv(territory.ENVIRONMENT_VARIABLE)
+        territory.cache_clear()

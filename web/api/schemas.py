@@ -43,6 +43,15 @@ class ApiErrorSchema(Schema):
     field_errors = fields.Dict(metadata={"description": "invalid: the errors' tree, each message as {message: its id in "
                                                         "the catalogues, params, text}"})  # fmt: skip
     why = fields.Dict(metadata={"description": "not_allowed: why, as {message: its id in the catalogues, params}"})
+    refusals = fields.List(fields.Dict(), metadata={"description": "import_refused: each refused action of the document, "
+                                                    "with its index, what it did, its key, rule ids and reasons"})  # fmt: skip
+
+
+class ImportedSchema(Schema):
+    election_id = fields.String(required=True)
+    actions = fields.Integer(required=True, metadata={"description": "the document's actions, all taken"})
+    sha256 = fields.String(required=True, metadata={"description": "the document's SHA-256, kept in the audit"})
+    ids = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "each key, the id it was given"})
 
 
 ElectionSummarySchema = read_model(public.ElectionSummary)

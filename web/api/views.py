@@ -8,15 +8,17 @@ stale version is a 409, never a silent overwrite).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from flask import abort, request, url_for
+from flask import abort, g, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from registrar import actions, machines, public, results, roles, schemas
+from registrar import actions, audit, importing, machines, public, results, roles, schemas
 from registrar.errors import InvalidPayload, RegistrarError
 from registrar.machines import ELECTION_STEPS, ELECTION_TRIGGERS, TRIGGERS
 from registrar.reasons import said
@@ -34,6 +36,7 @@ from web.api.schemas import (
     ElectionOutcomeSchema,
     ElectionSchema,
     ElectionSummarySchema,
+    ImportedSchema,
     OutcomeSchema,
     ProtocolsQuerySchema,
     ProtocolViewSchema,
@@ -93,7 +96,8 @@ def _errors(*statuses: int) -> Any:
 
 
 def payload() -> dict[str, Any]:
-    """The JSON body (an empty body is an empty object: some actions take nothing); malformed JSON is a 400."""
+    """The JSON body (an empty body is an empty object: some actions take nothing), without its
+    ``effective_at`` (:func:`effective_at`); malformed JSON is a 400."""
     if not request.get_data():
         return {}
     data = request.get_json(force=True, silent=True)
@@ -101,7 +105,43 @@ def payload() -> dict[str, Any]:
         abort(errors.json_error(400, "malformed", "the body is not valid JSON"))
     if not isinstance(data, dict):  # a list or a number is no payload, even for a step that takes none
         raise InvalidPayload({"_schema": [said("not_an_object")]})
-    return data
+    return {key: value for key, value in data.items() if key != EFFECTIVE_AT}
+
+
+EFFECTIVE_AT = "effective_at"
+
+
+@blp.before_request
+def _strictly() -> None:
+    # Another system's body names only fields its schema declares: one misspelled, or one this
+    # version does not take, is refused at its name rather than dropped unseen.
+    g.api_contexts = contextlib.ExitStack()
+    g.api_contexts.enter_context(schemas.strictly())
+
+
+@blp.teardown_request
+def _done(_error: BaseException | None) -> None:
+    contexts = g.pop("api_contexts", None)
+    if contexts is not None:
+        contexts.close()
+
+
+def effective_at() -> dt.datetime | None:
+    """The moment the change took legal effect, from the body's ``effective_at`` (None: now).
+
+    Only a role that may date actions (roles.toml: date_actions, another system loading a past
+    election) sends one; the change is then judged by the law and the calendar as of that moment,
+    and its audit event keeps the moment it was recorded beside it."""
+    data = request.get_json(force=True, silent=True) if request.get_data() else None
+    given = data.get(EFFECTIVE_AT) if isinstance(data, dict) else None
+    if given is None:
+        return None
+    account = auth.current_account()
+    if account is None or not roles.may(account.role, "date_actions"):
+        raise InvalidPayload({EFFECTIVE_AT: [said("effective_at.not_allowed")]})
+    moment = schemas.effective_moment(given, now=actions.now())
+    g.api_contexts.enter_context(audit.dated_by_caller())
+    return moment
 
 
 def authorise(action: str) -> None:
@@ -135,7 +175,7 @@ def elections() -> Any:
 @_errors(400, 401, 403, 422)
 def announce_election() -> Any:
     authorise("announce_election")
-    view = actions.announce_shown(database(), payload(), public.election_in, actor=auth.actor())
+    view = actions.announce_shown(database(), payload(), public.election_in, actor=auth.actor(), at=effective_at())
     return view, 201, {"Location": url_for("api.election", election_id=view.election.id)}
 
 
@@ -179,7 +219,7 @@ def candidacies(election_id: str) -> Any:
 @_errors(400, 401, 403, 404, 422)
 def nominate(election_id: str) -> Any:
     authorise("nominate")
-    outcome = actions.nominate(database(), election_id, payload(), actor=auth.actor())
+    outcome = actions.nominate(database(), election_id, payload(), actor=auth.actor(), at=effective_at())
     return outcome.as_dict(), 201, _tag(outcome.candidacy_id, outcome.version)
 
 
@@ -205,7 +245,9 @@ def protocols(election_id: str, history: bool = False, **query: Any) -> Any:
 def submit_protocol(election_id: str) -> Any:
     """V3: a territorial commission's protocol reaches the CEC (while its round is counted)."""
     authorise("submit_protocol")
-    view = results.submit_protocol(database(), election_id, payload(), actor=auth.actor(), acting_for=auth.acting_unit())
+    view = results.submit_protocol(
+        database(), election_id, payload(), actor=auth.actor(), acting_for=auth.acting_unit(), at=effective_at()
+    )
     return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"])}
 
 
@@ -217,7 +259,7 @@ def correct_protocol(election_id: str, unit: str) -> Any:
     """V3: a corrected protocol, a new version with its reason (the unit is the path's, whatever the body says)."""
     authorise("correct_protocol")
     view = results.submit_protocol(database(), election_id, payload() | {"unit": unit}, actor=auth.actor(), correction=True,
-                                   acting_for=auth.acting_unit())  # fmt: skip
+                                   acting_for=auth.acting_unit(), at=effective_at())  # fmt: skip
     return view, 201, {"Location": url_for("api.protocols", election_id=election_id, round=view["round"], history="true")}
 
 
@@ -242,7 +284,7 @@ def decide(election_id: str, trigger: str) -> Any:
     authorise(trigger)
     version = expected_version("election")
     outcome = results.perform_election(database(), election_id, trigger, payload(), actor=auth.actor(),
-                                       expected_version=version)  # fmt: skip
+                                       expected_version=version, at=effective_at())  # fmt: skip
     return outcome.as_dict(), 200, {"ETag": f'"{outcome.version}"', "Location": url_for("api.election", election_id=election_id)}
 
 
@@ -288,8 +330,29 @@ def act(candidacy_id: int, trigger: str) -> Any:
         abort(errors.json_error(404, "not_found", f"{trigger!r} is not an action on a candidacy"))
     authorise(trigger)
     version = expected_version()
-    outcome = actions.perform(database(), candidacy_id, trigger, payload(), actor=auth.actor(), expected_version=version)
+    outcome = actions.perform(
+        database(), candidacy_id, trigger, payload(), actor=auth.actor(), expected_version=version, at=effective_at()
+    )
     return outcome.as_dict(), 200, _tag(candidacy_id, outcome.version)
+
+
+# --- A past election, loaded whole (issue 14) ----------------------------------------------------
+
+
+@blp.route("/imports", methods=["POST"])
+@blp.doc(**_body({"type": "object", "description": "an import document: docs/import.md"}), security=TOKEN)
+@blp.response(201, ImportedSchema)
+@_errors(400, 401, 403, 422)
+def import_election() -> Any:
+    """A past election as it happened, every action at the moment it took effect: all of it, or
+    nothing and every refusal with its rule ids (``import_refused``)."""
+    authorise("date_actions")
+    try:
+        loaded = importing.load(database(), payload(), actor=auth.actor())
+    except importing.ImportRefused as refused:
+        rows = [dataclasses.asdict(refusal) for refusal in refused.refusals]
+        return errors.json_error(422, "import_refused", str(refused), refusals=rows)
+    return dataclasses.asdict(loaded), 201, {"Location": url_for("api.election", election_id=loaded.election_id)}
 
 
 # --- Deadlines, appeals, associations -----------------------------------------------------------
@@ -336,4 +399,6 @@ def associations() -> Any:
 @_errors(400, 401, 403, 422)
 def register_association() -> Any:
     authorise("register_association")
-    return actions.register_association_shown(database(), payload(), public.association_in, actor=auth.actor()), 201
+    return actions.register_association_shown(
+        database(), payload(), public.association_in, actor=auth.actor(), at=effective_at()
+    ), 201
