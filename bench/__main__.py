@@ -1,4 +1,4 @@
-"""``python -m bench transitions ...``, ``deadlines ...``, ``web ...`` or ``api-fuzz ...``.
+"""``python -m bench transitions ...``, ``deadlines ...``, ``web ...``, ``api-fuzz ...`` or ``cli ...``.
 
 ``--help`` after the name tells more.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import api_fuzz, deadlines, transitions, web
+from bench import api_fuzz, cli, deadlines, transitions, web
 
-BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web, "api-fuzz": api_fuzz}
+BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web, "api-fuzz": api_fuzz, "cli": cli}
 
 
 def main(argv: list[str] | None = None) -> int:

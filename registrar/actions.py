@@ -160,6 +160,14 @@ def announce_shown(
         return shown(session, announce_in(session, payload, actor=actor, at=at))
 
 
+def answered(db: Database, change: Callable[[], object], shown: Callable[[Session], T]) -> T:
+    """``change`` (an action on ``db``), answered with ``shown`` of what it stored, both in one
+    transaction: an answer that cannot be built undoes the change (as :func:`announce_shown`)."""
+    with db.as_one() as session:
+        change()
+        return shown(session)
+
+
 def _its_id(_session: Session, stored_id: T) -> T:
     return stored_id
 

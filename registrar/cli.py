@@ -1,6 +1,11 @@
 """The ``registrar`` command line: every action of the domain, for officers and for scripts.
 
 Errors are one readable line on stderr and a non-zero status, never a traceback.
+
+Start-up is part of the interface (issue 14): a script calls ``registrar`` once per action, so
+this module imports click and the standard library only. A command imports the domain when it
+runs, and ``registrar --help`` lists the commands of other modules from :data:`_ELSEWHERE`
+without importing them (SQLAlchemy, Flask and Celery alone cost more than the 0.3 s a call may).
 """
 
 from __future__ import annotations
@@ -10,22 +15,15 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
-from importlib.metadata import entry_points
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from alembic.util import CommandError
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-from registrar import actions, checkpoints, machines, replay, results, sweep
-from registrar.calendar import CalendarError, Resolution, compute
-from registrar.db import Database, database_url
-from registrar.errors import RegistrarError
-from registrar.resources import InstallationError
-from registrar.rules import for_kind, kinds
-from registrar.settings import SettingsError
-from registrar.settings import load as load_settings
+if TYPE_CHECKING:
+    from registrar.calendar import Resolution
+    from registrar.db import Database
 
 
 def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,24 +31,48 @@ def _fails_cleanly(command: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except RegistrarError as err:
-            _die(f"{err.code}: {err}", 1)
-        except InstallationError as err:
-            _die(f"installation: {err}", 1)
-        except SettingsError as err:
-            _die(f"settings: {err}", 1)
         except click.UsageError as err:
             # A bad --data / --at found inside the command: one line, like every other error.
             _die(err.format_message(), 2)
-        except ArgumentError as err:  # an unusable --database URL (no such dialect, unparsable)
-            _die(f"database: {_first_line(err)}", 1)
-        except CommandError as err:  # Alembic: e.g. the database is at a revision this code does not know
-            _die(f"database: {_first_line(err)}", 1)
-        except (OperationalError, ProgrammingError) as err:
-            first = _first_line(err.orig) if err.orig else _first_line(err)
-            _die(f"database: {first} (is it set up? run `registrar db upgrade`)", 1)
+        except Exception as err:
+            message = _clean(err)
+            if message is None:
+                raise
+            _die(message, 1)
 
     return run
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | None:
+    # An error class of a module the command never imported cannot have been raised: the check
+    # imports nothing (alembic alone would cost 0.3 s on a command that failed without it).
+    found = sys.modules.get(module)
+    return getattr(found, name, None) if found is not None else None
+
+
+# What an error that is no bug says, by its class (first match): (module, class, prefix).
+_CLEAN = (
+    ("registrar.errors", "RegistrarError", None),
+    ("registrar.resources", "InstallationError", "installation"),
+    ("registrar.settings", "SettingsError", "settings"),
+    ("sqlalchemy.exc", "ArgumentError", "database"),  # an unusable --database URL (no such dialect, unparsable)
+    ("alembic.util", "CommandError", "database"),  # Alembic: e.g. the database is at a revision this code does not know
+)
+
+
+def _clean(err: Exception) -> str | None:
+    """The one line an expected error is said in; None for a bug (its traceback is wanted)."""
+    for module, name, prefix in _CLEAN:
+        kind = _loaded(module, name)
+        if kind is not None and isinstance(err, kind):
+            return f"{err.code}: {err}" if prefix is None else f"{prefix}: {_first_line(err)}"  # type: ignore[attr-defined]
+    database_errors = tuple(k for k in (_loaded("sqlalchemy.exc", "OperationalError"),
+                                        _loaded("sqlalchemy.exc", "ProgrammingError")) if k is not None)  # fmt: skip
+    if database_errors and isinstance(err, database_errors):
+        orig = getattr(err, "orig", None)
+        first = _first_line(orig) if orig else _first_line(err)
+        return f"database: {first} (is it set up? run `registrar db upgrade`)"
+    return None
 
 
 def _first_line(err: BaseException) -> str:
@@ -72,6 +94,11 @@ def _moment(value: str | None, option: str = "--at") -> dt.datetime | None:
         raise click.BadParameter(f"not an ISO-8601 moment: {err}", param_hint=f"'{option}'") from None
     if moment.tzinfo is None:
         raise click.BadParameter("give the UTC offset, e.g. 2029-10-15T12:00:00+05:00", param_hint=f"'{option}'")
+    if option == "--at":
+        from registrar import audit
+
+        # The action is dated by the operator: its audit event keeps the moment it was recorded too.
+        click.get_current_context().with_resource(audit.dated_by_caller())
     return moment
 
 
@@ -82,39 +109,92 @@ def _json(value: str) -> Any:
         raise click.BadParameter(f"not valid JSON: {err}", param_hint="'--data'") from None
 
 
+# The commands of other modules, loaded when one of them runs: by name, where it is and the first
+# line of its help (what `registrar --help` shows; tests/registrar/test_cli_part5.py checks each
+# against the command's own). The entry points of group ``registrar.commands`` that Registrar
+# ships are here too; one another package adds is loaded to be listed.
+_ELSEWHERE: dict[str, tuple[str, str]] = {
+    "contacts": ("registrar.cli_notifications:contacts",
+                 "Where the outbox's recipients are reached: e-mail addresses and webhooks."),
+    "notifications": ("registrar.cli_notifications:notifications_group",
+                      "The outbox: notifications every action leaves, and their delivery."),
+    "users": ("registrar.cli_accounts:users", "Officers' accounts (one role each) and API tokens."),
+    "serve": ("web.cli:serve",
+              "Serve Registrar over HTTP; without a broker, also sweep deadlines and deliver notifications."),
+    "worker": ("workers.cli:worker",
+               "Run the deadline sweep and the delivery of notifications on Celery (needs REGISTRAR_BROKER_URL)."),
+    "import": ("registrar.cli_import:load_command",
+               "Load a past election from DOCUMENT (JSON, docs/import.md): all of it, or nothing and every "
+               "refusal with its rules."),
+    "export": ("registrar.cli_import:export_command",
+               "Write ELECTION_ID's record as an import document (JSON on standard output)."),
+}  # fmt: skip
+
+
+def _load(target: str) -> click.Command:
+    module, _, attribute = target.partition(":")
+    command: click.Command = getattr(import_module(module), attribute)
+    return command
+
+
 class _Commands(click.Group):
-    """The domain's commands, and those other parts of Registrar plug in (``serve``, ``worker``).
+    """The domain's commands, those of the other modules of :data:`_ELSEWHERE`, and those other parts
+    of Registrar plug in (``serve``, ``worker``).
 
     ``web`` and ``workers`` import ``registrar``, never the reverse: they declare their commands
     as entry points (group ``registrar.commands``), loaded only when one of them is run, so
     ``registrar demo`` never imports Flask or Celery.
     """
 
-    def _plugins(self) -> dict[str, Any]:
-        return {entry.name: entry for entry in entry_points(group="registrar.commands")}
+    def _plugins(self) -> dict[str, str]:
+        from importlib.metadata import entry_points  # 25 ms: only to list or to find a plugged command
+
+        return {entry.name: entry.value for entry in entry_points(group="registrar.commands")}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self._plugins()})
+        return sorted({*super().list_commands(ctx), *_ELSEWHERE, *self._plugins()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        if command is None and cmd_name in (plugins := self._plugins()):
-            loaded: click.Command = plugins[cmd_name].load()
-            return loaded
-        return command
+        if command is not None:
+            return command
+        if cmd_name in _ELSEWHERE:
+            return _load(_ELSEWHERE[cmd_name][0])
+        plugged = self._plugins().get(cmd_name)
+        return _load(plugged) if plugged is not None else None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # As click's, with the help of a command elsewhere read from _ELSEWHERE, not by importing it.
+        rows = []
+        limit = formatter.width - 6 - max((len(name) for name in self.list_commands(ctx)), default=0)
+        for name in self.list_commands(ctx):
+            own = super().get_command(ctx, name)
+            if own is None and name in _ELSEWHERE:
+                rows.append((name, click.Command(name, help=_ELSEWHERE[name][1]).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_Commands)
-@click.option("--database", envvar="REGISTRAR_DATABASE_URL", default=database_url, show_default="sqlite file",
+@click.option("--database", envvar="REGISTRAR_DATABASE_URL", show_default="sqlite file",
               help="SQLAlchemy URL (REGISTRAR_DATABASE_URL).")  # fmt: skip
 @click.pass_context
-def main(ctx: click.Context, database: str) -> None:
+def main(ctx: click.Context, database: str | None) -> None:
     """Registrar: candidate registration for the elections of Kazakhstan, each kind by its rules file."""
     ctx.obj = {"url": database}
 
 
 def _db(ctx: click.Context) -> Database:
-    return Database(ctx.obj["url"])
+    from registrar.db import Database, database_url
+
+    # Resolved here, not as the option's default: a command that opens no database (calendar,
+    # machine, --help) imports no SQLAlchemy.
+    return Database(ctx.obj["url"] or database_url())
 
 
 @main.group()
@@ -142,6 +222,10 @@ def calendar(
     announced: dt.datetime, election_day: dt.datetime, settings: tuple[str, ...], kind: str | None, as_json: bool
 ) -> None:
     """Compute an election calendar (milestones in local time, with the UTC offset)."""
+    from registrar.calendar import CalendarError, compute
+    from registrar.resources import InstallationError
+    from registrar.rules import for_kind, kinds
+
     try:
         installed = kinds()
         if kind is None and len(installed) != 1:
@@ -165,6 +249,8 @@ def calendar(
 
 
 def _setting(text: str, zone: Any) -> Resolution:
+    from registrar.calendar import Resolution
+
     name, sep, value = text.partition("=")
     if not sep:
         raise ValueError(f"--set {text!r}: expected NAME=ISO-DATETIME")
@@ -182,6 +268,8 @@ def _setting(text: str, zone: Any) -> Resolution:
 @click.option("--mermaid", is_flag=True, required=True, help="Print the candidacy machine as a Mermaid diagram.")
 def machine(mermaid: bool) -> None:
     """The candidacy state machine."""
+    from registrar import machines
+
     click.echo(machines.mermaid())
 
 
@@ -197,6 +285,8 @@ def candidacy() -> None:
 @_fails_cleanly
 def candidacy_show(ctx: click.Context, candidacy_id: int, as_json: bool) -> None:
     """A candidacy: state, version, allowed actions, documents, deadlines, history."""
+    from registrar import actions
+
     view = actions.show_candidacy(_db(ctx.find_root()), candidacy_id)
     if as_json:
         click.echo(json.dumps(view, indent=2))
@@ -214,11 +304,11 @@ def candidacy_show(ctx: click.Context, candidacy_id: int, as_json: bool) -> None
 
 
 def _trigger_taken(
-    record: str, id_type: type, perform: Callable[..., Any], data_help: str
+    record: str, id_type: type, perform: str, data_help: str
 ) -> Callable[[Callable[..., None]], Callable[..., Any]]:
     """Make the command below, declared by its docstring alone, take TRIGGER on a versioned record (a
-    candidacy's action, a decision on an election) by ``perform``, the function the forms and the API
-    call, and print the outcome."""
+    candidacy's action, a decision on an election) by ``perform`` ("module:function", imported when
+    the command runs), the function the forms and the API call, and print the outcome."""
 
     def command(declared: Callable[..., None]) -> Callable[..., Any]:
         @click.argument("subject", metavar=f"{record.upper()}_ID", type=id_type)
@@ -234,7 +324,10 @@ def _trigger_taken(
             ctx: click.Context, subject: Any, trigger: str, data: str, version: int | None, actor: str, at: str | None
         ) -> None:
             database = _db(ctx.find_root())
-            outcome = perform(database, subject, trigger, _json(data), actor=actor, expected_version=version, at=_moment(at))
+            module, _, function = perform.partition(":")
+            outcome = getattr(import_module(module), function)(
+                database, subject, trigger, _json(data), actor=actor, expected_version=version, at=_moment(at)
+            )
             click.echo(json.dumps(outcome.as_dict(), indent=2))
 
         return take
@@ -243,7 +336,7 @@ def _trigger_taken(
 
 
 @main.command()
-@_trigger_taken("candidacy", int, actions.perform, "The action's payload as JSON.")
+@_trigger_taken("candidacy", int, "registrar.actions:perform", "The action's payload as JSON.")
 def act() -> None:
     """Do TRIGGER on a candidacy (the same action the forms and the API call)."""
 
@@ -253,14 +346,82 @@ def election() -> None:
     """Elections."""
 
 
+_AT_HELP = "The moment it took effect, ISO-8601 with offset (default: now)."
+
+
 @election.command("announce")
 @click.option("--data", required=True, help="JSON: id, title, announced_on, election_day, registered_voters ...")
 @click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help=_AT_HELP)
 @click.pass_context
 @_fails_cleanly
-def election_announce(ctx: click.Context, data: str, actor: str) -> None:
+def election_announce(ctx: click.Context, data: str, actor: str, at: str | None) -> None:
     """Announce an election; its calendar is computed and its cut-offs recorded."""
-    click.echo(actions.announce_election(_db(ctx.find_root()), _json(data), actor=actor))
+    from registrar import actions
+
+    click.echo(actions.announce_election(_db(ctx.find_root()), _json(data), actor=actor, at=_moment(at)))
+
+
+def _on_election(action: str, data_help: str) -> Callable[[Callable[..., None]], Callable[..., Any]]:
+    """Make the command below, declared by its docstring alone, take ``action`` of registrar.actions
+    on ELECTION_ID (the function the officer's form and the API call) and print the calendar it
+    leaves, or the figures it recorded."""
+
+    def command(declared: Callable[..., None]) -> Callable[..., Any]:
+        @click.argument("election_id")
+        @click.option("--data", required=True, help=data_help)
+        @click.option("--actor", default="cli", show_default=True)
+        @click.option("--at", "at", help=_AT_HELP)
+        @click.pass_context
+        @_fails_cleanly
+        @wraps(declared)
+        def take(ctx: click.Context, election_id: str, data: str, actor: str, at: str | None) -> None:
+            from registrar import actions
+
+            done = getattr(actions, action)(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at))
+            click.echo(json.dumps(done.to_json() if done is not None else {"election": election_id, "recorded": action},
+                                  indent=2))  # fmt: skip
+
+        return take
+
+    return command
+
+
+@election.command("milestone")
+@_on_election("set_milestone", "JSON: milestone, value (ISO-8601 with offset, or a date), number, adopted_on.")
+def election_milestone() -> None:
+    """Set a milestone of the calendar by CEC resolution (V1); prints the calendar."""
+
+
+@election.command("extend-nomination")
+@_on_election("extend_nomination", "JSON: days, number, adopted_on (of the CEC resolution).")
+def election_extend_nomination() -> None:
+    """Extend nomination when fewer than two are registered (N7); prints the calendar."""
+
+
+@election.command("voter-count")
+@_on_election("record_voter_count", "JSON: registered_voters, voters_counted_on.")
+def election_voter_count() -> None:
+    """Record the number of registered voters on the reference date (D4)."""
+
+
+@election.command("requirements")
+@click.argument("election_id")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.pass_context
+@_fails_cleanly
+def election_requirements(ctx: click.Context, election_id: str, as_json: bool) -> None:
+    """What the election requires of a candidacy: signatures and regions (D4), contribution (D5), declarations (D1)."""
+    import dataclasses
+
+    from registrar import requirements
+
+    needed = requirements.of(_db(ctx.find_root()), election_id)
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(needed), indent=2, default=str))
+        return
+    for line in requirements.lines(needed):
+        click.echo(line)
 
 
 @election.command("protocol")
@@ -278,13 +439,15 @@ def election_announce(ctx: click.Context, data: str, actor: str) -> None:
 @_fails_cleanly
 def election_protocol(ctx: click.Context, election_id: str, data: str, correction: bool, actor: str, at: str | None) -> None:
     """Record a territorial commission's protocol of the count (V3)."""
+    from registrar import results
+
     protocol = results.submit_protocol(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at),
                                        correction=correction)  # fmt: skip
     click.echo(json.dumps(protocol, indent=2))
 
 
 @election.command("decide")
-@_trigger_taken("election", str, results.perform_election, "The decision's payload as JSON (number, decided_on ...).")
+@_trigger_taken("election", str, "registrar.results:perform_election", "The decision's payload as JSON (number, decided_on ...).")
 def election_decide() -> None:
     """Take TRIGGER on the election after the vote: establish_results, call_second_round, register_president ... (V4-V7)."""
 
@@ -296,11 +459,45 @@ def election_decide() -> None:
 @_fails_cleanly
 def election_results(ctx: click.Context, election_id: str, as_json: bool) -> None:
     """An election's results: each round's turnout and shares, the President-elect (V4, V5, V7)."""
-    from registrar import demo_results
+    from registrar import demo_results, results
 
     database = _db(ctx.find_root())
     click.echo(json.dumps(results.results(database, election_id), indent=2) if as_json
                else demo_results.summary(database, election_id))  # fmt: skip
+
+
+@main.group()
+def association() -> None:
+    """National public associations, which nominate (N1)."""
+
+
+@association.command("register")
+@click.option("--data", required=True, help="JSON: registration_number, name, names, kind, registered_on.")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help=_AT_HELP)
+@click.pass_context
+@_fails_cleanly
+def association_register(ctx: click.Context, data: str, actor: str, at: str | None) -> None:
+    """Register an association (N1); prints its id."""
+    from registrar import actions
+
+    click.echo(actions.register_association(_db(ctx.find_root()), _json(data), actor=actor, at=_moment(at)))
+
+
+@association.command("rename")
+@click.argument("association_id", type=int)
+@click.option("--data", required=True, help="JSON: name, names, valid_from.")
+@click.option("--actor", default="cli", show_default=True)
+@click.option("--at", "at", help=_AT_HELP)
+@click.pass_context
+@_fails_cleanly
+def association_rename(ctx: click.Context, association_id: int, data: str, actor: str, at: str | None) -> None:
+    """Record an association's new name from the day it took effect (N1); the old one stays in its history."""
+    from registrar import actions
+
+    database = _db(ctx.find_root())
+    actions.rename_association(database, association_id, _json(data), actor=actor, at=_moment(at))
+    click.echo(f"association {association_id} renamed")
 
 
 @main.command()
@@ -312,6 +509,8 @@ def election_results(ctx: click.Context, election_id: str, as_json: bool) -> Non
 @_fails_cleanly
 def nominate(ctx: click.Context, election_id: str, data: str, actor: str, at: str | None) -> None:
     """Record a nomination by an association's supreme body (N1-N5)."""
+    from registrar import actions
+
     outcome = actions.nominate(_db(ctx.find_root()), election_id, _json(data), actor=actor, at=_moment(at))
     click.echo(json.dumps(outcome.as_dict(), indent=2))
 
@@ -337,6 +536,9 @@ main.add_command(audit_group, "audit")
 @_fails_cleanly
 def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None, records: bool) -> None:
     """Recompute the hash chain and check it against the signed checkpoints; exit 1 naming the first fault."""
+    from registrar import checkpoints, replay
+    from registrar.settings import load as load_settings
+
     settings = load_settings()
     key_file = Path(key_path or settings.audit_key_file)
     key = checkpoints.public_key(key_file) if key_path or key_file.exists() else None
@@ -363,6 +565,9 @@ def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None
 @_fails_cleanly
 def audit_checkpoint(ctx: click.Context) -> None:
     """Sign the chain's head now (the sweep does it every audit.checkpoint_seconds)."""
+    from registrar import checkpoints
+    from registrar.settings import load as load_settings
+
     signed = checkpoints.checkpoint(_db(ctx.find_root()), load_settings(), force=True)
     click.echo(f"signed: {signed.seq} events, head {signed.hash[:16]}..." if signed else "nothing new to sign")
 
@@ -371,6 +576,9 @@ def audit_checkpoint(ctx: click.Context) -> None:
 @_fails_cleanly
 def audit_public_key() -> None:
     """Print the public key that checks the checkpoints, for observers (PEM)."""
+    from registrar import checkpoints
+    from registrar.settings import load as load_settings
+
     click.echo(checkpoints.public_pem(checkpoints.KeyFile(load_settings().audit_key_file).public), nl=False)
 
 
@@ -393,6 +601,8 @@ def _lag_line(health: dict[str, Any]) -> str:
 @_fails_cleanly
 def deadlines_list(ctx: click.Context, due_before: str, limit: int, as_json: bool) -> None:
     """Pending deadlines due by --due-before, in the order the sweep fires them, and the sweep's lag now."""
+    from registrar import actions, sweep
+
     database = _db(ctx.find_root())
     moment = _moment(due_before, "--due-before")
     assert moment is not None
@@ -414,6 +624,9 @@ def deadlines_list(ctx: click.Context, due_before: str, limit: int, as_json: boo
 @_fails_cleanly
 def deadlines_sweep(ctx: click.Context, now: str | None, dry_run: bool, batch: int) -> None:
     """Fire every deadline due (each effect once, as of its due time) and send due reminders."""
+    from registrar import actions, sweep
+    from registrar.settings import load as load_settings
+
     database = _db(ctx.find_root())
     moment = _moment(now, "--now") or actions.now()
     report = sweep.sweep(database, moment, batch=batch, settings=load_settings(), dry_run=dry_run)
@@ -439,12 +652,6 @@ def demo(ctx: click.Context, today: dt.datetime | None) -> None:
     click.echo(demo_world.summary(database, election_id))
     click.echo(demo_results.summary(database))
 
-
-from registrar.cli_notifications import contacts, notifications_group  # noqa: E402 - they use the helpers above
-
-main.add_command(contacts)
-main.add_command(notifications_group)
-main.add_command(__import__("registrar.cli_accounts").cli_accounts.users)  # `registrar users`: accounts and tokens
 
 if __name__ == "__main__":
     main()

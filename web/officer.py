@@ -33,6 +33,7 @@ from registrar import (
     election_tasks,
     machines,
     officer_views,
+    requirements,
     results,
     roles,
     schemas,
@@ -292,6 +293,7 @@ def _election_page(election_id: str) -> Page:
         calendar = officer_views.election_calendar(db, election_id)
         _rules, version = officer_views.election_rules(db, election_id)
         after = officer_views.after_vote(db, election_id, at=at)
+        needed = requirements.of(db, election_id, at=at)
         own = election_tasks.actions(db, election_id, [a for a in ELECTION_ACTIONS if web.auth.may(a)], at=at)
         mine = [t for t in machines.ELECTION_TRIGGERS if web.auth.may(t)]
         decisions = election_tasks.decisions(db, election_id, mine, at=at) if after else []
@@ -300,7 +302,7 @@ def _election_page(election_id: str) -> Page:
     title = officer_views.election_title(db, election_id)
     return render_template("officer/election.html", election_id=election_id, title=title, calendar=calendar,
                            rules_version=version, tasks=own, after=after, decisions=decisions,
-                           ACTION_TITLES=ACTION_TITLES)  # fmt: skip
+                           ACTION_TITLES=ACTION_TITLES, requirements=needed)  # fmt: skip
 
 
 @bp.get("/elections/<election_id>")

@@ -12,7 +12,10 @@ from typing import Any
 from flask import Flask
 from flask_smorest import Api
 
-from web.api import errors
+from web.api import (
+    election_actions,  # noqa: F401 - its routes register on blp (issue 14, part 5)
+    errors,
+)
 from web.api.schemas import ApiErrorSchema
 from web.api.views import BODIES, _name, blp
 
