@@ -340,13 +340,15 @@ def register_association_shown(
     at = at or now()
     data = schemas.load(schemas.AssociationSchema, payload)
     with db.transaction() as session:
-        if session.scalar(select(Association.id).where(Association.registration_number == data["registration_number"])):
+        number = data["registration_number"]
+        if number is not None and session.scalar(select(Association.id).where(Association.registration_number == number)):
             raise InvalidPayload({"registration_number": [said("association.number_taken")]})
-        association = Association(
-            registration_number=data["registration_number"], kind=data["kind"], registered_on=data["registered_on"]
-        )
+        association = Association(registration_number=number, kind=data["kind"], registered_on=data["registered_on"])
+        # Its name is in force from its registration; one the public record does not date (an
+        # archive's, issue 14), from as far back as the record goes: a renaming it dates follows.
+        named_from = data["registered_on"] or schemas.EARLIEST
         association.names.append(AssociationName(name=data["name"], name_by_language=data.get("names"),
-                                                  valid_from=data["registered_on"]))  # fmt: skip
+                                                  valid_from=named_from))  # fmt: skip
         session.add(association)
         session.flush()
         audit.append(session, at=at, actor=actor, action="register_association", subject_type="association",

@@ -126,15 +126,17 @@ class Entry(NamedTuple):
     to_state: str | None = None
 
 
-_DATED_BY_CALLER: contextvars.ContextVar[bool] = contextvars.ContextVar("dated_by_caller", default=False)
+# Inside dated_by_caller: True (recorded now), or the moment the caller says the events are recorded.
+_DATED_BY_CALLER: contextvars.ContextVar[bool | dt.datetime] = contextvars.ContextVar("dated_by_caller", default=False)
 RECORDED_AT = "recorded_at"  # the payload key of the moment a dated event was recorded
 
 
 @contextlib.contextmanager
-def dated_by_caller() -> Iterator[None]:
+def dated_by_caller(recorded: dt.datetime | None = None) -> Iterator[None]:
     """The events appended inside are dated by their caller (an action's ``at`` in the past):
-    each keeps the moment it was really recorded beside it."""
-    token = _DATED_BY_CALLER.set(True)
+    each keeps the moment it was really recorded beside it (``recorded``: one the caller fixes,
+    as the demo does, so that what it writes follows from its day alone)."""
+    token = _DATED_BY_CALLER.set(recorded or True)
     try:
         yield
     finally:
@@ -142,9 +144,10 @@ def dated_by_caller() -> Iterator[None]:
 
 
 def _with_recorded_at(payload: dict[str, Any]) -> dict[str, Any]:
-    if not _DATED_BY_CALLER.get():
+    recorded = _DATED_BY_CALLER.get()
+    if recorded is False:
         return payload
-    return payload | {RECORDED_AT: dt.datetime.now(dt.UTC)}
+    return payload | {RECORDED_AT: recorded if isinstance(recorded, dt.datetime) else dt.datetime.now(dt.UTC)}
 
 
 def recorded_at(event: AuditEvent) -> dt.datetime:

@@ -18,12 +18,23 @@ from registrar.cli_notifications import _db, _fails_cleanly
 
 
 @click.command("import")
-@click.argument("document", type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("document", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path))
+@click.option("--archive", is_flag=True,
+              help=f"Load the archive instead: the elections of the public record ({', '.join(importing.ARCHIVE)}) "
+                   "this database does not hold yet.")  # fmt: skip
 @click.option("--actor", default="cli:import", show_default=True, help="Who the audit names as loading it.")
 @click.pass_context
 @_fails_cleanly
-def load_command(ctx: click.Context, document: Path, actor: str) -> None:
+def load_command(ctx: click.Context, document: Path | None, archive: bool, actor: str) -> None:
     """Load a past election from DOCUMENT (JSON, docs/import.md): all of it, or nothing and every refusal with its rules."""
+    if archive == (document is not None):
+        raise click.UsageError("give one of them: a DOCUMENT, or --archive")
+    if document is None:
+        loaded_now = importing.load_archive(_db(ctx), actor=actor)
+        for loaded in loaded_now:
+            click.echo(f"imported {loaded.election_id}: {loaded.actions} actions (document sha256 {loaded.sha256[:16]})")
+        click.echo(f"the archive: {len(loaded_now)} loaded now, {len(importing.ARCHIVE) - len(loaded_now)} already held")
+        return
     text = sys.stdin.read() if str(document) == "-" else document.read_text(encoding="utf-8")
     try:
         parsed = json.loads(text)

@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registrar import tally
 from registrar.calendar import ElectionCalendar, local_date, months_after
-from registrar.eligibility import Unmet, unmet_requirements
+from registrar.eligibility import PersonFacts, Unmet, unmet_requirements
 from registrar.models import (
     Appeal,
     Association,
@@ -136,7 +136,10 @@ def nominator_qualifies(ctx: Context) -> list[Unmet]:
             )
         )
     day = local_date(ctx.at, ctx.rules)
-    if association.registered_on > day or (association.liquidated_on and association.liquidated_on <= day):
+    # An archive's association whose registration day the public record does not give: that the
+    # CEC accepted its nomination is all the record says, and the day is not judged.
+    registered_on = association.registered_on or day
+    if registered_on > day or (association.liquidated_on and association.liquidated_on <= day):
         unmet.append(Unmet.because("N1", "N1.not_registered", association=association.name, day=day))
     return unmet
 
@@ -148,6 +151,8 @@ def supreme_body_majority(ctx: Context) -> list[Unmet]:
     if decision is None:
         return [Unmet.because("N3", "N3.no_decision")]
     base = decision.members if ctx.rules.N3.majority_of == "members" else decision.present
+    if decision.votes_for is None or base is None:
+        return []  # a past congress whose votes the public record does not give: the CEC accepted its decision
     if decision.votes_for * 2 <= base:
         return [
             Unmet.because(
@@ -320,7 +325,18 @@ def contribution_paid(ctx: Context) -> list[Unmet]:
 def eligible(ctx: Context) -> list[Unmet]:
     """E1-E9, with the linguistic commission's conclusion for E3."""
     language = ctx.one(LanguageConclusion)
-    return unmet_requirements(ctx.candidacy.person, ctx.calendar, ctx.rules, language)
+    person = ctx.candidacy.person
+    # A nominee of a past election loaded from the public record may lack a fact (issue 14): the
+    # rule it decides is unmet for want of it, never decided on a guess.
+    missing = [(rule, fact) for rule, fact in _FACT_RULES if getattr(person, fact) is None and rule in ctx.rules]
+    if missing:
+        return [Unmet.because(rule, f"{rule}.not_in_record") for rule, _ in missing]
+    return unmet_requirements(cast(PersonFacts, person), ctx.calendar, ctx.rules, language)
+
+
+# The person's facts the public record may not give, and the rule each decides.
+_FACT_RULES = (("E1", "citizen_by_birth"), ("E2", "birth_date"), ("E5", "education_level"),
+               ("E6", "public_service_months"))  # fmt: skip
 
 
 # --- The date of a decision ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 
-from registrar import actions, deadlines, demo_results, territory
+from registrar import actions, deadlines, demo_results, importing, territory
 from registrar.actions import calendar_of
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
@@ -353,6 +353,8 @@ def build(db: Database, today: dt.date | None = None) -> str:
         walk(db, outcome.candidacy_id, state, start, numbers=numbers)
     # The same tool after the vote: an earlier election carried through to the registered President.
     demo_results.build_concluded(db, today, ids, numbers=count(41))
+    # And the real ones the public record documents (2019, 2022), beside the synthetic elections.
+    importing.load_archive(db, actor="demo:archive", recorded=dt.datetime.combine(today, dt.time(8), tzinfo=calendar.zone))
     return DEMO_ID
 
 
@@ -408,5 +410,8 @@ def summary(db: Database, election_id: str) -> str:
         lines.append("candidacies by state:")
         lines += [f"  {state:<24} {by_state.get(state, 0)}" for state in STATES]
         lines.append("registered candidates (G2):")
-        lines += [f"  {c.person.full_name}, born {c.person.birth_date.year}, {c.association.name}" for c in registered]
+        lines += [
+            f"  {c.person.full_name}, born {c.person.birth_date.year if c.person.birth_date else '?'}, {c.association.name}"
+            for c in registered
+        ]
     return "\n".join(lines)

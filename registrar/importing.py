@@ -29,11 +29,12 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from registrar import actions, audit, machines, results, schemas
+from registrar import actions, audit, machines, resources, results, schemas
 from registrar.db import Database
 from registrar.errors import GuardFailed, InvalidPayload, NotAllowed, NotFound, RegistrarError
-from registrar.models import Association, AuditEvent, Candidacy
+from registrar.models import Association, AuditEvent, Candidacy, Election
 
 FORMAT = "registrar-import/1"
 
@@ -101,15 +102,18 @@ class Imported:
     ids: dict[str, int] = field(default_factory=dict)  # each key of the document, the id it was given
 
 
-def load(db: Database, document: Any, *, actor: str) -> Imported:
-    """Load ``document`` whole, or raise :class:`ImportRefused` naming every refusal (nothing stored)."""
+def load(db: Database, document: Any, *, actor: str, recorded: dt.datetime | None = None) -> Imported:
+    """Load ``document`` whole, or raise :class:`ImportRefused` naming every refusal (nothing stored).
+    ``recorded``: the moment the load is recorded (now, unless the caller fixes it: the demo)."""
     try:
         parsed = _DocumentSchema().load(document)
     except ValidationError as err:
         raise InvalidPayload(err.normalized_messages()) from None
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     refusals: list[Refusal] = []
-    with audit.dated_by_caller(), db.as_one() as session:
+    # A document may record what its public record gives and leave out what it does not (the
+    # archive's elections): each such field is one its schema names (schemas.from_the_record).
+    with audit.dated_by_caller(recorded), schemas.from_the_record(), db.as_one() as session:
         run = _Run(db, actor)
         for index, step in enumerate(parsed["actions"]):
             at = step["effective_at"].astimezone(dt.UTC)
@@ -126,7 +130,7 @@ def load(db: Database, document: Any, *, actor: str) -> Imported:
             refusals.append(Refusal(0, "announce_election", None, (), ("the document announces no election",)))
         if refusals:
             raise ImportRefused(refusals)
-        audit.append(session, at=actions.now(), actor=actor, action="import_election", subject_type="election",
+        audit.append(session, at=recorded or actions.now(), actor=actor, action="import_election", subject_type="election",
                      subject_id=str(run.election_id), payload={"sha256": digest, "title": parsed.get("title"),
                                                               "actions": len(parsed["actions"]),
                                                               "sources": parsed["sources"]})  # fmt: skip
@@ -182,27 +186,51 @@ class _Run:
             elif do in ELECTION_ACTIONS:
                 getattr(actions, do)(self.db, self._election(), payload, actor=actor, at=at)
             elif do in PROTOCOL_ACTIONS:
-                payload["votes"] = {str(self._id(key, "candidacy")): n for key, n in dict(payload.get("votes", {})).items()}
+                payload["votes"] = self._votes(dict(payload.get("votes", {})))
                 results.submit_protocol(self.db, self._election(), payload, actor=actor, at=at,
                                         correction=do == "correct_protocol")  # fmt: skip
             elif do in machines.TRIGGERS:
                 actions.perform(self.db, self._id(step.get("candidacy"), "candidacy"), do, payload, actor=actor, at=at)
             else:
+                if isinstance(payload.get("national"), dict) and isinstance(payload["national"].get("votes"), dict):
+                    payload["national"] = payload["national"] | {"votes": self._votes(payload["national"]["votes"])}
                 results.perform_election(self.db, self._election(), do, payload, actor=actor, at=at)
+
+    def _votes(self, votes: dict[str, Any]) -> dict[str, Any]:
+        """Votes keyed by the document's candidacy keys, keyed by the ids those were given."""
+        return {str(self._id(key, "candidacy")): n for key, n in votes.items()}
 
     def _known_association(self, payload: dict[str, Any]) -> int | None:
         """An association this database already holds, registered under that number on that day:
-        the record is the same association (the demo's, or one an earlier import brought)."""
+        the record is the same association (the demo's, or one an earlier import brought). One whose
+        registration the public record does not give is the one an earlier archive named alike."""
+        number = payload.get("registration_number")
         with self.db.reading() as session:
-            found = session.scalar(select(Association).where(
-                Association.registration_number == str(payload.get("registration_number"))))  # fmt: skip
-            if found is not None and found.registered_on.isoformat() == str(payload.get("registered_on")):
+            if number is None:
+                return _unregistered_namesake(session, payload)
+            found = session.scalar(select(Association).where(Association.registration_number == str(number)))
+            if (
+                found is not None
+                and found.registered_on is not None
+                and found.registered_on.isoformat() == str(payload.get("registered_on"))
+            ):
                 return int(found.id)
         return None
 
     def _keep(self, step: dict[str, Any], stored_id: int) -> None:
         if step.get("key"):
             self.ids[step["key"]] = stored_id
+
+
+def _unregistered_namesake(session: Session, payload: dict[str, Any]) -> int | None:
+    """The association without a registration number that bears one of these names, in any language."""
+    given = payload.get("names")
+    named = {payload.get("name"), *(given.values() if isinstance(given, dict) else ())} - {None}
+    for association in session.scalars(select(Association).where(Association.registration_number.is_(None))):
+        borne = {text for entry in association.names for text in (entry.name, *(entry.name_by_language or {}).values())}
+        if named & borne:
+            return int(association.id)
+    return None
 
 
 def _refusal(index: int, step: dict[str, Any], err: Exception) -> Refusal:
@@ -235,6 +263,32 @@ def _flat(errors: Any, prefix: str = "") -> Iterator[tuple[str, list[Any]]]:
     elif isinstance(errors, list):
         for number, value in enumerate(errors):
             yield from _flat(value, f"{prefix}.{number}")
+
+
+# --- The archive: past elections from their public record ----------------------------------------
+
+# The presidential elections the public record documents, shipped with the package (issue 14):
+# each file says what the record gives, where it says so, and what it does not. An operator with
+# a fuller record (the CEC's own) puts their copy under REGISTRAR_CONFIG_DIR/archive.
+ARCHIVE = ("kz-2019", "kz-2022")
+
+
+def archived(election_id: str) -> dict[str, Any]:
+    """The archive's document of ``election_id``."""
+    if election_id not in ARCHIVE:
+        raise NotFound(f"the archive holds no election {election_id!r} (it holds {', '.join(ARCHIVE)})")
+    return dict(json.loads(resources.config_file(f"archive/{election_id}.json").read_text("utf-8")))
+
+
+def load_archive(db: Database, *, actor: str, recorded: dt.datetime | None = None) -> list[Imported]:
+    """Load each election of the archive this database does not hold yet (so twice is once)."""
+    loaded = []
+    for election_id in ARCHIVE:
+        with db.reading() as session:
+            if session.get(Election, election_id) is not None:
+                continue
+        loaded.append(load(db, archived(election_id), actor=actor, recorded=recorded))
+    return loaded
 
 
 # --- From an election's trail back to a document ------------------------------------------------
@@ -292,8 +346,12 @@ def _step(event: AuditEvent) -> dict[str, Any] | None:
         step["association"] = f"association-{data.pop('association_id')}"
     if do in PROTOCOL_ACTIONS:
         data["votes"] = {f"candidacy-{cid}": n for cid, n in dict(data.get("votes", {})).items()}
+    if isinstance(data.get("national"), dict):
+        data["national"] = data["national"] | {
+            "votes": {f"candidacy-{cid}": n for cid, n in dict(data["national"].get("votes", {})).items()}
+        }
     step["payload"] = data
     return step
 
 
-__all__ = ["FORMAT", "ImportRefused", "Imported", "Refusal", "export", "load"]
+__all__ = ["ARCHIVE", "FORMAT", "ImportRefused", "Imported", "Refusal", "archived", "export", "load", "load_archive"]

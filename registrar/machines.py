@@ -224,6 +224,16 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
           law.registration_documents, law.declarations_filed, law.medically_fit, law.enough_signatures,
           law.contribution_paid), DECISION, schema=schemas.ResolutionRecordSchema, record=records.cec_decision,
          title=N_("Register the candidate (G2)"), done=N_("Registered by the Central Election Commission")),
+    # A past election loaded from its public record (issue 14, the archive): the CEC's resolution
+    # registering a candidate is in the record, the papers it judged are not. Only an import
+    # records it, in the registration period and dated within it; what it does not judge, the
+    # record's notes say.
+    Step("record_registration", BEFORE_DECISION, "registered", "G2", "record",
+         "the CEC's registration of a candidate in a past election, as its public record gives it "
+         "(the papers the CEC judged are not in the record)",
+         (law.nominator_qualifies,), DECISION, schema=schemas.ResolutionRecordSchema, record=records.cec_decision,
+         title=N_("Record the registration from the public record (G2)"),
+         done=N_("Registered by the Central Election Commission")),
     Step("refuse", BEFORE_DECISION, "refused", "G3", "commission",
          "the CEC refuses registration on the grounds of G3 or G5", (), DECISION,
          schema=schemas.RefuseSchema, record=records.refusal,
@@ -481,7 +491,7 @@ def _verdict(outcome: str) -> Callable[[ElectionContext], bool]:
 
 # The CEC establishes a round's results by one action, whichever row the protocols route it to.
 ESTABLISH: dict[str, Any] = {
-    "schema": schemas.ResolutionRecordSchema,
+    "schema": schemas.EstablishResultsSchema,
     "title": N_("Establish the results (V4, V5)"),
     "done": N_("Results established"),
 }

@@ -138,9 +138,10 @@ class Association(Base):
     __tablename__ = "association"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    registration_number: Mapped[str] = mapped_column(String(40), unique=True)
+    # None: an archive's association whose registration the public record does not give (issue 14).
+    registration_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(20))  # national | regional | local
-    registered_on: Mapped[dt.date] = mapped_column(Date)
+    registered_on: Mapped[dt.date | None] = mapped_column(Date)
     liquidated_on: Mapped[dt.date | None] = mapped_column(Date)
     names: Mapped[list[AssociationName]] = relationship(
         order_by="AssociationName.valid_from", cascade="all, delete-orphan", lazy="select"
@@ -192,11 +193,13 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     full_name: Mapped[str] = mapped_column(String(300))
-    birth_date: Mapped[dt.date] = mapped_column(Date)
-    citizen_by_birth: Mapped[bool] = mapped_column(Boolean)
+    # None (here and below, but resident_since): a fact the public record of a past election does
+    # not give (issue 14); eligibility is then not judged on it, and says so (conditions.eligible).
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    citizen_by_birth: Mapped[bool | None] = mapped_column(Boolean)
     resident_since: Mapped[dt.date | None] = mapped_column(Date)
-    education_level: Mapped[str] = mapped_column(String(40))
-    public_service_months: Mapped[int] = mapped_column(Integer)
+    education_level: Mapped[str | None] = mapped_column(String(40))
+    public_service_months: Mapped[int | None] = mapped_column(Integer)
     legally_incompetent: Mapped[bool] = mapped_column(Boolean, default=False)
     detained_by_court_order: Mapped[bool] = mapped_column(Boolean, default=False)
     unexpunged_criminal_record: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -257,11 +260,12 @@ class NominationDecision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), unique=True)
     body: Mapped[str] = mapped_column(String(200))
-    meeting_on: Mapped[dt.date] = mapped_column(Date)
-    members: Mapped[int] = mapped_column(Integer)
-    present: Mapped[int] = mapped_column(Integer)
-    votes_for: Mapped[int] = mapped_column(Integer)
-    minutes_number: Mapped[str] = mapped_column(String(60))
+    meeting_on: Mapped[dt.date | None] = mapped_column(Date)  # None: a past congress the public record does not date
+    # None: the count or the minutes' number the public record of a past election does not give.
+    members: Mapped[int | None] = mapped_column(Integer)
+    present: Mapped[int | None] = mapped_column(Integer)
+    votes_for: Mapped[int | None] = mapped_column(Integer)
+    minutes_number: Mapped[str | None] = mapped_column(String(60))
 
 
 class Declaration(Base):

@@ -316,7 +316,7 @@ def calendar(db: Database, election_id: str) -> tuple[ElectionSummary, ElectionC
 # an election kind publishes, and in which order, is its G2.published_fields.
 PUBLISHABLE: dict[str, Callable[[Person], Any]] = {
     "full_name": lambda person: person.full_name,
-    "birth_year": lambda person: person.birth_date.year,
+    "birth_year": lambda person: person.birth_date.year if person.birth_date else None,
     "position": lambda person: person.position,
     "place_of_work": lambda person: person.place_of_work,
     "place_of_residence": lambda person: person.place_of_residence,
@@ -588,10 +588,10 @@ def candidacy_ids(db: Database, election_id: str) -> list[int]:
 @dataclass(frozen=True)
 class AssociationLine:
     id: int
-    registration_number: str
+    registration_number: str | None  # None: an archive's association whose registration the public record does not give
     name: str
     kind: str
-    registered_on: dt.date
+    registered_on: dt.date | None
 
 
 @dataclass(frozen=True)
@@ -785,6 +785,9 @@ Percent = Annotated[str, PercentText]
 @dataclass(frozen=True)
 class Totals(tally.Counts):
     turnout_percent: Percent
+    # None: a figure a past election's public record does not give (its national figures, issue 14).
+    ballots_issued: int | None  # type: ignore[assignment]
+    invalid_ballots: int | None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -858,6 +861,7 @@ class RoundResult:
     against_all: Share | None
     units: tuple[UnitResult, ...]
     outcome: RoundOutcome | None
+    national: bool = False  # the CEC's national figures alone: a past election whose protocols are not in the public record
 
 
 @dataclass(frozen=True)
@@ -927,6 +931,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
             outcome=(RoundOutcome(str(outcome["kind"]), outcome["winner"], tuple(int(i) for i in outcome["leaders"]),
                                   str(outcome["number"]), dt.date.fromisoformat(outcome["decided_on"]))
                      if outcome is not None else None),
+            national=bool(item.get("national")),
         ))  # fmt: skip
     president = view["president"]
     with db.reading() as session:

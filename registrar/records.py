@@ -158,6 +158,8 @@ _ELECTION_LOCK = select(Election.__table__.c.id).where(Election.__table__.c.id =
 
 
 def issue_certificate(ctx: Context) -> None:
+    if ctx.trigger == "record_registration":
+        return  # a past election's public record: the certificate the CEC issued is not in it, and none is made up
     # The election row's lock orders concurrent registrations, so numbers never collide.
     ctx.session.execute(_ELECTION_LOCK, {"election_id": ctx.election.id})
     current = ctx.session.scalar(

@@ -31,13 +31,34 @@ _strict: contextvars.ContextVar[bool] = contextvars.ContextVar("strict_payloads"
 
 
 @contextlib.contextmanager
-def strictly() -> Iterator[None]:
-    """Payloads loaded inside refuse every field their schema does not declare, naming it."""
-    token = _strict.set(True)
+def _set(flag: contextvars.ContextVar[bool]) -> Iterator[None]:
+    token = flag.set(True)
     try:
         yield
     finally:
-        _strict.reset(token)
+        flag.reset(token)
+
+
+def strictly() -> contextlib.AbstractContextManager[None]:
+    """Payloads loaded inside refuse every field their schema does not declare, naming it."""
+    return _set(_strict)
+
+
+# A past election loaded from the public record (issue 14, the archive) lacks facts a live action
+# records: an association's registration number, the votes of the congress that nominated. A
+# payload loaded inside :func:`from_the_record` may leave out the fields its schema names in
+# ``the_record_may_omit``; everywhere else they are required as before.
+_from_record: contextvars.ContextVar[bool] = contextvars.ContextVar("from_the_record", default=False)
+
+
+def from_the_record() -> contextlib.AbstractContextManager[None]:
+    """Payloads loaded inside record a past election from its public record: what it does not say may be left out."""
+    return _set(_from_record)
+
+
+def recording_the_past() -> bool:
+    """Whether the action being taken records a past election from its public record."""
+    return _from_record.get()
 
 
 Name = lambda: fields.String(required=True, validate=validate.Length(min=1, max=300))  # noqa: E731
@@ -96,6 +117,10 @@ class Payload(Schema):
     # A schema that refuses a field it does not know with its own words (a language the pages do
     # not have) is left to say so, when payloads are loaded :func:`strictly`.
     names_unknown_fields: ClassVar[bool] = False
+    # The fields a past election's public record may not give (:func:`from_the_record`); each is
+    # declared ``allow_none`` and is refused empty in a live action.
+    the_record_may_omit: ClassVar[tuple[str, ...]] = ()
+    empty_has_a_meaning: ClassVar[tuple[str, ...]] = ()  # of those, the ones a live action may give as null
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +139,16 @@ class Payload(Schema):
             unknown = sorted(str(key) for key in data if key not in declared)
             if unknown:
                 raise ValidationError({key: [said("payload.unknown_field", known=sorted(declared))] for key in unknown})
+        if self.the_record_may_omit and isinstance(data, dict):
+            if _from_record.get():
+                # Not given, or given as none (a number exported as ""): what the record leaves out.
+                given = {name: value for name, value in data.items() if not (name in self.the_record_may_omit and value == "")}
+                data = {name: None for name in self.the_record_may_omit} | given
+            else:
+                empty = [name for name in self.the_record_may_omit
+                         if name in data and data[name] is None and name not in self.empty_has_a_meaning]  # fmt: skip
+                if empty:
+                    raise ValidationError({name: [said("required")] for name in empty})
         return _nfc(data)
 
 
@@ -239,12 +274,18 @@ EachLanguage = lambda: fields.Nested(InEachLanguage, load_default=None)  # noqa:
 
 
 class ResolutionSchema(Payload):
+    the_record_may_omit = ("number",)  # a past election's calendar resolution whose number the record does not give
+
     milestone = fields.String(required=True, validate=validate.OneOf(
         ["nomination_opens", "nomination_closes", "registration_opens", "registration_closes",
          "declarations_as_of", "voting_opens", "voting_closes"]))  # fmt: skip
     value = fields.String(required=True, metadata={"description": "ISO-8601 datetime with offset, or a date"})
-    number = Number()
+    number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
     adopted_on = Day()
+
+    @post_load
+    def _numbered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return data | {"number": data["number"] or ""}
 
 
 class AnnounceElectionSchema(Titled):
@@ -277,11 +318,13 @@ class VoterCountSchema(Payload):
 
 
 class AssociationSchema(Named):
-    registration_number = Number()
+    the_record_may_omit = ("registration_number", "registered_on")
+
+    registration_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
     name = AsEntered()
     names = EachLanguage()
     kind = fields.String(required=True, validate=validate.OneOf(["national", "regional", "local"]))
-    registered_on = Day()
+    registered_on = fields.Date(required=True, allow_none=True)
 
 
 class RenameSchema(Named):
@@ -291,12 +334,15 @@ class RenameSchema(Named):
 
 
 class PersonSchema(Payload):
+    the_record_may_omit = ("birth_date", "citizen_by_birth", "resident_since", "education_level", "public_service_months")
+    empty_has_a_meaning = ("resident_since",)  # in a live nomination: not resident (E4)
+
     full_name = Name()
-    birth_date = Day()
-    citizen_by_birth = fields.Boolean(required=True)
+    birth_date = fields.Date(required=True, allow_none=True)
+    citizen_by_birth = fields.Boolean(required=True, allow_none=True)
     resident_since = fields.Date(required=True, allow_none=True)
-    education_level = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    public_service_months = Count()
+    education_level = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=40))
+    public_service_months = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=0))
     legally_incompetent = fields.Boolean(load_default=False)
     detained_by_court_order = fields.Boolean(load_default=False)
     unexpunged_criminal_record = fields.Boolean(load_default=False)
@@ -308,18 +354,21 @@ class PersonSchema(Payload):
 
 
 class NominationDecisionSchema(Payload):
+    the_record_may_omit = ("meeting_on", "members", "present", "votes_for", "minutes_number")
+
     body = fields.String(load_default="congress", validate=validate.Length(min=1, max=200))
-    meeting_on = Day()
-    members = Count(1)
-    present = Count()
-    votes_for = Count()
-    minutes_number = Number()
+    meeting_on = fields.Date(required=True, allow_none=True)
+    members = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=1))
+    present = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=0))
+    votes_for = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=0))
+    minutes_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
 
     @validates_schema
     def _sums(self, data: dict[str, Any], **_: Any) -> None:
-        if data["present"] > data["members"]:
+        members, present, votes_for = data.get("members"), data.get("present"), data.get("votes_for")
+        if members is not None and present is not None and present > members:
             raise ValidationError(said("exceeds_members"), "present")
-        if data["votes_for"] > data["present"]:
+        if present is not None and votes_for is not None and votes_for > present:
             raise ValidationError(said("exceeds_present"), "votes_for")
 
 
@@ -403,11 +452,20 @@ class DocumentSchema(Payload):
 
 
 class ResolutionRecordSchema(Payload):
-    """A decision with its number: the CEC's resolution, the court's ruling, the association's minutes."""
+    """A decision with its number: the CEC's resolution, the court's ruling, the association's minutes.
+    A past election's public record often gives a decision's day without its number: then ""."""
 
-    number = Number()
+    the_record_may_omit = ("number",)
+
+    number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
     decided_on = Day()
     reason = fields.String(load_default="", validate=validate.Length(max=5000))
+
+    @post_load
+    def _numbered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        if "number" in data and data["number"] is None:
+            data["number"] = ""
+        return data
 
 
 def _grounds(*rule_ids: str) -> Callable[[str], None]:
@@ -470,6 +528,35 @@ class ProtocolSchema(Payload):
     signed_on = Day()
     void = fields.Boolean(load_default=False, metadata={"description": "the unit's vote was declared void (V7)"})
     violations = fields.Boolean(load_default=False, metadata={"description": "violations were found in the unit (V7)"})
+
+
+class NationalFiguresSchema(Payload):
+    """V4: the CEC's national figures of a round, as a past election's public record gives them
+    (issue 14, the archive) where its territorial commissions' protocols are not in the record.
+    A figure the record does not give (the ballots issued) is left out."""
+
+    the_record_may_omit = ("ballots_issued", "invalid_ballots")
+
+    voters_on_list = Count()
+    ballots_issued = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=0))
+    ballots_cast = Count()
+    # Not given: the ballots cast less the votes (for the candidates and against all), the protocol's own sum (V3).
+    invalid_ballots = fields.Integer(required=True, allow_none=True, strict=True, validate=validate.Range(min=0))
+    votes = fields.Dict(keys=fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,9}$", error="a candidacy id")),
+                        values=Count(), required=True)  # fmt: skip
+    against_all = fields.Integer(strict=True, validate=validate.Range(min=0), allow_none=True, load_default=None)
+
+
+class EstablishResultsSchema(ResolutionRecordSchema):
+    """V4/V5: the CEC's resolution on a round's results. ``national``: only in a past election loaded
+    from its public record, the CEC's national figures the results stand on (no protocols received)."""
+
+    national = fields.Nested(NationalFiguresSchema, load_default=None)
+
+    @validates_schema
+    def _national_from_the_record(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("national") is not None and not recording_the_past():
+            raise ValidationError(said("national.only_from_the_record"), "national")
 
 
 class ProtocolCorrectionSchema(ProtocolSchema):

@@ -174,7 +174,7 @@ def results_rows(view: public.Results) -> list[list[Any]]:
 
 def round_chart(view: public.Results, round_: public.RoundResult) -> Markup | None:
     """The round's shares as a bar chart (the elected or the two leaders marked); none before any protocol."""
-    if round_.status == "scheduled" or round_.protocols.received == 0:
+    if round_.status == "scheduled" or (round_.protocols.received == 0 and not round_.national):
         return None
     marked = set()
     if round_.outcome is not None:
@@ -186,9 +186,16 @@ def round_chart(view: public.Results, round_: public.RoundResult) -> Markup | No
                                share_text(round_.against_all.percent, round_.against_all.votes), "against_all"))  # fmt: skip
     title = _("%(round)s, %(day)s: shares of the valid votes", round=ROUNDS.get(round_.round, str(round_.round)),
               day=format_day(round_.voting_day))  # fmt: skip
-    description = _("Votes for each candidate and against all, as a share of the %(valid)s valid votes; "
-                    "%(received)d of %(expected)d protocols counted.", valid=count(round_.totals.valid),
-                    received=round_.protocols.received, expected=round_.protocols.expected)  # fmt: skip
+    if round_.national:
+        description = _(
+            "Votes for each candidate and against all, as a share of the %(valid)s valid votes: the CEC's "
+            "national figures, as the public record gives them.",
+            valid=count(round_.totals.valid),
+        )
+    else:
+        description = _("Votes for each candidate and against all, as a share of the %(valid)s valid votes; "
+                        "%(received)d of %(expected)d protocols counted.", valid=count(round_.totals.valid),
+                        received=round_.protocols.received, expected=round_.protocols.expected)  # fmt: skip
     return charts.bar_chart(bars, title=title, description=description, id_prefix=f"chart-round-{round_.round}")
 
 

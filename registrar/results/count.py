@@ -9,6 +9,7 @@ voting opens (:func:`fix_ballot`). Every figure is an integer; every percentage 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +23,7 @@ from registrar.actions import calendar_of, election_row, now, outbox_rows
 from registrar.calendar import local_date
 from registrar.db import Database
 from registrar.errors import InvalidPayload, NotAllowed
-from registrar.models import Candidacy, Election, OutboxMessage, Protocol
+from registrar.models import Candidacy, Election, ElectionResult, OutboxMessage, Protocol
 from registrar.reasons import said
 from registrar.rules import Rules
 from registrar.rules_in_force import of_election
@@ -71,16 +72,50 @@ def out_of_race(session: Session, ids: Sequence[int]) -> list[int]:
     return sorted(row.id for row in rows if row.state != "registered")
 
 
-def round_tally(protocols: Sequence[Protocol], on_ballot: Sequence[int], rules: Rules) -> tally.Tally:
+def round_tally(protocols: Sequence[Protocol], on_ballot: Sequence[int], rules: Rules,
+                national: tally.Figures | None = None) -> tally.Tally:  # fmt: skip
     """V4: the national totals of a round's protocols in force, "against all" a valid vote where the
-    election's V4.against_all_is_valid says so (else counted apart, outside the shares and the majority)."""
-    return tally.total([figures_of(p) for p in protocols], on_ballot,
-                       against_all_is_valid=bool(rules.V4.against_all_is_valid))  # fmt: skip
+    election's V4.against_all_is_valid says so (else counted apart, outside the shares and the majority).
+
+    ``national``: a past election's round whose results the public record gives as the CEC's
+    national figures alone (no protocol of it is in the record): those, counted over no unit."""
+    valid_against = bool(rules.V4.against_all_is_valid)
+    if national is not None and not protocols:
+        return dataclasses.replace(tally.total([national], on_ballot, against_all_is_valid=valid_against), units=0)
+    return tally.total([figures_of(p) for p in protocols], on_ballot, against_all_is_valid=valid_against)
+
+
+NATIONAL = "national"  # the key of an established result's tally that keeps the national figures it stood on
+
+
+def national_figures(data: dict[str, Any] | None) -> tally.Figures | None:
+    """The CEC's national figures of a round (a payload's ``national``, or the one an established
+    result keeps), as the figures of one protocol; None where the round stands on its protocols.
+    Ballots issued the record does not give are taken as those cast (the count's check, V3, then
+    holds them to the same bound as the rest); invalid ones it does not give, as the ballots cast
+    less the votes."""
+    if not data:
+        return None
+    issued, invalid = data.get("ballots_issued"), data.get("invalid_ballots")
+    votes = {int(k): int(v) for k, v in data["votes"].items()}
+    if invalid is None:
+        invalid = data["ballots_cast"] - sum(votes.values()) - (data.get("against_all") or 0)
+    return tally.Figures(data["voters_on_list"], data["ballots_cast"] if issued is None else issued, data["ballots_cast"],
+                         invalid, votes, data.get("against_all"))  # fmt: skip
+
+
+def established_national(session: Session, election_id: str, round_: int) -> dict[str, Any] | None:
+    """The national figures a round's established result stood on, where it stood on no protocol."""
+    stored = session.scalar(select(ElectionResult.tally).where(ElectionResult.election_id == election_id,
+                                                               ElectionResult.round == round_))  # fmt: skip
+    return stored.get(NATIONAL) if isinstance(stored, dict) else None
 
 
 def first_round_tally(session: Session, election: Election) -> tally.Tally:
     """The first round's totals (V5 takes the second round's pair from them, D5 the refunds' shares)."""
-    return round_tally(current_protocols(session, election.id, 1), ballot(session, election, 1), of_election(election))
+    national = national_figures(established_national(session, election.id, 1))
+    return round_tally(current_protocols(session, election.id, 1), ballot(session, election, 1), of_election(election),
+                       national)  # fmt: skip
 
 
 def ballot(session: Session, election: Election, round_: int) -> list[int]:

@@ -35,9 +35,19 @@ from registrar.actions import (
 from registrar.calendar import local_date, period_end, voting_hours
 from registrar.conditions import ElectionContext, within_months
 from registrar.db import Database
-from registrar.errors import NotAllowed, StaleVersion
+from registrar.errors import InvalidPayload, NotAllowed, StaleVersion
 from registrar.models import Appeal, Candidacy, Election, ElectionDecision, ElectionResult, OutboxMessage, Protocol
-from registrar.results.count import ROUND_COUNTING, ballot, current_protocols, missing_units, out_of_race, round_tally
+from registrar.reasons import said
+from registrar.results.count import (
+    NATIONAL,
+    ROUND_COUNTING,
+    ballot,
+    current_protocols,
+    missing_units,
+    national_figures,
+    out_of_race,
+    round_tally,
+)
 from registrar.rules import Rules, as_decimal
 from registrar.rules_in_force import of_election
 
@@ -148,14 +158,30 @@ def _count(ctx: ElectionContext) -> None:
     """V4/V5: what the protocols in force decide."""
     round_ = _round_of(ctx.phase)
     on_ballot = ballot(ctx.session, ctx.election, round_)
-    ctx.missing_units = tuple(missing_units(ctx.session, ctx.election.id, round_))
-    counted = round_tally(current_protocols(ctx.session, ctx.election.id, round_), on_ballot, ctx.rules)
+    received = current_protocols(ctx.session, ctx.election.id, round_)
+    national = national_figures(ctx.data.get(NATIONAL))
+    if national is not None:
+        # A past election's results as its public record gives them: the CEC's national figures,
+        # its territorial protocols not being in the record. They stand alone, and add up (V3).
+        _national_errors(national, received, on_ballot, ctx.rules)
+        ctx.missing_units = ()
+    else:
+        ctx.missing_units = tuple(missing_units(ctx.session, ctx.election.id, round_))
+    counted = round_tally(received, on_ballot, ctx.rules, national)
     if round_ == 1:
         needed = as_decimal(ctx.rules.V4.majority_percent)
         ctx.verdict = tally.first_round(counted, percent_needed=needed, out_of_race=out_of_race(ctx.session, on_ballot))
     else:
         ctx.verdict = tally.second_round(counted)
     ctx.counted = counted
+
+
+def _national_errors(national: tally.Figures, received: list[Protocol], on_ballot: list[int], rules: Rules) -> None:
+    if received:
+        raise InvalidPayload({NATIONAL: [said("national.protocols_received", count=len(received))]})
+    errors = tally.protocol_errors(national, ballot=on_ballot, against_all_on_ballot=bool(rules.V4.against_all_on_ballot))
+    if errors:
+        raise InvalidPayload({f"{NATIONAL}.{key}": messages for key, messages in errors.items()})
 
 
 def electing_round(session: Session, election_id: str) -> tuple[int, list[Protocol]]:
@@ -216,7 +242,7 @@ def _establish(ctx: ElectionContext) -> dict[str, Any]:
             outcome=verdict.outcome,
             winner_id=verdict.winner,
             leaders=list(verdict.leaders),
-            tally=counted.as_dict(),
+            tally=counted.as_dict() | ({NATIONAL: audit.jsonable(ctx.data[NATIONAL])} if ctx.data.get(NATIONAL) else {}),
             reason=verdict.reason,
             number=ctx.data["number"],
             decided_on=ctx.data["decided_on"],

@@ -21,9 +21,11 @@ from registrar.results.count import (
     ROUND_COUNTING,
     ballot,
     current_protocols,
+    established_national,
     figures_of,
     first_round_tally,
     missing_units,
+    national_figures,
     round_tally,
 )
 from registrar.results.decisions import winner_of
@@ -50,7 +52,8 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
                 on_ballot = ballot(session, election, round_)
             except NotAllowed:
                 on_ballot = []
-            counted = round_tally(in_force, on_ballot, rules)
+            national = national_figures(established_national(session, election.id, round_))
+            counted = round_tally(in_force, on_ballot, rules, national)
             established = session.scalar(
                 select(ElectionResult).where(ElectionResult.election_id == election.id, ElectionResult.round == round_)
             )
@@ -59,7 +62,9 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
                 "voting_day": day.isoformat(),
                 "status": "established" if established is not None else "counting",
                 "protocols": {"received": len(in_force), "expected": len(units.units)},
-                "totals": _totals(counted),
+                # The CEC's national figures alone: a past election whose protocols are not in the public record.
+                "national": national is not None and not in_force,
+                "totals": _totals(counted) | _not_in_the_record(established_national(session, election.id, round_)),
                 "candidates": [{"candidacy_id": s.candidacy_id, **names.get(s.candidacy_id or 0, {}), "votes": s.votes,
                                 "percent": tally.percent_text(s.percent)} for s in counted.candidates],
                 "against_all": ({"votes": counted.against_all.votes, "percent": tally.percent_text(counted.against_all.percent)}
@@ -105,6 +110,13 @@ def _president_status(phase: str, decisions: Sequence[str]) -> str | None:
         return by_phase[phase]
     last = next((kind for kind in reversed(decisions) if kind in _PRESIDENT_AFTER), None)
     return _PRESIDENT_AFTER[last] if last is not None else "elected"
+
+
+def _not_in_the_record(national: dict[str, Any] | None) -> dict[str, Any]:
+    """The national figures a past election's public record does not give: shown as not given (None)."""
+    if not national:
+        return {}
+    return {name: None for name in ("ballots_issued", "invalid_ballots") if national.get(name) is None}
 
 
 def _totals(counted: tally.Tally) -> dict[str, Any]:

@@ -57,7 +57,8 @@ def test_unknown_roles_and_actions_are_refused() -> None:
 def test_a_person_steps_roles_are_from_the_steps_table() -> None:
     # Where the machine says a human body acts, the role that may fire it is that body or the CEC's staff recording it.
     by = {"clerk": {"clerk"}, "commission": {"commission"}, "revenue": {"revenue"}, "court": {"court"},
-          "candidate": {"clerk"}, "association": {"clerk"}, "system": {"commission"}}  # fmt: skip
+          "candidate": {"clerk"}, "association": {"clerk"}, "system": {"commission"},
+              "record": set()}  # fmt: skip
     # And another system loading a past election records every step (roles.toml: date_actions).
     for step in CANDIDACY_STEPS:
         assert roles.roles_for(step.trigger) == by[step.by] | roles.roles_for("date_actions"), step.trigger

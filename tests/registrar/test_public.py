@@ -82,7 +82,8 @@ def private_values(db: Database) -> set[str]:
             for row in session.execute(select(*texts)) if texts else ():
                 values.update(str(v) for v in row if v)
         for person in session.scalars(select(Person)):
-            values.add(person.birth_date.isoformat())
+            if person.birth_date:  # an archive's nominee whose birth date the public record does not give has none
+                values.add(person.birth_date.isoformat())
             if person.resident_since:
                 values.add(person.resident_since.isoformat())
     # Only values long enough to identify a record are searched for.

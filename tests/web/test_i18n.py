@@ -228,12 +228,13 @@ def test_an_officers_candidacy_page_reads_in_russian_without_codes(db: Database)
 
 
 def test_a_refusals_grounds_read_as_words_on_the_public_page(db: Database) -> None:
+    from registrar.demo import DEMO_ID
     from registrar.models import Candidacy
     from tests.web.conftest import DEMO_TODAY, make_app
 
     build_demo(db, DEMO_TODAY)
     with db.reading() as session:
-        refused = session.scalar(select(Candidacy.id).where(Candidacy.state == "refused"))
+        refused = session.scalar(select(Candidacy.id).where(Candidacy.state == "refused", Candidacy.election_id == DEMO_ID))
     client = make_app(db).test_client()
     client.get("/language/ru")
     page = client.get(f"/candidacies/{refused}").get_data(as_text=True)

@@ -64,7 +64,7 @@ class PublishedCandidateSchema(Schema):
     fact of registrar.public.PUBLISHABLE (tests/registrar/test_law_as_data.py holds them equal)."""
 
     full_name = fields.String(required=True)
-    birth_year = fields.Integer()
+    birth_year = fields.Integer(allow_none=True)  # null: a past election's candidate whose birth date the record does not give
     position = fields.String()
     place_of_work = fields.String()
     place_of_residence = fields.String()
