@@ -26,7 +26,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from registrar import action_statements as statements
-from registrar import audit, conditions, deadlines, machines, records, schemas, states, territory
+from registrar import audit, conditions, deadlines, machines, metrics, records, schemas, states, territory
 from registrar.calendar import CalendarError, ElectionCalendar, Resolution, compute, local_date
 from registrar.conditions import Context, nominator_qualifies, one_candidacy_per_association, supreme_body_majority
 from registrar.db import Database
@@ -423,7 +423,7 @@ def perform(
     """Do one action on a candidacy, in one transaction; see the module docstring for the order."""
     at = at or now()
     version = lambda: select(statements.CANDIDACIES.c.version).where(statements.CANDIDACIES.c.id == candidacy_id)  # noqa: E731
-    with one_action(db, version, expected_version) as session:
+    with metrics.counted(trigger), one_action(db, version, expected_version) as session:
         return perform_in(session, candidacy_id, trigger, payload, actor=actor, expected_version=expected_version, at=at)
 
 

@@ -44,7 +44,7 @@ from sqlalchemy import ARRAY, Integer, Table, Text, any_, bindparam, func, selec
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from registrar import actions, audit, deadlines, machines, results, states
+from registrar import actions, audit, deadlines, machines, metrics, results, states
 from registrar.db import Database, insert_many
 from registrar.errors import RegistrarError
 from registrar.models import Candidacy, Deadline, Election, InformationRequest, OutboxMessage
@@ -386,14 +386,18 @@ def sweep(
         for row in due(db, now, limit=batch):
             report.fired[row["kind"]] += 1
         return report
+    lag: float | None = None
     while True:
-        with db.transaction() as session:
+        with metrics.sweep_batch(), db.transaction() as session:
             rows = _claim(session, now, batch)
             if rows:
+                if lag is None:  # the first batch's first row waited longest (due order)
+                    lag = max((now - rows[0].due_at).total_seconds(), 0.0)
                 _apply(session, rows, now, report)
         if not rows:
             break
         report.batches += 1
+    metrics.swept(report.fired, lag)
     report.reminded = remind(db, now, settings or Settings())
     if report.total or report.reminded:
         log.info("sweep fired %d deadlines, sent %d reminders", report.total, report.reminded,

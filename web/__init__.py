@@ -15,6 +15,7 @@ The rooms of the web:
 ``web.officer``    the officers' dashboard and forms
 ``web.api``        the JSON API under ``/api/v1`` with its OpenAPI document (flask-smorest)
 ``web.health``     ``/health``
+``web.metrics``    ``/metrics`` (Prometheus), each request timed by its route
 =================  =====================================================================
 """
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         health,
         i18n,
         inbox,
+        metrics,
         officer,
         people,
         printables,
@@ -75,6 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     auth.init_app(app)
     unavailable.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     app.register_blueprint(checkpoints.bp)
     app.register_blueprint(words.bp)
     app.register_blueprint(public.bp)

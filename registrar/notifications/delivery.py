@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from registrar import metrics
 from registrar.db import Database
 from registrar.errors import InvalidPayload
 from registrar.models import Candidacy, Contact, Decision, DeliveryAttempt, OutboxMessage
@@ -149,6 +150,7 @@ def _claim(db: Database, now: dt.datetime, settings: Settings, report: DeliveryR
                 row.status, row.next_attempt_at = "no_contact", None
                 row.last_error = f"no active contact for {row.recipient}"
                 report.no_contact += 1
+            metrics.delivered(row.status, row.attempts)
             return True
         row.attempts += 1
         row.next_attempt_at = now + dt.timedelta(seconds=lease_seconds(targets, settings))
@@ -246,6 +248,7 @@ def _record(db: Database, claim: _Claim, results: list[tuple[_Target, Sent]], no
             row.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(row.attempts, settings))
             row.last_error = "; ".join(failures)
             report.retrying += 1
+        metrics.delivered(row.status if row.status != "pending" else "retrying", claim.attempt)
 
 
 def deliver_due(db: Database, now: dt.datetime, *, settings: Settings) -> DeliveryReport:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from registrar import audit, deadlines, machines, schemas, tally
+from registrar import audit, deadlines, machines, metrics, schemas, tally
 from registrar.actions import (
     announce_in,
     calendar_of,
@@ -80,7 +80,8 @@ def perform_election(
 ) -> ElectionOutcome:  # fmt: skip
     """Take one decision on the election, in one transaction; see the module docstring for the order."""
     at = at or now()
-    with one_action(db, select(Election.version).where(Election.id == election_id), expected_version) as session:
+    version = select(Election.version).where(Election.id == election_id)
+    with metrics.counted(trigger), one_action(db, version, expected_version) as session:
         return perform_election_in(session, election_id, trigger, payload, actor=actor, at=at, expected_version=expected_version)
 
 
