@@ -1,4 +1,4 @@
-"""``python -m bench transitions ...``, ``deadlines ...``, ``web ...``, ``api-fuzz ...`` or ``cli ...``.
+"""``python -m bench transitions ...``, ``deadlines ...``, ``web ...``, ``api-fuzz ...``, ``cli ...`` or ``audit ...``.
 
 ``--help`` after the name tells more.
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import api_fuzz, cli, deadlines, transitions, web
+from bench import api_fuzz, audit, cli, deadlines, transitions, web
 
-BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web, "api-fuzz": api_fuzz, "cli": cli}
+BENCHMARKS = {"transitions": transitions, "deadlines": deadlines, "web": web, "api-fuzz": api_fuzz, "cli": cli,
+              "audit": audit}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -232,11 +232,15 @@ def count(session: Session) -> int:
 # --- Checking --------------------------------------------------------------------------------
 
 
-def verify(session: Session, key: Ed25519PublicKey | None, outside: Iterable[Checkpoint] = ()) -> audit.Verdict:
+def verify(
+    session: Session, key: Ed25519PublicKey | None, outside: Iterable[Checkpoint] = (), *, incremental: bool = False
+) -> audit.Verdict:
     """The chain checked against every checkpoint, in the database and kept ``outside`` it.
 
     Each checkpoint's signature must be ``key``'s; the database must hold every checkpoint kept
-    outside, the same; the chain must reach each checkpoint's number with the signed hash there."""
+    outside, the same; the chain must reach each checkpoint's number with the signed hash there.
+    ``incremental``: the chain is recomputed from the newest checkpoint on, that checkpoint (its
+    signature, and its copy outside where one is kept) standing for the events before it."""
     inside = {c.seq: c for c in stored(session)}
     outside_by_seq = {c.seq: c for c in outside}
     every = inside | outside_by_seq
@@ -251,6 +255,10 @@ def verify(session: Session, key: Ed25519PublicKey | None, outside: Iterable[Che
     for seq, signed in sorted(every.items()):
         if key is not None and not _signed_by(key, signed):
             return audit.Verdict(0, seq, f"the checkpoint of event {seq} does not carry the audit key's signature")
+    newest_signed = max(every, default=None)
+    if incremental and newest_signed is not None:
+        return audit.verify(session, signed={seq: c.hash for seq, c in every.items() if seq > newest_signed},
+                            since=(newest_signed, every[newest_signed].hash))  # fmt: skip
     return audit.verify(session, signed={seq: c.hash for seq, c in every.items()})
 
 

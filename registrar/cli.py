@@ -532,9 +532,12 @@ main.add_command(audit_group, "audit")
                    "/audit/checkpoints (default: audit.checkpoints_file).")  # fmt: skip
 @click.option("--records", is_flag=True, help="Also replay the trail against the records: each candidacy's state, "
               "its candidate, decisions and certificates, each election's phase, each protocol.")  # fmt: skip
+@click.option("--since-checkpoint", "incremental", is_flag=True,
+              help="Recompute the chain from the newest signed checkpoint on (checked, with its copy outside), not "
+                   "from the first event: the events before it are the checkpoint's word.")  # fmt: skip
 @click.pass_context
 @_fails_cleanly
-def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None, records: bool) -> None:
+def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None, records: bool, incremental: bool) -> None:
     """Recompute the hash chain and check it against the signed checkpoints; exit 1 naming the first fault."""
     from registrar import checkpoints, replay
     from registrar.settings import load as load_settings
@@ -544,7 +547,7 @@ def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None
     key = checkpoints.public_key(key_file) if key_path or key_file.exists() else None
     kept = checkpoints.kept(kept_path or settings.audit_checkpoints_file)
     with _db(ctx.find_root()).reading() as session:
-        verdict = checkpoints.verify(session, key, kept)
+        verdict = checkpoints.verify(session, key, kept, incremental=incremental)
         signed = checkpoints.count(session)
         differ = next(replay.mismatches(session), None) if records and verdict.ok else None
     if not verdict.ok:
@@ -553,7 +556,10 @@ def audit_verify(ctx: click.Context, key_path: str | None, kept_path: str | None
         _die(f"records differ from the audit trail: {differ}", 1)
     if records:
         click.echo(f"records agree with the trail: {verdict.events} events replayed")
-    if signed:
+    if verdict.since:
+        click.echo(f"audit chain intact: {verdict.events} events, {verdict.events - verdict.since} recomputed after the "
+                   f"signed checkpoint of event {verdict.since} ({signed} signed checkpoints)")  # fmt: skip
+    elif signed:
         click.echo(f"audit chain intact: {verdict.events} events, {signed} signed checkpoints")
     else:
         click.echo(f"audit chain intact: {verdict.events} events; no signed checkpoint yet, so a shortened chain "

@@ -277,3 +277,52 @@ def test_the_sweep_round_signs_the_chain(world: World, settings: Settings) -> No
     assert [c.seq for c in _stored(world.db)] == [stored_seqs(world.db)[-1]]
     with world.db.engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM audit_checkpoint")) == 1
+
+
+# --- incremental: from the newest signed checkpoint on (issue 15) ----------------------------------
+
+
+def _more(db: Database, n: int) -> None:
+    with db.transaction() as session:
+        audit.append_many(session, [audit.Entry(dt.datetime.now(dt.UTC), "test", "note", "election", "kz-2029", {"n": i})
+                                    for i in range(n)])  # fmt: skip
+
+
+def incremental(db: Database, settings: Settings) -> audit.Verdict:
+    key = checkpoints.public_key(settings.audit_key_file)
+    with db.reading() as session:
+        return checkpoints.verify(session, key, checkpoints.kept(settings.audit_checkpoints_file), incremental=True)
+
+
+def test_an_incremental_verify_recomputes_only_what_came_after_the_newest_checkpoint(signed: World, settings: Settings) -> None:
+    signed_at = stored_seqs(signed.db)[-1]
+    _more(signed.db, 7)
+    result = incremental(signed.db, settings)
+    assert result.ok, result.problem
+    assert (result.events, result.since) == (signed_at + 7, signed_at), "7 recomputed, the rest the checkpoint's word"
+    assert verdict(signed.db, settings).since == 0, "the full verify reads them all"
+
+
+def test_an_incremental_verify_finds_a_change_after_the_checkpoint_and_at_it(signed: World, settings: Settings) -> None:
+    signed_at = stored_seqs(signed.db)[-1]
+    _more(signed.db, 3)
+    execute(signed.db, "UPDATE audit_event SET actor = 'forger' WHERE seq = :seq", seq=signed_at + 2)
+    assert f"event {signed_at + 2} was altered" in incremental(signed.db, settings).problem
+    execute(signed.db, "UPDATE audit_event SET hash = :hash WHERE seq = :seq", seq=signed_at, hash="0" * 64)
+    assert f"event {signed_at} differs from its signed checkpoint" in incremental(signed.db, settings).problem
+
+
+def test_a_change_before_the_checkpoint_is_left_to_the_full_verify(signed: World, settings: Settings) -> None:
+    """What the incremental verify does not read, it does not vouch for: the full one finds it."""
+    execute(signed.db, "UPDATE audit_event SET actor = 'forger' WHERE seq = 2")
+    assert incremental(signed.db, settings).ok
+    assert verdict(signed.db, settings).problem == "event 2 was altered: its content does not match its hash"
+
+
+def test_cli_verify_since_checkpoint_says_how_much_it_recomputed(signed: World, settings: Settings) -> None:
+    signed_at = stored_seqs(signed.db)[-1]
+    _more(signed.db, 4)
+    result = cli(signed.db, settings, "verify", "--since-checkpoint")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (f"audit chain intact: {signed_at + 4} events, 4 recomputed after the signed "
+                                     f"checkpoint of event {signed_at} (1 signed checkpoints)")  # fmt: skip
