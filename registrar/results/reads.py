@@ -52,7 +52,8 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
                 on_ballot = ballot(session, election, round_)
             except NotAllowed:
                 on_ballot = []
-            national = national_figures(established_national(session, election.id, round_))
+            stated = established_national(session, election.id, round_)  # the CEC's figures an archive's result stood on
+            national = national_figures(stated)
             counted = round_tally(in_force, on_ballot, rules, national)
             established = session.scalar(
                 select(ElectionResult).where(ElectionResult.election_id == election.id, ElectionResult.round == round_)
@@ -64,7 +65,7 @@ def results(db: Database, election_id: str, *, at: dt.datetime | None = None) ->
                 "protocols": {"received": len(in_force), "expected": len(units.units)},
                 # The CEC's national figures alone: a past election whose protocols are not in the public record.
                 "national": national is not None and not in_force,
-                "totals": _totals(counted) | _not_in_the_record(established_national(session, election.id, round_)),
+                "totals": _totals(counted) | _not_in_the_record(stated),
                 "candidates": [{"candidacy_id": s.candidacy_id, **names.get(s.candidacy_id or 0, {}), "votes": s.votes,
                                 "percent": tally.percent_text(s.percent)} for s in counted.candidates],
                 "against_all": ({"votes": counted.against_all.votes, "percent": tally.percent_text(counted.against_all.percent)}
