@@ -43,6 +43,7 @@ from registrar.models import (
     SignatureProtocol,
 )
 from registrar.rules import Rules, as_decimal
+from registrar.schemas import recording_the_past
 
 
 @dataclass
@@ -320,6 +321,14 @@ def contribution_paid(ctx: Context) -> list[Unmet]:
             )
         ]
     return []
+
+
+def from_the_public_record(ctx: Context) -> list[Unmet]:
+    """G2 as a past election's public record gives it (record_registration): only an import of that
+    record registers a candidate without the papers; a live registration is G2's, on its papers."""
+    if recording_the_past():
+        return []
+    return [Unmet.because("G2", "G2.only_from_the_record")]
 
 
 def eligible(ctx: Context) -> list[Unmet]:

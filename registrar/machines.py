@@ -231,8 +231,8 @@ CANDIDACY_STEPS: tuple[Step, ...] = (
     Step("record_registration", BEFORE_DECISION, "registered", "G2", "record",
          "the CEC's registration of a candidate in a past election, as its public record gives it "
          "(the papers the CEC judged are not in the record)",
-         (law.nominator_qualifies,), DECISION, schema=schemas.ResolutionRecordSchema, record=records.cec_decision,
-         title=N_("Record the registration from the public record (G2)"),
+         (law.from_the_public_record, law.nominator_qualifies), DECISION, schema=schemas.ResolutionRecordSchema,
+         record=records.cec_decision, title=N_("Record the registration from the public record (G2)"),
          done=N_("Registered by the Central Election Commission")),
     Step("refuse", BEFORE_DECISION, "refused", "G3", "commission",
          "the CEC refuses registration on the grounds of G3 or G5", (), DECISION,

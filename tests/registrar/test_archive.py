@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from registrar import actions, audit, conditions, importing, public, results, roles, schemas, sweep
 from registrar.db import Database
-from registrar.errors import InvalidPayload
+from registrar.errors import GuardFailed, InvalidPayload
 from registrar.models import Association, Candidacy, Decision, Election, Person
 from registrar.rules_in_force import of_election
 
@@ -189,3 +189,14 @@ def test_registrar_import_archive_loads_both_once(tmp_path: Any) -> None:
     assert again.exit_code == 0 and "0 loaded now, 2 already held" in again.output
     neither = runner.invoke(main, ["--database", url, "import"])
     assert neither.exit_code == 2 and "a DOCUMENT, or --archive" in neither.output
+
+
+def test_a_registration_without_papers_is_refused_outside_an_import_of_the_record(world: Any) -> None:
+    """Whoever calls it (an importer's single API action too): record_registration is the public
+    record's, so a live candidacy is registered on its papers (G2) or not at all."""
+    candidacy = world.nominate()
+    with pytest.raises(GuardFailed) as refused:
+        world.act(candidacy, "record_registration", {"number": "1/1", "decided_on": world.registration_time.date().isoformat()})
+    assert [u.message for u in refused.value.unmet] == ["G2.only_from_the_record"]
+    with world.db.reading() as session:
+        assert session.get_one(Candidacy, candidacy).state == "nominated"

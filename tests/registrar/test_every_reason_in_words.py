@@ -118,7 +118,7 @@ def test_every_condition_of_the_machines_says_why_in_words(world: World, rules: 
     for ctx in _context(world, bare, world.registration_time, "register"):
         for condition in (law.declarations_filed, law.nomination_papers, law.registration_documents, law.medically_fit,
                           law.enough_signatures, law.contribution_paid, law.eligible, law.registration_closed,
-                          law.appeal_window_open):  # fmt: skip
+                          law.appeal_window_open, law.from_the_public_record):  # fmt: skip
             drive(condition, ctx)
     # A refusal whose appeal window still runs: it is not final yet (G6).
     refused = world.nominate(world.associations[1], full_name="Refused Nominee")

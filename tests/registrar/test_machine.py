@@ -6,6 +6,7 @@ the parametrized test, so a row added to it is tested without touching this file
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from marshmallow import Schema
 from sqlalchemy import func, select
 
-from registrar import actions, demo, machines
+from registrar import actions, demo, machines, schemas
 from registrar.calendar import compute
 from registrar.db import Database
 from registrar.errors import GuardFailed, NotAllowed
@@ -189,9 +190,12 @@ def test_every_transition_of_the_table_fires_from_each_of_its_states(db: Databas
     walked = reached(db, rules)
     world = walked.world
     assert len(step.source) <= len(world.associations)
+    # A step of the public record (record_registration) is taken only in an import of that record.
+    recording = schemas.from_the_record if step.by == "record" else contextlib.nullcontext
     for source in step.source:
         try:
-            _fire_from(world, step, source, *walked.at[_route(step, source)])
+            with recording():
+                _fire_from(world, step, source, *walked.at[_route(step, source)])
         except Exception as err:
             raise AssertionError(f"{step.trigger} from {source}: {err!r}") from err
 
