@@ -273,9 +273,10 @@ def test_a_kind_without_the_optional_rules_applies_none_of_their_conditions(worl
         ctx = context(world, session, candidacy, bare)
         said = {c.__name__: c(ctx) for c in conditions}
         presidential = {c.__name__: c(context(world, session, candidacy, RULES)) for c in conditions}
-    # What is left is the required rules' (D1, G1) and the appeal windows, which read deadlines.
+    # What is left is the required rules' (D1, G1; G2's registration from the public record, outside
+    # an import of it) and the appeal windows, which read deadlines.
     assert {name for name, unmet in said.items() if unmet} == {"declarations_filed", "registration_closed",
-                                                               "appeal_window_open"}  # fmt: skip
+                                                               "appeal_window_open", "from_the_public_record"}  # fmt: skip
     assert {name for name, unmet in presidential.items() if unmet} > {"eligible", "nomination_papers",
                                                                       "registration_documents", "enough_signatures",
                                                                       "contribution_paid", "medically_fit"}  # fmt: skip
