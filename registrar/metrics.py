@@ -98,10 +98,8 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def outcome_of(err: BaseException | None) -> tuple[str, str]:
-    """An action's outcome and the rules a refusal names ("" for the others)."""
-    if err is None:
-        return "done", ""
+def outcome_of(err: BaseException) -> tuple[str, str]:
+    """What an action that raised ``err`` came to, and the rules a refusal names ("" for the others)."""
     if isinstance(err, GuardFailed):
         return "refused", ",".join(sorted({unmet.rule for unmet in err.unmet}))
     if isinstance(err, StaleVersion):

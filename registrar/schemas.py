@@ -273,19 +273,28 @@ AsEntered = lambda: fields.String(load_default=None, validate=[validate.Length(m
 EachLanguage = lambda: fields.Nested(InEachLanguage, load_default=None)  # noqa: E731
 
 
-class ResolutionSchema(Payload):
-    the_record_may_omit = ("number",)  # a past election's calendar resolution whose number the record does not give
+# A resolution's or a decision's number, which a past election's public record often does not
+# give (the day it does): left out there, and stored as "".
+RecordedNumber = lambda: fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))  # noqa: E731
 
+
+class _Numbered:
+    """A payload with a ``RecordedNumber``: one the record leaves out loads as ""."""
+
+    the_record_may_omit: ClassVar[tuple[str, ...]] = ("number",)
+
+    @post_load
+    def _numbered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
+        return data | {"number": data.get("number") or ""}
+
+
+class ResolutionSchema(_Numbered, Payload):
     milestone = fields.String(required=True, validate=validate.OneOf(
         ["nomination_opens", "nomination_closes", "registration_opens", "registration_closes",
          "declarations_as_of", "voting_opens", "voting_closes"]))  # fmt: skip
     value = fields.String(required=True, metadata={"description": "ISO-8601 datetime with offset, or a date"})
-    number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
+    number = RecordedNumber()
     adopted_on = Day()
-
-    @post_load
-    def _numbered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        return data | {"number": data["number"] or ""}
 
 
 class AnnounceElectionSchema(Titled):
@@ -451,21 +460,12 @@ class DocumentSchema(Payload):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class ResolutionRecordSchema(Payload):
-    """A decision with its number: the CEC's resolution, the court's ruling, the association's minutes.
-    A past election's public record often gives a decision's day without its number: then ""."""
+class ResolutionRecordSchema(_Numbered, Payload):
+    """A decision with its number: the CEC's resolution, the court's ruling, the association's minutes."""
 
-    the_record_may_omit = ("number",)
-
-    number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=60))
+    number = RecordedNumber()
     decided_on = Day()
     reason = fields.String(load_default="", validate=validate.Length(max=5000))
-
-    @post_load
-    def _numbered(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
-        if "number" in data and data["number"] is None:
-            data["number"] = ""
-        return data
 
 
 def _grounds(*rule_ids: str) -> Callable[[str], None]:
