@@ -217,25 +217,115 @@ def append_many(session: Session, entries: list[Entry]) -> list[int]:
     The same chain as :func:`append` (one head lock, the same hash), for the deadline sweep,
     which records thousands of events in one transaction.
     """
-    if not entries:
-        return []
+    first = link(session, [draft(entry) for entry in entries])
+    return list(range(first, first + len(entries)))
+
+
+class Draft(NamedTuple):
+    """An event made ready before the head's lock is taken: everything but its place in the chain.
+
+    Its hashed text (see :func:`_body`) is kept in the two parts around its number, and its
+    stored columns as the text of a COPY row, so that linking a batch of them under the lock
+    costs a hash and a string join each: the rest of a sweep's batch runs beside another's.
+    """
+
+    before_seq: str  # the hashed text up to the event's number
+    after_seq: str  # and after it
+    copied: str  # PostgreSQL: the COPY text of its columns from ``at`` to ``payload``
+    entry: Entry
+    payload: str  # its canonical JSON, hashed and stored as this one text
+
+
+def draft(entry: Entry, payload: str | None = None) -> Draft:
+    """``entry`` made ready for :func:`link`; ``payload``: its payload's canonical JSON when the
+    caller has it already (then ``entry.payload`` is not read: the text must be what
+    ``canonical`` makes of the payload, byte for byte)."""
+    if payload is None:
+        payload = canonical(_with_recorded_at(entry.payload))
+    elif _DATED_BY_CALLER.get() is not False:
+        payload = canonical(_with_recorded_at(json.loads(payload)))
+    subject = str(entry.subject_id)
+    head = _head_of(entry.at, entry.actor, entry.action, entry.from_state)
+    tail = _tail_of(entry.subject_type, entry.to_state)
+    copied = (f"{_copy_instant(entry.at)}\t{copy_text(entry.actor)}\t{copy_text(entry.action)}\t"
+              f"{copy_text(entry.subject_type)}\t{copy_text(subject)}\t{copy_text(entry.from_state)}\t"
+              f"{copy_text(entry.to_state)}\t{payload.replace(BACKSLASH, BACKSLASH * 2)}")  # fmt: skip
+    return Draft(f'{head}{payload},"seq":', f"{tail[0]}{_string(subject)}{tail[1]}", copied, entry, payload)
+
+
+BACKSLASH = "\\"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def copy_text(value: str | None) -> str:
+    """``value`` as a field of PostgreSQL's text COPY format (None: NULL)."""
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _head_of(at: dt.datetime, actor: str, action: str, from_state: str | None) -> str:
+    # A burst's events share their actor, action and a handful of instants: this part of the text is made once.
+    return f'{{"action":{_string(action)},"actor":{_string(actor)},"at":{_instant(at)},"from":{_nullable(from_state)},"payload":'
+
+
+@functools.lru_cache(maxsize=256)
+def _tail_of(subject_type: str, to_state: str | None) -> tuple[str, str]:
+    return f',"subject":[{_string(subject_type)},', f'],"to":{_nullable(to_state)}}}'
+
+
+@functools.lru_cache(maxsize=1024)
+def _copy_instant(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).isoformat()
+
+
+def link(session: Session, drafts: list[Draft]) -> int:
+    """Chain ``drafts`` in order after the head and insert them; return the first one's number.
+
+    The head's lock is taken here and held until the transaction ends: a caller that has more
+    to write calls this last, so that other appenders wait only for the linking and the commit.
+    """
+    if not drafts:
+        return 0
     session.flush()
-    seq, prev = locked_head(session)
-    rows: list[dict[str, Any]] = []
-    seqs: list[int] = []
-    for entry in entries:
-        seq += 1
-        seqs.append(seq)
-        payload = canonical(_with_recorded_at(entry.payload))  # hashed and stored as this one text
-        digest = _chained(prev, _body(seq, entry.at, entry.actor, entry.action, entry.subject_type, str(entry.subject_id),
-                                      entry.from_state, entry.to_state, payload))  # fmt: skip
-        rows.append({"seq": seq, "at": entry.at, "actor": entry.actor, "action": entry.action,
-                     "subject_type": entry.subject_type, "subject_id": str(entry.subject_id), "from_state": entry.from_state,
-                     "to_state": entry.to_state, "payload": JSONText(payload), "prev_hash": prev, "hash": digest})  # fmt: skip
-        prev = digest
-    insert_many(session, EVENTS, rows)
-    session.execute(MOVE_HEAD, {"e_seq": seq, "e_hash": prev})
-    return seqs
+    last, prev = locked_head(session)
+    connection = session.connection()
+    seq = last
+    if connection.dialect.name == "postgresql":
+        lines: list[str] = []
+        add = lines.append
+        sha256 = hashlib.sha256
+        for made in drafts:
+            seq += 1
+            digest = sha256(f"{prev}\n{made.before_seq}{seq}{made.after_seq}".encode()).hexdigest()
+            add(f"{seq}\t{made.copied}\t{prev}\t{digest}\n")
+            prev = digest
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(_COPY_EVENTS) as copy:
+            copy.write("".join(lines))
+    else:
+        rows: list[dict[str, Any]] = []
+        for made in drafts:
+            seq += 1
+            digest = _chained(prev, f"{made.before_seq}{seq}{made.after_seq}")
+            entry = made.entry
+            rows.append({"seq": seq, "at": entry.at, "actor": entry.actor, "action": entry.action,
+                         "subject_type": entry.subject_type, "subject_id": str(entry.subject_id),
+                         "from_state": entry.from_state, "to_state": entry.to_state, "payload": JSONText(made.payload),
+                         "prev_hash": prev, "hash": digest})  # fmt: skip
+            prev = digest
+        insert_many(session, EVENTS, rows)
+    connection.execute(MOVE_HEAD, {"e_seq": seq, "e_hash": prev})
+    return last + 1
+
+
+_COPY_EVENTS = (
+    'COPY audit_event (seq, "at", actor, action, subject_type, subject_id, from_state, to_state, payload, prev_hash, hash) '
+    "FROM STDIN"
+)
 
 
 @dataclass(frozen=True)

@@ -350,6 +350,52 @@ def test_a_burst_is_fired_in_batches_each_once(world: World) -> None:
     assert outbox == 240  # the CEC and the organisation, for each
 
 
+def test_a_notice_writes_what_the_generic_append_would_whatever_its_text(world: World) -> None:
+    """The sweep writes a notice's event and messages as text made by hand (audit.draft, the
+    outbox's COPY): quotes, tabs, backslashes, newlines and Kazakh letters in a key, a moment and
+    an organisation read back as the dicts the generic path would store, and the chain verifies."""
+    from registrar import audit
+
+    candidacy = world.nominate()
+    due = world.registration_time + DAY
+    awkward = 'Қазақ "банкі"\tтаб\\кері\nжол'
+    with world.db.transaction() as session:
+        request = InformationRequest(candidacy_id=candidacy, organisation=awkward, subject="accounts", sent_at=due - 4 * DAY)
+        session.add(request)
+        session.flush()
+        key = f"candidacy:{candidacy}:information_request_answer:{awkward}:{request.id}"
+        session.add(Deadline(key=key, subject_type="candidacy", subject_id=str(candidacy), kind="information_request_answer",
+                             rule="D2", due_at=due, due_local=f"{awkward} 18:00", computed_from="test",
+                             created_at=due - 4 * DAY))  # fmt: skip
+    assert sweep.sweep(world.db, due).fired["information_request_answer"] == 1
+    row = deadline(world, "information_request_answer", candidacy, status="fired")
+    [event] = events_for(world.db, key)
+    says = sweep.effect_says("information_request_answer", world.rules)
+    assert event.payload == {"deadline": key, "rule": "D2", "says": says, "due_local": row.due_local}
+    due_row = sweep.Due(row.id, row.key, row.kind, row.rule, row.subject_type, row.subject_id, row.due_at, row.due_local)
+    told = outbox_for(world.db, event.seq)
+    assert [(m.delivery_key, m.recipient, m.payload) for m in told] == [
+        (f"{event.seq}:cec", "cec", sweep._message(due_row)),
+        (f"{event.seq}:organisation:{awkward}", f"organisation:{awkward}", sweep._message(due_row)),
+    ]
+    with world.db.reading() as session:
+        assert audit.verify(session).ok
+
+
+def test_a_drafted_event_dated_by_its_caller_keeps_the_moment_it_was_recorded() -> None:
+    """A payload given as text is still dated: inside audit.dated_by_caller it gains recorded_at."""
+    from registrar import audit
+
+    at = dt.datetime(2029, 11, 20, 13, 0, tzinfo=dt.UTC)
+    recorded = dt.datetime(2029, 11, 21, 9, 0, tzinfo=dt.UTC)
+    entry = audit.Entry(at, sweep.ACTOR, "deadline.test", "candidacy", "7", {"deadline": "k"})
+    assert audit.draft(entry, '{"deadline":"k"}') == audit.draft(entry)
+    with audit.dated_by_caller(recorded):
+        drafted = audit.draft(entry, '{"deadline":"k"}')
+        assert drafted == audit.draft(entry)
+    assert drafted.payload == audit.canonical({"deadline": "k", audit.RECORDED_AT: recorded})
+
+
 @pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 def test_two_sweepers_at_once_apply_each_deadline_once(world: World, pg_url: str) -> None:
     candidacy = world.nominate()
