@@ -47,19 +47,29 @@ nothing to take.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Integer, Table, delete, exists, func, select, union_all
+from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from registrar import deadlines, machines, roles
 from registrar.actions import calendar_of
 from registrar.db import Database
 from registrar.errors import NotAllowed, NotFound
-from registrar.models import AuditEvent, Candidacy, Deadline, DutyTaken, Election, Protocol
+from registrar.models import (
+    AuditEvent,
+    Candidacy,
+    Deadline,
+    Declaration,
+    DutyTaken,
+    Election,
+    InformationRequest,
+    Protocol,
+)
 
 Status = Literal["overdue", "due", "done"]
 STATUSES: tuple[Status, ...] = ("overdue", "due", "done")
@@ -152,37 +162,32 @@ def duties_in(
     session: Session, *, role: str | None, now: dt.datetime, election_id: str | None = None,
     include_done: bool = False, kind: str | None = None, rule: str | None = None,
     where: Collection[str] = (), status: Status | None = None, taken_by: str | None = None, unit: str | None = None,
+    due_by: dt.datetime | None = None, limit: int | None = None, phases: Mapping[str, str] | None = None,
 ) -> list[Duty]:  # fmt: skip
     """:func:`duties` inside the caller's session. Filters: ``rule`` (its id), ``where`` (the
-    subjects' states or phases now), ``status``, ``taken_by`` (a login: the duties that officer took).
+    subjects' states or phases now), ``status``, ``taken_by`` (a login: the duties that officer took),
+    ``due_by`` (the due are listed until then only; the overdue however late), ``limit`` (the
+    first so many); ``phases``: the elections' phases at ``now`` where the caller has them already.
 
     ``unit``: the parts of the duties owed unit by unit that are that territorial unit's (its
     officer's queue). A role tied to a unit owes nothing without its unit: nothing else is its."""
     if role in roles.UNIT_ROLES and unit is None:
         return []
     if unit is not None:
-        return _unit_duties(session, unit, role=role, now=now, election_id=election_id, include_done=include_done,
-                            kind=kind, rule=rule, where=where, status=status)  # fmt: skip
+        found = _unit_duties(session, unit, role=role, now=now, election_id=election_id, include_done=include_done,
+                             kind=kind, rule=rule, where=where, status=status, phases=phases)  # fmt: skip
+        return [d for d in found if due_by is None or d.status != "due" or d.due_at <= due_by][:limit]
     kinds = [k for k in kinds_for(role) if (kind is None or k == kind) and (rule is None or deadlines.DEADLINES[k].rule == rule)]
     if not kinds:
         return []
-    # A pending row is a duty; a fired one may still be; a cancelled one only if its step closed it.
-    recorded = ("pending", "fired", "cancelled") if include_done else ("pending", "fired")
-    query = select(Deadline).where(Deadline.kind.in_(kinds), Deadline.status.in_(recorded))
-    if election_id is not None:
-        query = query.where(deadlines.of_election(election_id))
-    if taken_by is not None:
-        query = query.join(DutyTaken, DutyTaken.deadline_id == Deadline.id).where(DutyTaken.login == taken_by)
-    if status == "due":  # a due duty is a pending row whose time has not come: the rest need not be read
-        query = query.where(Deadline.status == "pending", Deadline.due_at > now)
-    elif status == "overdue":
-        query = query.where(Deadline.due_at <= now)
-    rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
+    rows = _rows(session, kinds, now=now, election_id=election_id, include_done=include_done, status=status,
+                 taken_by=taken_by, due_by=due_by, limit=None if where else limit)  # fmt: skip
     candidacies = _candidacies(session, {int(r.subject_id) for r in rows if r.subject_type == "candidacy"})
-    phases = _phases(session, {r.subject_id for r in rows if r.subject_type == "election"}, now)
-    steps_taken = _steps_taken(
-        session, [r for r in rows if r.status != "pending" and deadlines.DEADLINES[r.kind].answered is None]
-    )
+    known = dict(phases or {})
+    known |= _phases(session, {r.subject_id for r in rows if r.subject_type == "election"} - known.keys(), now)
+    closed = [r for r in rows if r.status != "pending"]
+    steps_taken = _steps_taken(session, [r for r in closed if deadlines.DEADLINES[r.kind].answered is None])
+    answered = _answered(session, [r for r in closed if deadlines.DEADLINES[r.kind].answered is not None])
     takers = _takers(session, [r.id for r in rows])
     owed = roles.deadline_roles()
     found = []
@@ -191,11 +196,13 @@ def duties_in(
         if row.subject_type == "candidacy":
             state, election = candidacies.get(row.subject_id, (None, None))
         else:
-            state, election = phases.get(row.subject_id), row.subject_id
+            state, election = known.get(row.subject_id), row.subject_id
         if where and state not in where:
             continue
-        found_status, done_at = _status(session, row, declared, state, steps_taken, now)
+        found_status, done_at = _status(row, declared, state, steps_taken, answered, now)
         if found_status is None or (found_status == "done" and not include_done) or status not in (None, found_status):
+            continue
+        if found_status == "due" and due_by is not None and row.due_at > due_by:
             continue
         found.append(
             Duty(kind=row.kind, rule=row.rule, roles=owed.get(row.kind, frozenset()), subject_type=row.subject_type,
@@ -204,12 +211,73 @@ def duties_in(
                  discharged_by=declared.duty, done_at=done_at, deadline_id=row.id, key=row.key, recorded=row.status,
                  outcome=row.outcome, computed_from=row.computed_from, where=state, taken_by=takers.get(row.id))
         )  # fmt: skip
-    return sorted(found, key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
+    found.sort(key=lambda d: (STATUSES.index(d.status), d.due_at, d.deadline_id))
+    return found[:limit] if limit is not None else found
+
+
+# The columns a duty is read from: rows, not ORM instances (a page reads hundreds of them).
+_DEADLINE = cast(Table, Deadline.__table__)
+
+
+def _rows(
+    session: Session, kinds: list[str], *, now: dt.datetime, election_id: str | None, include_done: bool,
+    status: Status | None, taken_by: str | None, due_by: dt.datetime | None, limit: int | None,
+) -> list[Any]:  # fmt: skip
+    """The deadline rows that may be the duties asked for, by their time.
+
+    With the done left out, the read is bounded by what is owed, not by the table: a fired row of a
+    candidacy's kind is read only while its candidacy is still where the kind is open (else it binds
+    no one, or it is done), and a pending one only when due by ``due_by``; the rows fired, cancelled
+    or of other kinds that a long election piles up are never read. An election's rows are few (its
+    cut-offs and its rounds): they are read, and judged by its phase now.
+    """
+
+    def narrowed(query: Any) -> Any:
+        if election_id is not None:
+            query = query.where(deadlines.of_election(election_id))
+        if taken_by is not None:
+            query = query.join(DutyTaken, DutyTaken.deadline_id == _DEADLINE.c.id).where(DutyTaken.login == taken_by)
+        return query
+
+    base = select(*_DEADLINE.c).where(_DEADLINE.c.kind.in_(kinds))
+    if include_done:  # the done are read as well: every row but those never opened
+        query = base.where(_DEADLINE.c.status.in_(("pending", "fired", "cancelled")))
+        if status == "due":
+            query = query.where(_DEADLINE.c.status == "pending", _DEADLINE.c.due_at > now)
+        elif status == "overdue":
+            query = query.where(_DEADLINE.c.due_at <= now)
+        return list(session.execute(narrowed(query).order_by(_DEADLINE.c.due_at, _DEADLINE.c.id)))
+    # A pending row is a duty (deadlines.follow_state keeps it its subject's): overdue from its time, due before.
+    pending = base.where(_DEADLINE.c.status == "pending")
+    if status == "due":
+        pending = pending.where(_DEADLINE.c.due_at > now)
+    elif status == "overdue":
+        pending = pending.where(_DEADLINE.c.due_at <= now)
+    if due_by is not None:
+        pending = pending.where(_DEADLINE.c.due_at <= max(due_by, now))
+    pending = narrowed(pending).order_by(_DEADLINE.c.due_at, _DEADLINE.c.id)
+    # The first ``limit`` pending rows by time are the only pending ones among the first ``limit``
+    # duties: among pending rows the duties' order (the overdue, then the due, each by time) is theirs.
+    parts = [(pending.limit(limit) if limit is not None else pending).subquery()]
+    if status != "due":  # a fired row is never due
+        fired = base.where(_DEADLINE.c.status == "fired")
+        for name in kinds:
+            declared = deadlines.DEADLINES[name]
+            if declared.family == "candidacy":
+                still_open = select(Candidacy.id).where(Candidacy.id == cast_(_DEADLINE.c.subject_id, Integer),
+                                                        Candidacy.state.in_(declared.open_in))  # fmt: skip
+                query = fired.where(_DEADLINE.c.kind == name, _DEADLINE.c.subject_type == "candidacy", exists(still_open))
+            else:
+                query = fired.where(_DEADLINE.c.kind == name, _DEADLINE.c.subject_type == "election")
+            parts.append(narrowed(query).subquery())
+    # One statement for the parts: each a read of its own index, a round trip for all.
+    return list(session.execute(union_all(*(select(*part.c) for part in parts))))
 
 
 def _unit_duties(
     session: Session, unit: str, *, role: str | None, now: dt.datetime, election_id: str | None, include_done: bool,
     kind: str | None, rule: str | None, where: Collection[str], status: Status | None,
+    phases: Mapping[str, str] | None = None,
 ) -> list[Duty]:  # fmt: skip
     """The unit's parts of the duties owed unit by unit: one per row, its own status (the unit's
     record, not the whole's); nobody takes a unit's part, it is its officer's."""
@@ -221,11 +289,12 @@ def _unit_duties(
     if election_id is not None:
         query = query.where(deadlines.of_election(election_id))
     rows = list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
-    phases = _phases(session, {r.subject_id for r in rows}, now)
+    known = dict(phases or {})
+    known |= _phases(session, {r.subject_id for r in rows} - known.keys(), now)
     owed = roles.deadline_roles()
     found = []
     for row in rows:
-        declared, phase = deadlines.DEADLINES[row.kind], phases.get(row.subject_id)
+        declared, phase = deadlines.DEADLINES[row.kind], known.get(row.subject_id)
         if where and phase not in where:
             continue
         done_at = UNIT_PARTS[row.kind](session, row, unit)
@@ -249,16 +318,16 @@ def _unit_duties(
 
 
 def _status(
-    session: Session, row: Deadline, declared: deadlines.DeadlineKind, where: str | None,
-    steps_taken: dict[tuple[str, str], list[tuple[dt.datetime, str]]], now: dt.datetime,
+    row: Any, declared: deadlines.DeadlineKind, where: str | None,
+    steps_taken: dict[tuple[str, str], list[tuple[dt.datetime, str]]], answered: Mapping[int, Any], now: dt.datetime,
 ) -> tuple[Status | None, dt.datetime | None]:  # fmt: skip
     """Where one row's duty stands (None: it binds no one), and when it was done if known."""
     if row.status == "pending":  # a pending row belongs to its subject's present state (deadlines.follow_state)
         return ("overdue" if row.due_at <= now else "due"), None
     if declared.answered is not None:
-        answered = declared.answered(session, row)
-        if answered:
-            return "done", answered if isinstance(answered, dt.datetime) else None
+        done = answered.get(row.id)
+        if done:
+            return "done", done if isinstance(done, dt.datetime) else None
     else:
         # A step after a pending row was cancelled is another row's (the state was left and entered again).
         until = row.cancelled_at if row.status == "cancelled" else None
@@ -269,6 +338,37 @@ def _status(
     if row.status == "fired" and where is not None and where in declared.open_in:
         return "overdue", None
     return None, None
+
+
+def _answered(session: Session, rows: list[Any]) -> dict[int, Any]:
+    """Each row's answer (its kind's ``answered``), by the row's id: for the kinds a page lists by the
+    hundred (D2, G4), one read for all the rows, the same question as theirs asked once; for the
+    others (V3: an election's round, a few rows), the kind's own."""
+    found: dict[int, Any] = {}
+    requests = {r.id: deadlines.information_request_of(r.key) for r in rows
+                if deadlines.DEADLINES[r.kind].answered is deadlines.request_answered}  # fmt: skip
+    wanted = sorted({i for i in requests.values() if i is not None})
+    answers: dict[int, dt.datetime | None] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        read = select(InformationRequest.id, InformationRequest.answered_at).where(InformationRequest.id.in_(chunk))
+        answers.update((request_id, at) for request_id, at in session.execute(read))
+    verified = deadlines.declarations_verified
+    declaring = sorted({int(r.subject_id) for r in rows if deadlines.DEADLINES[r.kind].answered is verified})
+    waiting: set[int] = set()
+    for start in range(0, len(declaring), 1000):
+        waiting.update(session.scalars(select(Declaration.candidacy_id).where(
+            Declaration.candidacy_id.in_(declaring[start : start + 1000]), Declaration.verification == "pending")))  # fmt: skip
+    for row in rows:
+        declared = deadlines.DEADLINES[row.kind]
+        if declared.answered is deadlines.request_answered:
+            request_id = requests[row.id]
+            found[row.id] = answers.get(request_id) if request_id is not None else None
+        elif declared.answered is deadlines.declarations_verified:
+            found[row.id] = int(row.subject_id) not in waiting
+        elif declared.answered is not None:
+            found[row.id] = declared.answered(session, cast(Deadline, row))
+    return found
 
 
 def _takers(session: Session, deadline_ids: list[int]) -> dict[int, str]:
@@ -300,8 +400,13 @@ def _phases(session: Session, ids: Iterable[str], now: dt.datetime) -> dict[str,
         return {}
     return {
         election.id: machines.current_phase(election, calendar_of(election), now)
-        for election in session.scalars(select(Election).where(Election.id.in_(chosen)))
+        for election in session.scalars(select(Election).where(Election.id.in_(chosen)).options(*LIGHT_ELECTION))
     }
+
+
+# An election's phase needs neither its rules' text nor its territory's (kilobytes each), read
+# once per process where a hash is new (rules_in_force, territory): not on every page.
+LIGHT_ELECTION = (defer(Election.rules_text), defer(Election.territory_text))
 
 
 def _steps_taken(session: Session, rows: list[Deadline]) -> dict[tuple[str, str], list[tuple[dt.datetime, str]]]:
