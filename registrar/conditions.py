@@ -11,6 +11,7 @@ signatures). Numbers in the reasons are the rules', read where they are stated.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import math
@@ -20,7 +21,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, literal, null, select, union_all
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from registrar import tally
@@ -75,12 +77,21 @@ class Context:
 
     def one(self, model: type[Any]) -> Any:
         """The candidacy's one record of ``model`` (a medical conclusion, the contribution ...), or None."""
+        if model in PAPERS:
+            found = self.every(model)
+            return found[0] if found else None
         if model not in self.read:
             self.read[model] = self.session.scalar(select(model).where(model.candidacy_id == self.candidacy.id))
         return self.read[model]
 
     def every(self, model: type[Any]) -> list[Any]:
-        """The candidacy's records of ``model`` (its declarations, its signature protocols ...)."""
+        """The candidacy's records of ``model`` (its declarations, its signature protocols ...), in the
+        order they were recorded; of the :data:`PAPERS`, read-only rows of their columns."""
+        if model in PAPERS:
+            if PAPERS not in self.read:
+                self.read[PAPERS] = papers_of(self.session, self.candidacy.id)
+            papers: dict[type[Any], list[Any]] = self.read[PAPERS]
+            return papers[model]
         key = (model, "every")
         if key not in self.read:
             self.read[key] = list(self.session.scalars(select(model).where(model.candidacy_id == self.candidacy.id)))
@@ -89,16 +100,50 @@ class Context:
 
     def document_kinds(self) -> set[str]:
         """The kinds of registration document received for the candidacy."""
-        if Document not in self.read:
-            self.read[Document] = set(
-                self.session.scalars(select(Document.kind).where(Document.candidacy_id == self.candidacy.id))
-            )
-        kinds: set[str] = self.read[Document]
-        return kinds
+        return {document.kind for document in self.every(Document)}
 
     def forget(self) -> None:
         """Records were written: read them again."""
         self.read.clear()
+
+
+# The candidacy's papers the conditions weigh. The first condition that needs one of them reads
+# them all in one statement: registration weighs every kind, and a statement each cost it eight
+# round trips (issue 15). Conditions write nothing, so each is read as a row of its columns.
+PAPERS = (NominationDecision, Declaration, MedicalConclusion, LanguageConclusion, Contribution, SignatureProtocol,
+          Document, Decision)  # fmt: skip
+
+
+@functools.cache
+def _papers() -> tuple[Any, tuple[tuple[type[Any], Any, slice], ...]]:
+    """The statement of :func:`papers_of`, a UNION ALL with a column slot for each column of each kind
+    (typed NULLs in the slots of the other kinds), and for each kind its row type and its slots."""
+    slots = [(model, column) for model in PAPERS for column in cast(Table, model.__table__).c]
+    branches, shapes, start = [], [], 1
+    for index, model in enumerate(PAPERS):
+        table = cast(Table, model.__table__)
+        branches.append(
+            select(literal(index).label("paper"),
+                   *((column if owner is model else sql_cast(null(), column.type)).label(f"s{i}")
+                     for i, (owner, column) in enumerate(slots)))
+            .where(table.c.candidacy_id == bindparam("candidacy_id"))
+        )  # fmt: skip
+        names = [column.name for column in table.c]
+        shapes.append((model, collections.namedtuple(model.__name__, names), slice(start, start + len(names))))
+        start += len(names)
+    return union_all(*branches), tuple(shapes)
+
+
+def papers_of(session: Session, candidacy_id: int) -> dict[type[Any], list[Any]]:
+    """The candidacy's :data:`PAPERS` by kind, each kind's in the order they were recorded."""
+    statement, shapes = _papers()
+    found: dict[type[Any], list[Any]] = {model: [] for model in PAPERS}
+    for row in session.execute(statement, {"candidacy_id": candidacy_id}):
+        model, shape, columns = shapes[row[0]]
+        found[model].append(shape(*row[columns]))
+    for records in found.values():
+        records.sort(key=lambda record: record.id)
+    return found
 
 
 Condition = Callable[[Context], list[Unmet]]
@@ -364,10 +409,7 @@ def dated_within(rule: str, decided_on: dt.date, today: dt.date, opened: dt.date
 def decision_dated(ctx: Context, rule: str, opened: dt.date | None) -> list[Unmet]:
     """The decision the step has just recorded is dated within its window (:func:`dated_within`);
     a court's ruling not before the appeal it decides was filed."""
-    decision = ctx.session.scalar(
-        select(Decision).where(Decision.candidacy_id == ctx.candidacy.id, Decision.kind == ctx.trigger)
-        .order_by(Decision.id.desc()).limit(1)
-    )  # fmt: skip
+    decision = next((d for d in reversed(ctx.every(Decision)) if d.kind == ctx.trigger), None)
     if decision is None or decision.recorded_at != ctx.at:
         return []  # nothing recorded by this action: nothing dated to check
     if decision.body == "Supreme Court":

@@ -21,11 +21,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
+from typing import cast as cast_to
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Table, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from registrar.calendar import ElectionCalendar, period_end
+from registrar.db import dialect_insert
 from registrar.models import Candidacy, Deadline, Declaration, InformationRequest
 from registrar.rules import Rules
 from registrar.states import BEFORE_COUNT, SECOND_ROUND, STANDING
@@ -287,6 +289,12 @@ def _add(session: Session, row: Deadline) -> Deadline:
     return row
 
 
+# A candidacy's deadline is written as it is opened, by a statement that makes the same key
+# twice a no-op in the database: no read first to see whether it is there (issue 15).
+_OPEN = {dialect: dialect_insert(cast_to(Table, Deadline.__table__), dialect).on_conflict_do_nothing(index_elements=["key"])
+         for dialect in ("postgresql", "sqlite")}  # fmt: skip
+
+
 def open_deadline(
     session: Session,
     kind_name: str,
@@ -297,27 +305,20 @@ def open_deadline(
     calendar: ElectionCalendar,
     now: dt.datetime,
     key_suffix: str = "",
-) -> Deadline | None:
+) -> None:
     """Record a candidacy deadline counted from ``started_at`` (T2); a repeat of the same key is a no-op."""
     kind = KINDS[kind_name]
     if kind.rule not in rules:
-        return None
+        return
     days = kind.period(rules)
     due = period_end(started_at, days, rules)
-    return _add(
-        session,
-        Deadline(
-            key=f"candidacy:{candidacy_id}:{kind.name}:{started_at.astimezone(dt.UTC).isoformat()}{key_suffix}",
-            subject_type="candidacy",
-            subject_id=str(candidacy_id),
-            kind=kind.name,
-            rule=kind.rule,
-            due_at=due,
-            due_local=_local(due, calendar),
-            computed_from=f"{days} days ({kind.rule}) from {_local(started_at, calendar)}",
-            created_at=now,
-        ),
-    )
+    session.execute(
+        _OPEN[session.get_bind().dialect.name],
+        {"key": f"candidacy:{candidacy_id}:{kind.name}:{started_at.astimezone(dt.UTC).isoformat()}{key_suffix}",
+         "subject_type": "candidacy", "subject_id": str(candidacy_id), "kind": kind.name, "rule": kind.rule,
+         "due_at": due, "due_local": _local(due, calendar), "status": "pending", "created_at": now,
+         "computed_from": f"{days} days ({kind.rule}) from {_local(started_at, calendar)}"},
+    )  # fmt: skip
 
 
 # What the sweep records on a fired row (``Deadline.outcome``), written and read back here only.

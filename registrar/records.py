@@ -155,21 +155,26 @@ def _protocol_recorded(dialect: str) -> Insert:
 
 
 _ELECTION_LOCK = select(Election.__table__.c.id).where(Election.__table__.c.id == bindparam("election_id")).with_for_update()
+# Whether the candidacy holds a certificate in force, and how many the election has issued: one statement.
+_CERTIFICATES = select(
+    select(Certificate.id).where(Certificate.candidacy_id == bindparam("candidacy_id"), Certificate.revoked_at.is_(None))
+    .limit(1).scalar_subquery(),
+    select(func.count(Certificate.id)).join(Candidacy).where(Candidacy.election_id == bindparam("election_id"))
+    .scalar_subquery(),
+)  # fmt: skip
 
 
 def issue_certificate(ctx: Context) -> None:
     if ctx.trigger == "record_registration":
         return  # a past election's public record: the certificate the CEC issued is not in it, and none is made up
-    # The election row's lock orders concurrent registrations, so numbers never collide.
-    ctx.session.execute(_ELECTION_LOCK, {"election_id": ctx.election.id})
-    current = ctx.session.scalar(
-        select(Certificate).where(Certificate.candidacy_id == ctx.candidacy.id, Certificate.revoked_at.is_(None))
-    )
+    # The election row's lock orders concurrent registrations, so numbers never collide; SQLite's
+    # one writer holds its lock from BEGIN (registrar.db), so there it is already held.
+    ids = {"election_id": ctx.election.id, "candidacy_id": ctx.candidacy.id}
+    if ctx.session.get_bind().dialect.name != "sqlite":
+        ctx.session.execute(_ELECTION_LOCK, ids)
+    current, issued = ctx.session.execute(_CERTIFICATES, ids).one()
     if current is not None:
         return
-    issued = ctx.session.scalar(
-        select(func.count(Certificate.id)).join(Candidacy).where(Candidacy.election_id == ctx.election.id)
-    )
     number = f"{ctx.election.id.upper()}-{(issued or 0) + 1:03d}"
     ctx.session.add(Certificate(number=number, candidacy_id=ctx.candidacy.id, issued_at=ctx.at))
     ctx.noted["certificate"] = number
