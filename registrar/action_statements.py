@@ -1,14 +1,15 @@
 """The statements of one action on a candidacy: the lock that begins it and the writes that end it.
 
 An action begins by locking its candidacy, and reads in the same statement what every action
-needs beside it: the election (without the kilobytes of its stored rules, parsed once per
-process already) and the CEC's resolutions its calendar is computed from. It ends the same way
-whatever the step: the candidacy's row written with its version moved on (the optimistic
-lock), the audit event and the head of the chain, one message for each recipient, and the
-candidacy's pending deadlines read back for the outcome. These are plain statements on the
-tables, in as few as the database allows (on PostgreSQL the head's lock, then one statement
-for the rest): the hot path of every officer's action and of the sweep's, where the ORM's
-unit of work cost more than the database (issue 15). What an action decides stays in
+needs beside it: the election (without the kilobytes of its stored rules and territory, each
+parsed once per process already) and the CEC's resolutions its calendar is computed from. It
+ends the same way whatever the step: the candidacy's row written with its version moved on
+(the optimistic lock), the audit event and the head of the chain, one message for each
+recipient, and the candidacy's pending deadlines read back for the outcome. These are plain
+statements on the tables, in as few as the database allows (on PostgreSQL one statement, which
+locks the head and hashes the event onto it; on SQLite the database moves the head onto each
+event): the hot path of every officer's action and of the sweep's, where the ORM's unit of
+work cost more than the database (issue 15). What an action decides stays in
 :mod:`registrar.actions` and the machines; this module only moves rows.
 """
 
@@ -19,7 +20,25 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, and_, bindparam, insert, inspect, select, true, union_all, update
+from sqlalchemy import (
+    Select,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    literal_column,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.orm import Session, defer, joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -36,7 +55,11 @@ def _lock(parties: bool) -> Select[Candidacy, str, str, str, dt.date]:
     kilobytes of its stored rules, parsed once per process already), and the election's CEC
     resolutions as the calendar reads them, one row each (or one row of NULLs); with ``parties``,
     the person and the nominating association too."""
-    options = [joinedload(Candidacy.election).options(defer(Election.rules_text), lazyload(Election.resolutions))]
+    options = [
+        joinedload(Candidacy.election).options(
+            defer(Election.rules_text), defer(Election.territory_text), lazyload(Election.resolutions)
+        )
+    ]
     if not parties:
         options += [lazyload(Candidacy.association), lazyload(Candidacy.person)]
     return (
@@ -73,8 +96,7 @@ def locked(session: Session, candidacy_id: int, trigger: str) -> tuple[Candidacy
 # Every action ends the same way: the candidacy's row written with its version moved on (the
 # optimistic lock), the audit event and the head of the chain, one message for each recipient,
 # and the candidacy's pending deadlines read back for the outcome. They are written here as
-# plain statements on the tables, in as few as the database allows: on PostgreSQL the head's
-# lock and then one statement for the rest.
+# plain statements on the tables, in as few as the database allows: one on PostgreSQL.
 
 CANDIDACIES = cast(Table, Candidacy.__table__)
 OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -136,13 +158,15 @@ def written(
     pending_of = {"d_subject_id": str(candidacy.id)}
     postgresql = connection.dialect.name == "postgresql"
     if postgresql and moved is not None:
-        event = audit.event_row(audit.locked_head(session), entry)
-        rows = told(event["e_seq"])
+        event = _unchained(entry)
+        # The messages of an event numbered 0: PostgreSQL writes the number the head gives.
+        rows = told(0)
         messages = {f"o{i}_{name}": value for i, row in enumerate(rows) for name, value in row.items()}
+        messages |= {f"o{i}_delivery_key": row["delivery_key"].removeprefix("0") for i, row in enumerate(rows)}
         read = connection.execute(_all_at_once(len(rows)), moved | event | messages | pending_of).all()
         if not read:
             raise StaleDataError(f"candidacy {candidacy.id}: version {moved['c_version']} is no longer current")
-        return int(read[0][0]), event["e_seq"], [row for row in read if row.kind is not None]
+        return int(read[0].version), int(read[0].seq), [row for row in read if row.kind is not None]
     if moved is not None and connection.execute(_MOVE, moved).rowcount != 1:
         raise StaleDataError(f"candidacy {candidacy.id}: version {moved['c_version']} is no longer current")
     head_and_pending = [] if postgresql else connection.execute(_HEAD_AND_PENDING, pending_of).all()
@@ -152,7 +176,8 @@ def written(
         head = audit.locked_head(session)
     event = audit.event_row(head, entry)
     connection.execute(audit.INSERT_EVENT, event)
-    connection.execute(audit.MOVE_HEAD, event)
+    if postgresql:  # on SQLite the database moves the head onto the event (migration 0015)
+        connection.execute(audit.MOVE_HEAD, event)
     connection.execute(_TO_OUTBOX, told(event["e_seq"]))
     pending: Sequence[Any] = [row for row in head_and_pending if row.kind is not None]
     if not head_and_pending:
@@ -161,20 +186,68 @@ def written(
     return version, event["e_seq"], pending
 
 
+def _unchained(entry: audit.Entry) -> dict[str, Any]:
+    """The parameters of an event whose number and hashes PostgreSQL takes from the head under its
+    lock (:func:`_all_at_once`): its hashed text in the two parts around its number (audit._body)."""
+    stored = audit.jsonable(audit._with_recorded_at(entry.payload))
+    subject = str(entry.subject_id)
+    body = audit._body(0, entry.at, entry.actor, entry.action, entry.subject_type, subject, entry.from_state,
+                       entry.to_state, audit.canonical(stored))  # fmt: skip
+    # The number is the last field before the subject; quotes in the fields after it are escaped.
+    before, _, after = body.rpartition(',"subject":[')
+    return {"e_at": entry.at, "e_actor": entry.actor, "e_action": entry.action, "e_subject_type": entry.subject_type,
+            "e_subject_id": subject, "e_from_state": entry.from_state, "e_to_state": entry.to_state, "e_payload": stored,
+            "e_before_seq": "\n" + before.removesuffix("0"), "e_after_seq": ',"subject":[' + after}  # fmt: skip
+
+
+def _param(name: str, column: Any) -> Any:
+    return bindparam(name, type_=column.type)
+
+
 @functools.cache
 def _all_at_once(messages: int) -> Select[Any]:
     """PostgreSQL: the end of an action as one statement, its writes in data-modifying WITH
-    clauses: the moved row's version beside each pending deadline (no row: the version had moved)."""
+    clauses. The head of the chain is locked in it and the event numbered and hashed on it by
+    the server (sha256 of the previous hash and the event's canonical text, as audit._chained:
+    audit.verify recomputes it in Python), so no round trip waits for the head first. It reads
+    the moved row's version and the event's number beside each pending deadline (no row: the
+    version had moved)."""
     moved = _MOVE.returning(CANDIDACIES.c.version).cte("moved")
-    event = audit.INSERT_EVENT.cte("event")
-    head = audit.MOVE_HEAD.cte("head")
-    # Each message a SELECT of its parameters (a multi-row VALUES would be compiled anew each time).
-    told = [select(*(bindparam(f"o{i}_{name}", type_=OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS)) for i in range(messages)]
+    held = select(audit.HEAD.c.last_seq, audit.HEAD.c.last_hash).where(audit.HEAD.c.id == 1).with_for_update().cte("held")
+    # The migration seeds the head; an emptied database has none: the chain then begins anew.
+    locked = union_all(
+        select(held.c.last_seq, held.c.last_hash),
+        select(literal(0), literal(audit.GENESIS)).where(~exists(select(held.c.last_seq))),
+    ).cte("locked")
+    seq = (locked.c.last_seq + 1).label("seq")
+    hashed = func.encode(func.sha256(func.convert_to(
+        locked.c.last_hash + bindparam("e_before_seq", type_=Text) + sql_cast(seq, Text) + bindparam("e_after_seq", type_=Text),
+        literal_column("'UTF8'"))), literal_column("'hex'"))  # fmt: skip
+    columns = ("at", "actor", "action", "subject_type", "subject_id", "from_state", "to_state", "payload")
+    event = (
+        insert(audit.EVENTS)
+        .from_select(("seq", *columns, "prev_hash", "hash"),
+                     select(seq, *(_param(f"e_{name}", audit.EVENTS.c[name]) for name in columns), locked.c.last_hash, hashed))
+        .returning(audit.EVENTS.c.seq, audit.EVENTS.c.hash)
+        .cte("event")
+    )  # fmt: skip
+    moved_on = upsert(audit.HEAD).from_select(("id", "last_seq", "last_hash"), select(literal(1), event.c.seq, event.c.hash))
+    head = moved_on.on_conflict_do_update(
+        index_elements=["id"], set_={"last_seq": moved_on.excluded.last_seq, "last_hash": moved_on.excluded.last_hash}
+    ).cte("head")
+    # Each message a SELECT of its parameters beside the event's number (a multi-row VALUES would
+    # be compiled anew each time); its delivery key is the number and what follows it.
+    told = [
+        select(*(sql_cast(event.c.seq, Text) + _param(f"o{i}_{name}", OUTBOX.c[name]) if name == "delivery_key"
+                 else event.c.seq if name == "event_seq" else _param(f"o{i}_{name}", OUTBOX.c[name])
+                 for name in _OUTBOX_COLUMNS)).select_from(event)
+        for i in range(messages)
+    ]  # fmt: skip
     tell = insert(OUTBOX).from_select(_OUTBOX_COLUMNS, union_all(*told) if messages > 1 else told[0]).cte("told")
     pending = _PENDING.subquery("pending")
     return (
-        select(moved.c.version, pending.c.kind, pending.c.rule, pending.c.due_at, pending.c.due_local)
-        .select_from(moved.outerjoin(pending, true()))
+        select(moved.c.version, event.c.seq, pending.c.kind, pending.c.rule, pending.c.due_at, pending.c.due_local)
+        .select_from(moved.join(event, true()).outerjoin(pending, true()))
         .order_by(pending.c.due_at)
         .add_cte(event, head, tell)
     )

@@ -406,19 +406,22 @@ def stored() -> dict[str, str]:
     return {"territory_text": text, "territory_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
 
 
-_STORED: dict[tuple[str, dt.date], tuple[str, Territory]] = {}
+_STORED: dict[tuple[str, dt.date], Territory] = {}
 
 
 def of_election(election: Any) -> Territory:
     """The units an election is held over: those of the territory it was announced with (its
     stored copy of the file), in force on the day it was announced (D4, V3, V7); an election
     announced before copies were kept reads the file in force."""
-    text, sha256, day = election.territory_text, election.territory_sha256, election.announced_on
-    if text is None:
+    sha256, day = election.territory_sha256, election.announced_on
+    if sha256 is None:
         return on(day)
+    # Checked against its SHA-256 once per process, as the rules are (rules_in_force.of_election):
+    # an action does not read the kilobytes of the text again (registrar.action_statements).
     kept = _STORED.get((sha256, day))
-    if kept is not None and kept[0] == text:  # the same text as checked before: not altered since
-        return kept[1]
+    if kept is not None:
+        return kept
+    text = election.territory_text
     where = cast(Traversable, PurePosixPath(f"election {election.id}", f"territory.toml@{str(sha256)[:12]}"))
     if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha256:
         raise TerritoryError(f"{where}: the stored territory does not match its SHA-256; the election's record was altered")
@@ -426,7 +429,7 @@ def of_election(election: Any) -> Territory:
 
     rules = rules_of(election)
     found = parse_country(_parsed_toml(text, where), where, lambda _day: rules, check=False).on(day)
-    _STORED[(sha256, day)] = (text, found)
+    _STORED[(sha256, day)] = found
     return found
 
 
