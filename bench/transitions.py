@@ -47,17 +47,33 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import perf_counter
-from typing import Any
+from time import perf_counter, process_time
+from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, bindparam, event, insert, select, update
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import make_url
 from transitions import Machine
 
 from registrar import actions, demo
 from registrar.calendar import ElectionCalendar
 from registrar.db import Database
+from registrar.models import AuditEvent, AuditHead, Candidacy, Deadline, OutboxMessage
 from registrar.rules import Rules, for_kind
 
 SUMMARY = "durable transitions per second (perform) beside raw single-row commits, on SQLite and PostgreSQL"
@@ -88,6 +104,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds the baselines and perform() are interleaved in (5)")
     parser.add_argument("--profile", action="store_true", help="also profile perform() (cProfile) and print where time goes")
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile (25)")
+    parser.add_argument("--grow", type=_sizes, default=(),
+                        help="also time --n actions with the tables grown to each of these rows, comma-separated "
+                             "(e.g. 1000,10000,100000,1000000): candidacies, deadlines, audit events, messages")  # fmt: skip
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of whole numbers: {text!r}") from None
+    if not sizes or sizes[0] < 1:
+        raise argparse.ArgumentTypeError("sizes must be whole numbers of at least 1")
+    return sizes
 
 
 # --- Measurements ---------------------------------------------------------------------------
@@ -100,6 +129,7 @@ class Row:
     n: int
     seconds: float
     statements: int | None = None
+    cpu_seconds: float | None = None  # this process's CPU time (time.process_time), not the server's
 
     @property
     def per_second(self) -> float:
@@ -108,6 +138,10 @@ class Row:
     @property
     def statements_per_op(self) -> float | None:
         return None if self.statements is None or not self.n else self.statements / self.n
+
+    @property
+    def cpu_ms_per_op(self) -> float | None:
+        return None if self.cpu_seconds is None or not self.n else 1000 * self.cpu_seconds / self.n
 
 
 _TABLE = re.compile(r"^\s*(?:SELECT\b.*?\bFROM|INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)", re.IGNORECASE | re.DOTALL)
@@ -162,6 +196,7 @@ class Mix:
     seconds: float = 0.0
     statements: int = 0
     db_seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     @property
     def n(self) -> int:
@@ -176,6 +211,7 @@ class Mix:
         self.seconds += other.seconds
         self.statements += other.statements
         self.db_seconds += other.db_seconds
+        self.cpu_seconds += other.cpu_seconds
 
 
 # --- The world ---------------------------------------------------------------------------------
@@ -256,7 +292,7 @@ def announce(db: Database) -> World:
 def perform_all(db: Database, plan: list[Action], counter: Statements | None = None) -> Mix:
     mix = Mix()
     statements, db_seconds = (counter.count, counter.seconds) if counter else (0, 0.0)
-    started = perf_counter()
+    started, cpu = perf_counter(), process_time()
     for action in plan:
         before = counter.count if counter else 0
         t0 = perf_counter()
@@ -265,7 +301,7 @@ def perform_all(db: Database, plan: list[Action], counter: Statements | None = N
         tally.seconds += perf_counter() - t0
         tally.n += 1
         tally.statements += (counter.count - before) if counter else 0
-    mix.seconds = perf_counter() - started
+    mix.seconds, mix.cpu_seconds = perf_counter() - started, process_time() - cpu
     if counter:
         mix.statements, mix.db_seconds = counter.count - statements, counter.seconds - db_seconds
     return mix
@@ -361,11 +397,12 @@ def bare_machine(n: int) -> Row:
         send_event=True,
     )
     thing, file, back = _Thing(), machine.events["file"], machine.events["back"]
-    started = perf_counter()
+    started, cpu = perf_counter(), process_time()
     for _ in range(n // 2):
         file.trigger(thing)
         back.trigger(thing)
-    return Row("memory", "bare transitions machine (no database)", n // 2 * 2, perf_counter() - started)
+    return Row("memory", "bare transitions machine (no database)", n // 2 * 2, perf_counter() - started,
+               cpu_seconds=process_time() - cpu)  # fmt: skip
 
 
 # --- Databases ----------------------------------------------------------------------------------
@@ -417,6 +454,7 @@ class Result:
     raw: Row
     where: str
     profile: str = ""
+    growth: list[Grown] = field(default_factory=list)
 
 
 def _say(message: str) -> None:
@@ -448,13 +486,15 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
                  f"{per_round // 2} lean transactions and {size} perform() actions ...")  # fmt: skip
             counter = Statements(db.engine)
             mix = Mix()
-            timed: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0])  # operation: [n, seconds, statements]
+            # operation: [n, seconds, statements, CPU seconds]
+            timed: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0, 0.0])
 
             def clock(operation: str, n: int, body: Callable[[], float]) -> None:
-                mark = counter.count
+                mark, cpu = counter.count, process_time()
                 seconds = body()
                 total = timed[operation]
                 total[0], total[1], total[2] = total[0] + n, total[1] + seconds, total[2] + counter.count - mark
+                total[3] += process_time() - cpu
 
             for index in range(rounds):
                 clock(RAW, per_round, lambda: raw_commits(db.engine, per_round))
@@ -462,16 +502,93 @@ def measure(backend: str, args: argparse.Namespace) -> Result:
                 clock(LEAN, per_round // 2, lambda: lean_transactions(db.engine, per_round // 2))
                 mix.add(perform_all(db, plan[index * size : (index + 1) * size], counter))
             counter.close()
-            rows = [Row(backend, op, int(n), seconds, int(statements)) for op, (n, seconds, statements) in timed.items()]
-            rows.append(Row(backend, "perform(): registration mix", mix.n, mix.seconds, mix.statements))
+            rows = [
+                Row(backend, op, int(n), seconds, int(statements), cpu) for op, (n, seconds, statements, cpu) in timed.items()
+            ]
+            rows.append(Row(backend, "perform(): registration mix", mix.n, mix.seconds, mix.statements, mix.cpu_seconds))
             raw = rows[0]
+            growth = [measure_grown(db, world, level, args.n) for level in args.grow]
             profile = ""
             if args.profile:
                 _say(f"[{backend}] profiling {args.n} more actions under cProfile ...")
                 profile = profile_mix(db, world, args.n, args.top)
-            return Result(backend, rows, mix, raw, where + (f"; {settings}" if settings else ""), profile)
+            return Result(backend, rows, mix, raw, where + (f"; {settings}" if settings else ""), profile, growth)
         finally:
             db.dispose()
+
+
+# --- Growth --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grown:
+    """``--n`` actions timed with each grown table holding ``rows`` rows, the lean floor beside them."""
+
+    rows: int
+    mix: Mix
+    lean: Row
+
+
+def _series(count: int, start: int) -> Any:
+    """The numbers start+1 .. start+count, as a recursive CTE (both databases have it)."""
+    numbers = select(literal(start + 1).label("i")).cte("numbers", recursive=True)
+    return numbers.union_all(select(numbers.c.i + 1).where(numbers.c.i < start + count))
+
+
+def grow_to(db: Database, rows: int) -> None:
+    """Each table an action reads or writes by index grown to ``rows`` rows, set-based: candidacies (of
+    one association and person: none of them the actions' own), fired deadlines, audit events and
+    delivered messages. The grown events carry no real hashes: the chain goes on from the head moved onto
+    the last of them, and only a verify would see them."""
+    grown = (Candidacy, Deadline, AuditEvent, OutboxMessage)
+    tables = {cast(Table, model.__table__).name: cast(Table, model.__table__) for model in grown}
+    at = dt.datetime(2029, 9, 1, 6, tzinfo=dt.UTC)
+    with db.transaction() as session:
+        have = {name: int(session.scalar(select(func.count()).select_from(table)) or 0) for name, table in tables.items()}
+        first = session.execute(select(Candidacy.association_id, Candidacy.person_id).order_by(Candidacy.id).limit(1)).one()
+        head = int(session.scalar(select(AuditHead.last_seq).where(AuditHead.id == 1)) or 0)
+        when = bindparam("at", at, type_=tables["candidacy"].c.nominated_at.type)
+
+        def more(name: str, columns: dict[str, Any]) -> None:
+            count = rows - have[name]
+            if count > 0:
+                numbers = _series(count, have[name] if name != "audit_event" else head)
+                row = select(*(value(numbers.c.i) if callable(value) else value for value in columns.values()))
+                session.execute(insert(tables[name]).from_select(list(columns), row.select_from(numbers)))
+
+        text = String()
+        more("candidacy", {"election_id": literal(ELECTION_ID), "association_id": literal(first.association_id),
+                           "person_id": literal(first.person_id), "state": literal("withdrawn"), "nominated_at": when,
+                           "state_since": when, "updated_at": when, "version": literal(1)})  # fmt: skip
+        more("deadline", {"key": lambda i: literal("grown:") + sql_cast(i, text), "subject_type": literal("candidacy"),
+                          "subject_id": lambda i: sql_cast(i, text), "kind": literal("information_request_answer"),
+                          "rule": literal("D2"), "due_at": when, "due_local": literal("2029-09-01 12:00"),
+                          "computed_from": literal("grown"), "status": literal("fired"), "created_at": when,
+                          "fired_at": when})  # fmt: skip
+        more("audit_event", {"seq": lambda i: i, "at": when, "actor": literal("bench:grown"), "action": literal("grown"),
+                             "subject_type": literal("candidacy"), "subject_id": lambda i: sql_cast(i, text),
+                             "payload": bindparam("payload", {}, type_=tables["audit_event"].c.payload.type),
+                             "prev_hash": literal("0" * 64), "hash": literal("f" * 64)})  # fmt: skip
+        more("outbox", {"delivery_key": lambda i: literal("grown:") + sql_cast(i, text), "event_seq": literal(1),
+                        "topic": literal("grown"), "recipient": literal("cec"),
+                        "payload": bindparam("message", {}, type_=tables["outbox"].c.payload.type),
+                        "status": literal("delivered"), "created_at": when, "attempts": literal(1)})  # fmt: skip
+        if rows > have["audit_event"]:
+            session.execute(update(AuditHead).where(AuditHead.id == 1)
+                            .values(last_seq=head + rows - have["audit_event"], last_hash="f" * 64))  # fmt: skip
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def measure_grown(db: Database, world: World, rows: int, n: int) -> Grown:
+    _say(f"growing the tables to {rows:,} rows each, then timing {n} actions ...")
+    grow_to(db, rows)
+    plan = world.plan(n)
+    perform_all(db, world.plan(len(world.route(0))))  # warm what the grown tables changed
+    cpu = process_time()
+    lean_seconds = lean_transactions(db.engine, n)
+    lean = Row(db.engine.dialect.name, LEAN, n, lean_seconds, cpu_seconds=process_time() - cpu)
+    return Grown(rows, perform_all(db, plan), lean)
 
 
 # --- Profile -------------------------------------------------------------------------------------
@@ -603,11 +720,12 @@ def report(results: list[Result], machine: Row, args: argparse.Namespace) -> str
     for result in results:
         for row in result.rows:
             rows.append([row.backend, row.operation, str(row.n), f"{row.seconds:.3f}", _number(row.per_second),
-                         f"{row.per_second / result.raw.per_second:.3f}", _number(row.statements_per_op)])  # fmt: skip
+                         f"{row.per_second / result.raw.per_second:.3f}", _number(row.statements_per_op),
+                         _number(row.cpu_ms_per_op, 3)])  # fmt: skip
     rows.append([machine.backend, machine.operation, str(machine.n), f"{machine.seconds:.3f}",
-                 _number(machine.per_second), "-", "-"])  # fmt: skip
-    out += ["", _table(["backend", "operation", "n", "seconds", "per second", "ratio to raw commits", "SQL/op"], rows,
-                       {2, 3, 4, 5, 6})]  # fmt: skip
+                 _number(machine.per_second), "-", "-", _number(machine.cpu_ms_per_op, 3)])  # fmt: skip
+    out += ["", _table(["backend", "operation", "n", "seconds", "per second", "ratio to raw commits", "SQL/op",
+                        "CPU ms/op"], rows, {2, 3, 4, 5, 6, 7})]  # fmt: skip
 
     out += ["", "perform() by action (one transaction each):"]
     detail = []
@@ -632,6 +750,20 @@ def report(results: list[Result], machine: Row, args: argparse.Namespace) -> str
         verdict = "met" if ratio >= TARGET and statements <= TARGET_STATEMENTS else "NOT met"
         out.append(f"  {result.backend:<10} {rate:>9,.1f}/s vs lean {lean.per_second:>9,.1f}/s = {ratio:.3f}, "
                    f"{statements:.1f} SQL/action: {verdict}")  # fmt: skip
+        if lean.cpu_ms_per_op and result.mix.n:
+            # What load from other processes moves least: this process's own CPU for one action.
+            cpu = 1000 * result.mix.cpu_seconds / result.mix.n
+            out.append(f"  {'':<10} this process's CPU: {cpu:.3f} ms an action vs {lean.cpu_ms_per_op:.3f} ms a lean "
+                       f"transaction = {lean.cpu_ms_per_op / cpu:.3f}")  # fmt: skip
+    for result in results:
+        if result.growth:
+            smallest = result.growth[0]
+            out += ["", f"{result.backend}: an action as the tables grow (candidacies, deadlines, audit events, messages):"]
+            out.append(_table(["rows each", "ms/action", "CPU ms/action", "lean ms", "x the smallest"], [
+                [f"{g.rows:,}", f"{1000 * g.mix.seconds / g.mix.n:.2f}", f"{1000 * g.mix.cpu_seconds / g.mix.n:.2f}",
+                 f"{1000 * g.lean.seconds / g.lean.n:.2f}",
+                 f"{(g.mix.seconds / g.mix.n) / (smallest.mix.seconds / smallest.mix.n):.2f}"]
+                for g in result.growth], {0, 1, 2, 3, 4}))  # fmt: skip
     for result in results:
         if result.profile:
             out += ["", f"=== profile: {result.backend} ===", result.profile]
