@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -188,16 +189,12 @@ def written(
 
 def _unchained(entry: audit.Entry) -> dict[str, Any]:
     """The parameters of an event whose number and hashes PostgreSQL takes from the head under its
-    lock (:func:`_all_at_once`): its hashed text in the two parts around its number (audit._body)."""
-    stored = audit.jsonable(audit._with_recorded_at(entry.payload))
-    subject = str(entry.subject_id)
-    body = audit._body(0, entry.at, entry.actor, entry.action, entry.subject_type, subject, entry.from_state,
-                       entry.to_state, audit.canonical(stored))  # fmt: skip
-    # The number is the last field before the subject; quotes in the fields after it are escaped.
-    before, _, after = body.rpartition(',"subject":[')
+    lock (:func:`_all_at_once`): its hashed text in the two parts around its number (audit.draft)."""
+    made = audit.draft(entry)
     return {"e_at": entry.at, "e_actor": entry.actor, "e_action": entry.action, "e_subject_type": entry.subject_type,
-            "e_subject_id": subject, "e_from_state": entry.from_state, "e_to_state": entry.to_state, "e_payload": stored,
-            "e_before_seq": "\n" + before.removesuffix("0"), "e_after_seq": ',"subject":[' + after}  # fmt: skip
+            "e_subject_id": str(entry.subject_id), "e_from_state": entry.from_state, "e_to_state": entry.to_state,
+            "e_payload": json.loads(made.payload), "e_before_seq": "\n" + made.before_seq,
+            "e_after_seq": made.after_seq}  # fmt: skip
 
 
 def _param(name: str, column: Any) -> Any:
