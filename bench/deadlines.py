@@ -30,7 +30,10 @@ Measured:
    after an ``ANALYZE`` and a ``CHECKPOINT`` (untimed: recorded days before in life, the rows
    would have been analysed by autovacuum; with statistics that have not seen them,
    PostgreSQL sorts every due row at each batch's claim and reads every information request
-   to find a few thousand; a checkpoint precedes any cut-off within five minutes); (b) the time from the ETA to the last effect
+   to find a few thousand; a checkpoint precedes any cut-off within five minutes); then the same
+   burst (new rows, a later cut-off) swept by one and by two sweeper processes started together
+   (spawned interpreters, each its own engine, connected before the start), ``--sweeper-rounds``
+   rounds interleaved, the median printed; (b) the time from the ETA to the last effect
    committed by the worker: one transaction per deadline, about a hundred a second here, so
    the benchmark stops waiting after ``--eta-wait`` seconds and says how far it got;
 4. faults, each on ``--fault-n`` deadlines falling due together: the worker SIGKILLed
@@ -40,11 +43,16 @@ Measured:
    which Celery redelivers only after the transport's visibility timeout (an hour);
 5. the set-based claim rate of the same database, the limit of any sweep: ``UPDATE deadline
    SET status='fired' WHERE id IN (SELECT id ... ORDER BY due_at, id LIMIT 1000 FOR UPDATE
-   SKIP LOCKED)``, a transaction per batch, no effect applied.
+   SKIP LOCKED)``, a transaction per batch, no effect applied;
+6. with ``--growth 1000,10000,100000,1000000``, on a database of its own: one sweep of a batch
+   of ``--growth-due`` due rows, and a tick with nothing due, as the pending (not due) rows
+   grow to each level; three rounds each, the median printed.
 
 The targets (from the issue) are printed with whether they are met, never asserted: 100,000
-enforced in under 10 seconds on PostgreSQL; worker memory flat in the number pending (within
-10% or 16 MiB of the idle worker); zero duplicates and zero losses.
+enforced in under 10 seconds on PostgreSQL; the burst at >= 0.5 x the bare claim rate of the
+same run; two sweepers at >= 1.6 x one; worker memory flat in the number pending (within
+10% or 16 MiB of the idle worker); zero duplicates and zero losses. ``--engine-only`` leaves
+the ETA baseline out.
 
 ``--n 2000`` runs in about a minute and a half; the defaults (``--n 100000``) in about ten
 minutes, most of it the ETA baseline (publishing 100,000 tasks one call each, then waiting
@@ -94,6 +102,8 @@ from registrar.models import Person as PersonRow
 SUMMARY = "deadline rows and the set-based sweep beside plain Celery ETA tasks: scheduling, memory, a 18:00 burst, faults"
 TARGET_SECONDS = 10.0  # the issue: 100,000 deadlines enforced in under 10 s on PostgreSQL
 TARGET_N = 100_000
+TARGET_CLAIM_SHARE = 0.5  # issue 15: the burst at >= half the bare claim rate of the same run
+TARGET_SWEEPERS = 1.6  # issue 15: two sweepers at >= 1.6 x one
 FLAT_SHARE, FLAT_MIB = 0.10, 16.0  # "flat": within 10% or 16 MiB of the idle worker
 NOTICE = "deadline.information_request_answer"
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +115,7 @@ CHUNK = 10_000  # deadline rows per INSERT transaction
 # recorded seconds before their due time here would otherwise be reminded first (24 h, 2 h leads).
 REMINDED = 2 * 3600
 ENGINE, ETA = "(a) engine: rows + sweep", "(b) Celery ETA tasks"
+ONE, TWO = "(a) engine: one sweeper process", "(a) engine: two sweeper processes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -126,6 +137,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds over which a worker's memory is read, its largest reading kept (2)")  # fmt: skip
     parser.add_argument("--settle", type=float, default=SETTLE,
                         help=f"seconds without a new effect before the ETA worker is taken as done ({SETTLE:.0f})")  # fmt: skip
+    parser.add_argument("--sweeper-rounds", type=int, default=1,
+                        help="rounds of the burst swept by one and by two sweeper processes, interleaved (1)")  # fmt: skip
+    parser.add_argument("--growth", default="", metavar="LEVELS",
+                        help="pending rows, comma-separated (1000,10000,100000,1000000): a batch timed at each")  # fmt: skip
+    parser.add_argument("--growth-due", type=int, default=1000, help="due rows in the --growth batch (1000)")
+    parser.add_argument("--engine-only", action="store_true", help="measure the engine only, not the Celery ETA baseline")
     parser.add_argument("--profile", action="store_true", help="also profile a second burst of the sweep (cProfile)")
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile (25)")
 
@@ -494,6 +511,16 @@ class Memory:
 
 
 @dataclass
+class Growth:
+    """A sweep at one level of pending rows: its batch of due rows, and a tick with nothing due."""
+
+    pending: int
+    due: int
+    batch_seconds: list[float]
+    idle_seconds: list[float]
+
+
+@dataclass
 class Results:
     where: str = ""
     rates: list[Rate] = field(default_factory=list)
@@ -501,6 +528,8 @@ class Results:
     burst: dict[str, Effects] = field(default_factory=dict)
     faults: list[tuple[str, str, Effects]] = field(default_factory=list)
     claim: Rate | None = None
+    sweepers: dict[int, list[float]] = field(default_factory=dict)  # sweeper processes: seconds of each round
+    growth: list[Growth] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     profile: str = ""
 
@@ -567,14 +596,7 @@ def measure_engine(bench: Bench, results: Results) -> None:
         more = 10 * n - n
         if more > 0:
             _say(f"[engine] recording {more:,} more pending deadlines (later cut-offs) ...")
-            rows = []
-            for i in range(more):  # never due in the run: they only need keys of their own
-                candidacy = bench.candidacies[i % len(bench.candidacies)]
-                due = cut_off + dt.timedelta(days=30 + i % 300)
-                rows.append({"key": f"candidacy:{candidacy}:information_request_answer:{due.isoformat()}:pending-{i}",
-                             "subject_type": "candidacy", "subject_id": str(candidacy), "kind": "information_request_answer",
-                             "rule": "D2", "due_at": due, "due_local": due.isoformat(), "computed_from": "bench:pending",
-                             "status": "pending", "created_at": cut_off})  # fmt: skip
+            rows = pending_rows(bench, more)  # never due in the run: they only need keys of their own
             seconds = insert_deadlines(db, rows)
             results.rates.append(Rate(ENGINE, f"INSERT deadline rows, set-based, {more:,} more", more, seconds))
             del rows
@@ -611,9 +633,139 @@ def measure_engine(bench: Bench, results: Results) -> None:
     analyze(db)
     results.claim = claim_rate(db, claim_day, args.batch)
 
+    # The burst again, swept by one and by two sweeper processes started together, interleaved.
+    for round_ in range(args.sweeper_rounds):
+        for processes in (1, 2):
+            day = cut_off + dt.timedelta(days=3 + 2 * round_ + processes - 1)
+            _say(f"[engine] round {round_ + 1}: {n:,} deadlines swept by {processes} sweeper process(es) ...")
+            rows = bench.deadline_rows(bench.requests(n, day - dt.timedelta(days=4)), day, f"bench:sweepers-{round_}-{processes}")
+            insert_deadlines(db, rows)
+            analyze(db)
+            since = last_seq(db)
+            seconds = swept_by(bench.url, day, args.batch, processes)
+            effects = count_effects(db, [r["key"] for r in rows], since)
+            effects.seconds = seconds
+            del rows
+            results.sweepers.setdefault(processes, []).append(seconds)
+            row = ONE if processes == 1 else TWO
+            previous = results.burst.get(row)
+            if previous is not None:  # the rounds add up; the time kept is each round's, its median printed
+                effects = Effects(previous.deadlines + effects.deadlines, previous.once + effects.once,
+                                  previous.duplicated + effects.duplicated, previous.extra_effects + effects.extra_effects,
+                                  previous.lost + effects.lost, previous.outbox + effects.outbox)  # fmt: skip
+            results.burst[row] = effects
+    for processes, row in ((1, ONE), (2, TWO)):
+        if row in results.burst:
+            times = results.sweepers[processes]
+            results.burst[row].seconds = _median(times)
+            results.burst[row].deadlines = n  # a round's; the counts below add up every round
+            results.burst[row].note = f"median of {len(times)}: " + ", ".join(f"{t:.2f}" for t in times) + " s"
+
     if args.profile:
         _say(f"[engine] profiling a second burst of {n:,} ...")
         results.profile = profile_burst(bench, n)
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def swept_by(url: str, now: dt.datetime, batch: int, processes: int) -> float:
+    """Seconds for ``processes`` sweeper processes, started together, to fire what is due at ``now``.
+
+    Each is a fresh interpreter (spawned) with its own engine, connected before the start, as
+    Celery workers on one machine are; the time runs from the start to the last one's end.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready, done, go = context.Queue(), context.Queue(), context.Event()
+    children = [context.Process(target=_sweeper, args=(url, now.isoformat(), batch, ready, go, done)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    try:
+        for _ in children:
+            ready.get(timeout=STARTUP_SECONDS)
+        started_at = time.perf_counter()  # CLOCK_MONOTONIC: the same clock in every process
+        go.set()
+        ended = [done.get(timeout=3600) for _ in children]
+    finally:
+        for child in children:
+            child.join(30)
+            if child.is_alive():
+                child.kill()
+    failed = [e for e in ended if isinstance(e, str)]
+    if failed:
+        raise RuntimeError(f"a sweeper process failed: {failed[0]}")
+    return max(float(e) for e in ended) - started_at
+
+
+def _sweeper(url: str, now: str, batch: int, ready: Any, go: Any, done: Any) -> None:
+    db = Database(url)
+    try:
+        with db.engine.connect() as connection:  # the pool's first connection, made before the start
+            connection.exec_driver_sql("SELECT 1")
+        ready.put(os.getpid())
+        go.wait()
+        sweep.sweep(db, dt.datetime.fromisoformat(now), batch=batch)
+        done.put(time.perf_counter())
+    except Exception as err:  # told to the parent, which raises it
+        done.put(f"{type(err).__name__}: {err}")
+        raise
+    finally:
+        db.dispose()
+
+
+def pending_rows(bench: Bench, count: int, start: int = 0) -> list[dict[str, Any]]:
+    """``count`` pending D2 rows due 30 to 330 days after the cut-off: never due in the run."""
+    rows = []
+    for i in range(start, start + count):
+        candidacy = bench.candidacies[i % len(bench.candidacies)]
+        due = bench.cut_off + dt.timedelta(days=30 + i % 300)
+        rows.append({"key": f"candidacy:{candidacy}:information_request_answer:{due.isoformat()}:pending-{i}",
+                     "subject_type": "candidacy", "subject_id": str(candidacy), "kind": "information_request_answer",
+                     "rule": "D2", "due_at": due, "due_local": due.isoformat(), "computed_from": "bench:pending",
+                     "status": "pending", "created_at": bench.cut_off})  # fmt: skip
+    return rows
+
+
+def measure_growth(args: argparse.Namespace, levels: list[int], results: Results) -> None:
+    """A sweep batch of ``--growth-due`` due rows (and a tick with nothing due) as the pending rows grow,
+    on a database of its own: each level's rows are added to the last, then three rounds are timed."""
+    with fresh_database(args.backend, args.database_url) as (url, where):
+        db = Database(url)
+        try:
+            _say(f"[growth] {where}: setting up ...")
+            world, candidacies, cut_off = setup(db, max(args.growth_due, 10))
+            bench = Bench(db, world, candidacies, cut_off, Path(tempfile.gettempdir()), cast(RedisServer, None), args)
+            have, day = 0, 0
+            for level in sorted(levels):
+                if level > have:
+                    _say(f"[growth] recording pending rows up to {level:,} ...")
+                    for start in range(have, level, 100_000):
+                        insert_deadlines(db, pending_rows(bench, min(100_000, level - start), start))
+                    have = level
+                batch_seconds, idle_seconds = [], []
+                for _ in range(3):
+                    day += 1
+                    moment = cut_off + dt.timedelta(days=day / 10)  # before every pending row's due time
+                    rows = bench.deadline_rows(bench.requests(args.growth_due, moment - dt.timedelta(days=4)), moment,
+                                               "bench:growth")  # fmt: skip
+                    insert_deadlines(db, rows)
+                    analyze(db)
+                    started_at = time.perf_counter()
+                    report = sweep.sweep(db, moment, batch=args.growth_due)
+                    batch_seconds.append(time.perf_counter() - started_at)
+                    started_at = time.perf_counter()
+                    sweep.sweep(db, moment)
+                    idle_seconds.append(time.perf_counter() - started_at)
+                    if report.total != args.growth_due:
+                        results.notes.append(f"growth at {level:,}: {report.total:,} fired of {args.growth_due:,}")
+                results.growth.append(Growth(pending(db), args.growth_due, batch_seconds, idle_seconds))
+        finally:
+            db.dispose()
 
 
 def analyze(db: Database) -> None:
@@ -1007,6 +1159,10 @@ def report(results: Results, args: argparse.Namespace) -> str:
 
     out += ["", f"3. Burst: {n:,} D2 deadlines due at one 18:00 cut-off, time from the cut-off until all applied"]
     rows = []
+    one, two = results.burst.get(ONE), results.burst.get(TWO)
+    if one is not None and two is not None and one.seconds and two.seconds:
+        two.note += (f"; x{one.seconds / two.seconds:.2f} one sweeper's rate (target >= {TARGET_SWEEPERS}: "
+                     f"{'met' if one.seconds / two.seconds >= TARGET_SWEEPERS else 'NOT met'})")  # fmt: skip
     for engine, e in results.burst.items():
         rate = f"{e.deadlines / e.seconds:,.0f}" if e.seconds else "-"
         missing = f"{e.lost:,}" + (" (late)" if e.cut_short else "")
@@ -1036,6 +1192,18 @@ def report(results: Results, args: argparse.Namespace) -> str:
                           [[claim.what, f"{claim.n:,}", f"{claim.seconds:.2f}", f"{claim.per_second:,.0f}", share or "-"]],
                           {1, 2, 3, 4}))  # fmt: skip
 
+    if results.growth:
+        out += ["", "6. Growth: one sweep batch of due rows as the pending (not due) rows grow; medians of 3"]
+        smallest = _median(results.growth[0].batch_seconds)
+        grown = []
+        for g in results.growth:
+            batch = _median(g.batch_seconds)
+            tick = _median(g.idle_seconds)
+            grown.append([f"{g.pending:,}", f"{g.due:,}", f"{batch * 1000:,.1f}", f"{batch / g.due * 1e6:,.1f}",
+                          f"{g.due / batch:,.0f}", f"{tick * 1000:,.1f}", f"{batch / smallest:.2f}"])  # fmt: skip
+        out.append(_table(["pending rows", "due rows", "batch ms", "us per due row", "per second", "idle tick ms",
+                           "x the smallest level"], grown, {0, 1, 2, 3, 4, 5, 6}))  # fmt: skip
+
     out += ["", "Targets (from the issue), printed, not asserted:"]
     burst = results.burst.get(ENGINE)
     if burst is not None and burst.seconds is not None:
@@ -1046,6 +1214,15 @@ def report(results: Results, args: argparse.Namespace) -> str:
         out.append(
             f"  {TARGET_N:,} enforced in < {TARGET_SECONDS:.0f} s: {n:,} in {burst.seconds:.2f} s{extra}: {verdict}{where}"
         )
+    if burst is not None and burst.seconds and results.claim is not None:
+        of_claims = burst.deadlines / burst.seconds / results.claim.per_second
+        verdict = "met" if of_claims >= TARGET_CLAIM_SHARE else "NOT met"
+        out.append(f"  the burst at >= {TARGET_CLAIM_SHARE} x the bare claim rate: {burst.deadlines / burst.seconds:,.0f}/s "
+                   f"against {results.claim.per_second:,.0f}/s, {of_claims:.2f}: {verdict}")  # fmt: skip
+    if one is not None and two is not None and one.seconds and two.seconds:
+        ratio = one.seconds / two.seconds
+        out.append(f"  two sweepers at >= {TARGET_SWEEPERS} x one: {two.seconds:.2f} s against {one.seconds:.2f} s, "
+                   f"x{ratio:.2f}: {'met' if ratio >= TARGET_SWEEPERS else 'NOT met'}")  # fmt: skip
     eta_burst = results.burst.get(ETA)
     if eta_burst is not None:
         eta_time = f"{eta_burst.seconds:.2f} s" if eta_burst.seconds is not None else f"not all applied ({eta_burst.note})"
@@ -1063,8 +1240,9 @@ def report(results: Results, args: argparse.Namespace) -> str:
             )
     for engine in (ENGINE, ETA):
         scenarios = [e for name, _, e in results.faults if name == engine]
-        if eng_burst := results.burst.get(engine):
-            scenarios.append(eng_burst)
+        for row in (engine, ONE, TWO) if engine == ENGINE else (engine,):
+            if eng_burst := results.burst.get(row):
+                scenarios.append(eng_burst)
         if scenarios:
             duplicated = sum(e.duplicated for e in scenarios)
             lost = sum(e.lost for e in scenarios if not e.cut_short)
@@ -1124,10 +1302,13 @@ def run(args: argparse.Namespace) -> int:
                 engine_faults(bench, results, args.fault_n)
             except (RuntimeError, TimeoutError) as err:
                 results.notes.append(f"the engine's worker could not be measured: {err}")
-            measure_eta(bench, results)
+            if not args.engine_only:
+                measure_eta(bench, results)
         finally:
             redis.stop()
             db.dispose()
+    if args.growth:
+        measure_growth(args, [int(level) for level in args.growth.split(",")], results)
     print(report(results, args), flush=True)
     return 0
 

@@ -25,6 +25,7 @@ SECTIONS = (
     "Targets (from the issue), printed, not asserted:",
 )
 ENGINE, ETA = "(a) engine: rows + sweep", "(b) Celery ETA tasks"
+ONE, TWO = "(a) engine: one sweeper process", "(a) engine: two sweeper processes"
 
 
 def _section(output: str, title: str) -> str:
@@ -50,8 +51,30 @@ def test_the_deadline_benchmark_prints_both_engines_side_by_side() -> None:
     assert "bare claim: UPDATE" in _section(output, "5. The limit")
     targets = _section(output, "Targets")
     assert "enforced in < 10 s" in targets and "memory flat" in targets and "zero duplicates and zero losses" in targets
+    assert "x the bare claim rate" in targets and "two sweepers at >= 1.6 x one" in targets
     # The engine applied each of the burst's deadlines exactly once (counted in the database).
     burst = [line for line in _section(output, "3. Burst").splitlines() if line.startswith(ENGINE)]
     cells = [cell.strip() for cell in burst[0].split("|")]
     deadlines, once, duplicated, not_applied = cells[1], cells[4], cells[5], cells[6]
     assert (deadlines, once, duplicated, not_applied) == ("20", "20", "0", "0"), burst[0]
+    # So did one sweeper process, and two started together.
+    for row in (ONE, TWO):
+        [line] = [line for line in _section(output, "3. Burst").splitlines() if line.startswith(row)]
+        cells = [cell.strip() for cell in line.split("|")]
+        assert (cells[1], cells[4], cells[5], cells[6]) == ("20", "20", "0", "0"), line
+    assert "one sweeper's rate (target >= 1.6: " in line
+
+
+def test_the_growth_section_times_a_batch_at_each_level_of_pending_rows() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("REGISTRAR_", "CELERY_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "deadlines", "--backend", "postgresql", "--n", "20", "--database-url", PG_ADMIN_URL,
+         "--watch", "0.5", "--settle", "2", "--engine-only", "--growth", "10,100", "--growth-due", "20"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout
+    assert ETA not in _section(output, "3. Burst")
+    growth = output[output.index("6. Growth") : output.index("Targets")]
+    levels = [line.split("|")[0].strip() for line in growth.splitlines() if "|" in line and line.strip()[:1].isdigit()]
+    assert levels == ["15", "105"], growth  # the levels, and the election's own pending deadlines
