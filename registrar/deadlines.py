@@ -18,12 +18,13 @@ renders it with the election kind's rules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 from typing import cast as cast_to
 
-from sqlalchemy import ColumnElement, String, Table, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, String, Table, bindparam, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from registrar.calendar import ElectionCalendar, period_end
@@ -289,9 +290,10 @@ def _add(session: Session, row: Deadline) -> Deadline:
     return row
 
 
+_TABLE = cast_to(Table, Deadline.__table__)
 # A candidacy's deadline is written as it is opened, by a statement that makes the same key
 # twice a no-op in the database: no read first to see whether it is there (issue 15).
-_OPEN = {dialect: dialect_insert(cast_to(Table, Deadline.__table__), dialect).on_conflict_do_nothing(index_elements=["key"])
+_OPEN = {dialect: dialect_insert(_TABLE, dialect).on_conflict_do_nothing(index_elements=["key"])
          for dialect in ("postgresql", "sqlite")}  # fmt: skip
 
 
@@ -355,6 +357,23 @@ def cancel(session: Session, *conditions: object, now: dt.datetime) -> None:
     )
 
 
+# The candidacy's pending deadlines of the kinds a state closes, cancelled as it is entered: one
+# statement built once, with no ORM objects to keep in step (actions read deadlines as rows).
+_CANCEL_CLOSED = (
+    update(_TABLE)
+    .where(_TABLE.c.status == "pending", _TABLE.c.subject_type == "candidacy", _TABLE.c.subject_id == bindparam("subject"),
+           _TABLE.c.kind.in_(bindparam("closed", expanding=True)))
+    .values(status="cancelled", cancelled_at=bindparam("at", type_=_TABLE.c.cancelled_at.type))
+)  # fmt: skip
+
+
+@functools.cache
+def _entering(state: str) -> tuple[list[str], list[str]]:
+    """The candidacy kinds ``state`` closes, and those entering it opens."""
+    closed = [k.name for k in KINDS.values() if state not in k.open_in]
+    return closed, [k.name for k in KINDS.values() if state in k.opened_by_entering]
+
+
 def follow_state(
     session: Session,
     candidacy_id: int,
@@ -365,17 +384,10 @@ def follow_state(
     calendar: ElectionCalendar,
 ) -> None:
     """Cancel the deadlines the new state closes; open the ones entering it opens."""
-    closed = [k.name for k in KINDS.values() if new_state not in k.open_in]
-    cancel(
-        session,
-        Deadline.subject_type == "candidacy",
-        Deadline.subject_id == str(candidacy_id),
-        Deadline.kind.in_(closed),
-        now=at,
-    )
-    for kind in KINDS.values():
-        if new_state in kind.opened_by_entering:
-            open_deadline(session, kind.name, candidacy_id, started_at=at, rules=rules, calendar=calendar, now=at)
+    closed, opened = _entering(new_state)
+    session.execute(_CANCEL_CLOSED, {"subject": str(candidacy_id), "closed": closed, "at": at})
+    for name in opened:
+        open_deadline(session, name, candidacy_id, started_at=at, rules=rules, calendar=calendar, now=at)
 
 
 def open_election_deadline(
