@@ -69,6 +69,7 @@ import datetime as dt
 import math
 import os
 import pstats
+import resource
 import shutil
 import signal
 import socket
@@ -530,6 +531,7 @@ class Results:
     claim: Rate | None = None
     sweepers: dict[int, list[float]] = field(default_factory=dict)  # sweeper processes: seconds of each round
     growth: list[Growth] = field(default_factory=list)
+    spent: dict[str, tuple[float, float, float | None]] = field(default_factory=dict)  # wall, our CPU, the server's
     notes: list[str] = field(default_factory=list)
     profile: str = ""
 
@@ -617,9 +619,10 @@ def measure_engine(bench: Bench, results: Results) -> None:
     analyze(db)
     _say(f"[engine] sweeping the {n:,} deadlines due at {cut_off.isoformat()} ...")
     since = last_seq(db)
-    started_at = time.perf_counter()
+    clock = Clock(db)
     report = sweep.sweep(db, cut_off, batch=args.batch)
-    seconds = time.perf_counter() - started_at
+    results.spent["the burst"] = spent = clock.spent()
+    seconds = spent[0]
     effects = count_effects(db, [r["key"] for r in burst_rows], since)
     effects.seconds = seconds
     effects.note = f"{report.batches} batches of {args.batch}; fired {report.total:,} (incl. the election's own)"
@@ -631,7 +634,9 @@ def measure_engine(bench: Bench, results: Results) -> None:
     claim_rows = bench.deadline_rows(bench.requests(n, claim_day - dt.timedelta(days=4)), claim_day, "bench:claim")
     insert_deadlines(db, claim_rows)
     analyze(db)
+    clock = Clock(db)
     results.claim = claim_rate(db, claim_day, args.batch)
+    results.spent["the bare claims"] = clock.spent()
 
     # The burst again, swept by one and by two sweeper processes started together, interleaved.
     for round_ in range(args.sweeper_rounds):
@@ -642,7 +647,9 @@ def measure_engine(bench: Bench, results: Results) -> None:
             insert_deadlines(db, rows)
             analyze(db)
             since = last_seq(db)
+            clock = Clock(db)
             seconds = swept_by(bench.url, day, args.batch, processes)
+            results.spent[f"{processes} sweeper process{'es' if processes > 1 else ''}, round {round_ + 1}"] = clock.spent()
             effects = count_effects(db, [r["key"] for r in rows], since)
             effects.seconds = seconds
             del rows
@@ -664,6 +671,42 @@ def measure_engine(bench: Bench, results: Results) -> None:
     if args.profile:
         _say(f"[engine] profiling a second burst of {n:,} ...")
         results.profile = profile_burst(bench, n)
+
+
+class Clock:
+    """Wall time, our CPU time (this process's and its children's it waited for: the sweeper
+    processes) and the database server's since it was made: the server's is its backends' for
+    this database, read from /proc (PostgreSQL on this machine; else None), so that a time is
+    split into what Python did and what the server did for it."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.started = time.perf_counter(), _our_cpu(), self._server()
+
+    def _server(self) -> float | None:
+        if self.db.dialect != "postgresql":
+            return None
+        with self.db.engine.connect() as connection:
+            pids = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+            ticks = 0
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    return None  # another machine's server, or not ours to read
+                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def spent(self) -> tuple[float, float, float | None]:
+        wall, cpu, server = self.started
+        now = self._server()
+        return (time.perf_counter() - wall, _our_cpu() - cpu,
+                None if now is None or server is None else now - server)  # fmt: skip
+
+
+def _our_cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _median(values: Sequence[float]) -> float:
@@ -769,14 +812,17 @@ def measure_growth(args: argparse.Namespace, levels: list[int], results: Results
 
 
 def analyze(db: Database) -> None:
-    """Statistics as autovacuum would have them, and a checkpoint just taken.
+    """Tables and statistics as autovacuum would have them, and a checkpoint just taken.
 
+    The vacuum takes out what an earlier measurement of the run fired: its dead rows' entries
+    in the pending rows' index would be read by the claims of every later one, where in life
+    autovacuum has cleaned them between two cut-offs.
     The checkpoint makes the burst pay for the first write of every page after it (full-page
     images in the WAL), as at any cut-off in life (a checkpoint every 5 minutes by default);
     without it the time depends on when the server last happened to checkpoint.
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("ANALYZE deadline, information_request, candidacy")
+        connection.exec_driver_sql("VACUUM ANALYZE deadline, information_request, candidacy")
         if db.dialect == "postgresql":
             connection.exec_driver_sql("CHECKPOINT")
 
@@ -1191,6 +1237,12 @@ def report(results: Results, args: argparse.Namespace) -> str:
         out.append(_table(["what", "rows", "seconds", "rows per second", "sweep with effects / bare claims"],
                           [[claim.what, f"{claim.n:,}", f"{claim.seconds:.2f}", f"{claim.per_second:,.0f}", share or "-"]],
                           {1, 2, 3, 4}))  # fmt: skip
+    if results.spent:
+        out.append("   Where the time went: wall seconds, CPU seconds of this process and its sweeper processes, and of")
+        out.append("   the database server (its backends for this database, from /proc, when the server runs here):")
+        for what, (wall, cpu, server) in results.spent.items():
+            out.append(f"     {what}: {wall:.2f} s wall, {cpu:.2f} s in Python, " + ("-" if server is None else f"{server:.2f} s")
+                       + " in the server")  # fmt: skip
 
     if results.growth:
         out += ["", "6. Growth: one sweep batch of due rows as the pending (not due) rows grow; medians of 3"]

@@ -3,7 +3,9 @@
 Each event's hash is SHA-256 over the previous event's hash and the event's own canonical
 JSON, so altering, removing or re-ordering any stored event breaks every hash after it.
 Appends take the one ``audit_head`` row's lock, which orders them into a single chain and
-numbers them without gaps.
+numbers them without gaps. The lock is held until the transaction ends, so a caller appending
+many events makes them ready first (:func:`draft`: their canonical JSON and stored text) and
+links them last (:func:`link`: number, previous hash, hash, one COPY).
 
 An event's ``at`` is the moment the action took legal effect. It is the moment it is recorded,
 unless its caller dates it (an import's ``effective_at``, the CLI's ``--at``: a decision taken
@@ -245,12 +247,21 @@ def draft(entry: Entry, payload: str | None = None) -> Draft:
     elif _DATED_BY_CALLER.get() is not False:
         payload = canonical(_with_recorded_at(json.loads(payload)))
     subject = str(entry.subject_id)
-    head = _head_of(entry.at, entry.actor, entry.action, entry.from_state)
-    tail = _tail_of(entry.subject_type, entry.to_state)
-    copied = (f"{_copy_instant(entry.at)}\t{copy_text(entry.actor)}\t{copy_text(entry.action)}\t"
-              f"{copy_text(entry.subject_type)}\t{copy_text(subject)}\t{copy_text(entry.from_state)}\t"
-              f"{copy_text(entry.to_state)}\t{payload.replace(BACKSLASH, BACKSLASH * 2)}")  # fmt: skip
+    head, tail, copied_head, copied_tail = _parts(entry.at, entry.actor, entry.action, entry.subject_type, entry.from_state,
+                                                  entry.to_state)  # fmt: skip
+    copied = f"{copied_head}{copy_text(subject)}{copied_tail}{payload.replace(BACKSLASH, BACKSLASH * 2)}"
     return Draft(f'{head}{payload},"seq":', f"{tail[0]}{_string(subject)}{tail[1]}", copied, entry, payload)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parts(at: dt.datetime, actor: str, action: str, subject_type: str, from_state: str | None,
+           to_state: str | None) -> tuple[str, tuple[str, str], str, str]:  # fmt: skip
+    """What an event's texts hold besides its subject and payload: a burst's events share their
+    actor, action and a handful of instants, so these are made once (hashed, then COPY text)."""
+    head = f'{{"action":{_string(action)},"actor":{_string(actor)},"at":{_instant(at)},"from":{_nullable(from_state)},"payload":'
+    tail = f',"subject":[{_string(subject_type)},', f'],"to":{_nullable(to_state)}}}'
+    copied = f"{at.astimezone(dt.UTC).isoformat()}\t{copy_text(actor)}\t{copy_text(action)}\t{copy_text(subject_type)}\t"
+    return head, tail, copied, f"\t{copy_text(from_state)}\t{copy_text(to_state)}\t"
 
 
 BACKSLASH = "\\"
@@ -264,22 +275,6 @@ def copy_text(value: str | None) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return value.translate(_COPY_ESCAPES)
     return value
-
-
-@functools.lru_cache(maxsize=1024)
-def _head_of(at: dt.datetime, actor: str, action: str, from_state: str | None) -> str:
-    # A burst's events share their actor, action and a handful of instants: this part of the text is made once.
-    return f'{{"action":{_string(action)},"actor":{_string(actor)},"at":{_instant(at)},"from":{_nullable(from_state)},"payload":'
-
-
-@functools.lru_cache(maxsize=256)
-def _tail_of(subject_type: str, to_state: str | None) -> tuple[str, str]:
-    return f',"subject":[{_string(subject_type)},', f'],"to":{_nullable(to_state)}}}'
-
-
-@functools.lru_cache(maxsize=1024)
-def _copy_instant(at: dt.datetime) -> str:
-    return at.astimezone(dt.UTC).isoformat()
 
 
 def link(session: Session, drafts: list[Draft]) -> int:

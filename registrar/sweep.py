@@ -16,8 +16,11 @@ What each kind does when it falls due, and the words for it, is declared with th
 an act names the system step of the machines it takes or one of the sweep's own effects
 (:data:`OWN_EFFECTS`); the code of each is here.
 
-Notices are applied set-based, a whole run of them at once (one audit INSERT, one outbox
-INSERT, one UPDATE of the deadline rows); effects that change a state go through the same
+Notices are applied set-based, a whole run of them at once (one UPDATE of the deadline rows,
+one INSERT of events and one of outbox rows, COPY on PostgreSQL), their events and messages made ready before the audit head's
+lock is taken and linked into the chain at the end of the batch (:func:`registrar.audit.draft`,
+:func:`registrar.audit.link`): a second sweeper waits for the linking and the commit alone, not
+for the whole batch. Effects that change a state go through the same
 :func:`registrar.actions.perform_in` a person's action does, guarded by the state it expects,
 each in a savepoint so one refusal does not undo the batch. Every audit event caused by a
 deadline names it: ``payload["deadline"]`` is the deadline's key.
@@ -365,37 +368,40 @@ def _prepare(session: Session, rows: Sequence[DueRow]) -> _Notices:
     facts = _facts(session, rows)
     copy = session.get_bind().dialect.name == "postgresql"
     made = _Notices()
-    payload_tails: dict[tuple[str, int, str, str], str] = {}
-    message_tails: dict[tuple[str, str, dt.datetime, str], str] = {}
+    shared_by: dict[tuple[str, int, str, dt.datetime, str], tuple[str, str, str, str, str]] = {}
     for row in rows:
         rules = _rules_of(row, facts)
-        shared = (row.kind, id(rules), row.rule, row.due_local)
-        tail = payload_tails.get(shared)
-        if tail is None:
-            says = effect_says(row.kind, rules)
-            tail = payload_tails[shared] = (f',"due_local":{_json(row.due_local)},"rule":{_json(row.rule)},'
-                                            f'"says":{_json(says)}}}')  # fmt: skip
+        alike = (row.kind, id(rules), row.rule, row.due_at, row.due_local)
+        shared = shared_by.get(alike)
+        if shared is None:
+            shared = shared_by[alike] = _shared(row, rules)
+        payload_tail, message_tail, topic, between, after = shared
+        key = _json(row.key)
         # _cause(row) | {"rule", "says", "due_local"}, as audit.canonical dumps it (sorted keys)
-        payload = f'{{"deadline":{_json(row.key)}{tail}'
-        topic = f"deadline.{row.kind}"
+        payload = f'{{"deadline":{key}{payload_tail}'
         made.drafts.append(audit.draft(audit.Entry(row.due_at, ACTOR, topic, row.subject_type, row.subject_id, {}), payload))
-        said = (row.kind, row.rule, row.due_at, row.due_local)
-        after_key = message_tails.get(said)
-        if after_key is None:
-            after_key = message_tails[said] = (f',"kind":{_json(row.kind)},"rule":{_json(row.rule)},"due_at":'
-                                               f'{_json(_iso(row.due_at))},"due_local":{_json(row.due_local)}}}')  # fmt: skip
         # _message(row), as the outbox's JSON column is written (its keys in their order)
-        message = f'{{{_json(row.subject_type)}:{_json(str(row.subject_id))},"deadline":{_json(row.key)}{after_key}'
+        message = f'{{{_json(row.subject_type)}:{_json(str(row.subject_id))},"deadline":{key}{message_tail}'
         recipients = tuple(_told(NOTICES[row.kind].to, row, facts))
         made.told.append((topic, recipients, message, row.due_at))
         if copy:
-            rest = f"\t{audit.copy_text(topic)}\t"
-            end = f"\t{message.replace(audit.BACKSLASH, audit.BACKSLASH * 2)}\tpending\t{_iso(row.due_at)}\t0\n"
-            made.copied.append(tuple(f"{to}{rest}{to}{end}" for to in map(audit.copy_text, recipients)))
+            end = f"\t{message.replace(audit.BACKSLASH, audit.BACKSLASH * 2)}{after}"
+            made.copied.append(tuple([f"{to}{between}{to}{end}" for to in map(audit.copy_text, recipients)]))
     return made
 
 
 _json = json.encoder.encode_basestring  # a string as json.dumps writes it (ensure_ascii=False)
+
+
+def _shared(row: DueRow, rules: Rules | None) -> tuple[str, str, str, str, str]:
+    """What the notices of one kind, rule and moment share: the payload's text after the key, the
+    message's after the key, the topic, and the COPY text of a message around its recipient."""
+    says = effect_says(row.kind, rules)
+    payload_tail = f',"due_local":{_json(row.due_local)},"rule":{_json(row.rule)},"says":{_json(says)}}}'
+    message_tail = (f',"kind":{_json(row.kind)},"rule":{_json(row.rule)},"due_at":{_json(_iso(row.due_at))},'
+                    f'"due_local":{_json(row.due_local)}}}')  # fmt: skip
+    topic = f"deadline.{row.kind}"
+    return payload_tail, message_tail, topic, f"\t{audit.copy_text(topic)}\t", f"\tpending\t{_iso(row.due_at)}\t0\n"
 
 
 def _link(session: Session, runs: list[_Notices]) -> None:
