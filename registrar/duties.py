@@ -47,11 +47,12 @@ nothing to take.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from sqlalchemy import Integer, Table, delete, exists, func, select, union_all
+from sqlalchemy import Integer, String, Table, bindparam, delete, exists, func, select, union_all
 from sqlalchemy import cast as cast_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
@@ -223,7 +224,7 @@ def _rows(
     session: Session, kinds: list[str], *, now: dt.datetime, election_id: str | None, include_done: bool,
     status: Status | None, taken_by: str | None, due_by: dt.datetime | None, limit: int | None,
 ) -> list[Any]:  # fmt: skip
-    """The deadline rows that may be the duties asked for, by their time.
+    """The deadline rows that may be the duties asked for.
 
     With the done left out, the read is bounded by what is owed, not by the table: a fired row of a
     candidacy's kind is read only while its candidacy is still where the kind is open (else it binds
@@ -231,34 +232,49 @@ def _rows(
     or of other kinds that a long election piles up are never read. An election's rows are few (its
     cut-offs and its rounds): they are read, and judged by its phase now.
     """
-
-    def narrowed(query: Any) -> Any:
-        if election_id is not None:
-            query = query.where(deadlines.of_election(election_id))
-        if taken_by is not None:
-            query = query.join(DutyTaken, DutyTaken.deadline_id == _DEADLINE.c.id).where(DutyTaken.login == taken_by)
-        return query
-
-    base = select(*_DEADLINE.c).where(_DEADLINE.c.kind.in_(kinds))
     if include_done:  # the done are read as well: every row but those never opened
-        query = base.where(_DEADLINE.c.status.in_(("pending", "fired", "cancelled")))
+        query = _narrowed(select(*_DEADLINE.c).where(_DEADLINE.c.kind.in_(kinds),
+                                                     _DEADLINE.c.status.in_(("pending", "fired", "cancelled"))),
+                          election_id is not None, taken_by is not None)  # fmt: skip
         if status == "due":
             query = query.where(_DEADLINE.c.status == "pending", _DEADLINE.c.due_at > now)
         elif status == "overdue":
             query = query.where(_DEADLINE.c.due_at <= now)
-        return list(session.execute(narrowed(query).order_by(_DEADLINE.c.due_at, _DEADLINE.c.id)))
+        chosen = {"election": election_id, "login": taken_by}
+        bound = {name: value for name, value in chosen.items() if value is not None}
+        return list(session.execute(query.order_by(_DEADLINE.c.due_at, _DEADLINE.c.id), bound))
+    query = _owed(tuple(kinds), status, election_id is not None, taken_by is not None, due_by is not None, limit is not None)
+    values: dict[str, Any] = {"now": now, "due_by": max(due_by, now) if due_by is not None else None, "limit": limit,
+              "election": election_id, "login": taken_by}  # fmt: skip
+    return list(session.execute(query, {name: value for name, value in values.items() if value is not None}))
+
+
+def _narrowed(query: Any, by_election: bool, by_taker: bool) -> Any:
+    if by_election:
+        query = query.where(deadlines.of_election(cast(str, bindparam("election", type_=String))))
+    if by_taker:
+        query = query.join(DutyTaken, DutyTaken.deadline_id == _DEADLINE.c.id).where(DutyTaken.login == bindparam("login"))
+    return query
+
+
+@functools.cache
+def _owed(kinds: tuple[str, ...], status: Status | None, by_election: bool, by_taker: bool, due_by: bool, limited: bool) -> Any:
+    """The read of :func:`_rows` with the done left out, built once for each shape of the filters (the
+    values are bound when it runs): one statement whose parts each read their own index."""
+    moment = _DEADLINE.c.due_at.type
+    base = select(*_DEADLINE.c).where(_DEADLINE.c.kind.in_(kinds))
     # A pending row is a duty (deadlines.follow_state keeps it its subject's): overdue from its time, due before.
     pending = base.where(_DEADLINE.c.status == "pending")
     if status == "due":
-        pending = pending.where(_DEADLINE.c.due_at > now)
+        pending = pending.where(_DEADLINE.c.due_at > bindparam("now", type_=moment))
     elif status == "overdue":
-        pending = pending.where(_DEADLINE.c.due_at <= now)
-    if due_by is not None:
-        pending = pending.where(_DEADLINE.c.due_at <= max(due_by, now))
-    pending = narrowed(pending).order_by(_DEADLINE.c.due_at, _DEADLINE.c.id)
+        pending = pending.where(_DEADLINE.c.due_at <= bindparam("now", type_=moment))
+    if due_by:
+        pending = pending.where(_DEADLINE.c.due_at <= bindparam("due_by", type_=moment))
+    pending = _narrowed(pending, by_election, by_taker).order_by(_DEADLINE.c.due_at, _DEADLINE.c.id)
     # The first ``limit`` pending rows by time are the only pending ones among the first ``limit``
     # duties: among pending rows the duties' order (the overdue, then the due, each by time) is theirs.
-    parts = [(pending.limit(limit) if limit is not None else pending).subquery()]
+    parts = [(pending.limit(bindparam("limit")) if limited else pending).subquery()]
     if status != "due":  # a fired row is never due
         fired = base.where(_DEADLINE.c.status == "fired")
         for name in kinds:
@@ -267,11 +283,16 @@ def _rows(
                 still_open = select(Candidacy.id).where(Candidacy.id == cast_(_DEADLINE.c.subject_id, Integer),
                                                         Candidacy.state.in_(declared.open_in))  # fmt: skip
                 query = fired.where(_DEADLINE.c.kind == name, _DEADLINE.c.subject_type == "candidacy", exists(still_open))
+                if declared.answered is deadlines.request_answered:
+                    # Only a candidacy with a request still unanswered can owe one (its index, migration
+                    # 0016, finds them): the fired rows answered since, most of them, are never read.
+                    unanswered = select(cast_(InformationRequest.candidacy_id, String)).where(
+                        InformationRequest.answered_at.is_(None))  # fmt: skip
+                    query = query.where(_DEADLINE.c.subject_id.in_(unanswered))
             else:
                 query = fired.where(_DEADLINE.c.kind == name, _DEADLINE.c.subject_type == "election")
-            parts.append(narrowed(query).subquery())
-    # One statement for the parts: each a read of its own index, a round trip for all.
-    return list(session.execute(union_all(*(select(*part.c) for part in parts))))
+            parts.append(_narrowed(query, by_election, by_taker).subquery())
+    return union_all(*(select(*part.c) for part in parts))
 
 
 def _unit_duties(

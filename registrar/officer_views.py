@@ -14,7 +14,7 @@ import functools
 from fractions import Fraction
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, union_all
+from sqlalchemy import String, Table, bindparam, select, union_all
 from sqlalchemy.orm import joinedload
 
 from registrar import audit, deadlines, duties, machines, results, roles, states, tally, territory
@@ -124,15 +124,23 @@ def coming_up(
 
 
 def _coming_rows(session: Any, *, at: dt.datetime, election: str | None, horizon: dt.timedelta | None, limit: int) -> list[Any]:
-    d = _DEADLINE.c
+    values = {"at": at, "until": at + horizon if horizon is not None else None, "election": election, "limit": limit}
+    query = _coming_read(horizon is not None, election is not None)
+    return list(session.execute(query, {name: value for name, value in values.items() if value is not None}))
+
+
+@functools.cache
+def _coming_read(until: bool, by_election: bool) -> Any:
+    """The read of :func:`coming_up`, built once for each shape of its filters (the values bound when it runs)."""
+    d, moment = _DEADLINE.c, _DEADLINE.c.due_at.type
     query = select(d.id, d.kind, d.rule, d.subject_type, d.subject_id, d.due_at, d.computed_from).where(
-        d.status == "pending", d.kind.in_(ACTS), d.due_at > at
+        d.status == "pending", d.kind.in_(ACTS), d.due_at > bindparam("at", type_=moment)
     )
-    if horizon is not None:
-        query = query.where(d.due_at <= at + horizon)
-    if election is not None:
-        query = query.where(deadlines.of_election(election))
-    return list(session.execute(query.order_by(d.due_at, d.id).limit(limit)))
+    if until:
+        query = query.where(d.due_at <= bindparam("until", type_=moment))
+    if by_election:
+        query = query.where(deadlines.of_election(cast(str, bindparam("election", type_=String))))
+    return query.order_by(d.due_at, d.id).limit(bindparam("limit"))
 
 
 def _coming(rows: list[Any], people: dict[str, str], at: dt.datetime) -> list[dict[str, Any]]:

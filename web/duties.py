@@ -84,8 +84,21 @@ def dashboard() -> str:
     return render_template(
         "officer/dashboard.html", deadlines=_duty_rows(found, titles, login, language), chosen=chosen, login=login,
         candidacies=_waiting_rows(read["candidacies"], titles, language), voted=read["voted"], elections=elections,
-        coming=read["coming"], kinds=kinds, rules=rules, states=states.STATES, titles=titles, unit=unit,
+        coming=read["coming"], kinds=_kind_options(tuple(kinds), language), rules=rules,
+        states=_state_options(language), titles=titles, unit=unit,
     )  # fmt: skip
+
+
+# The filters' choices in words: the catalogues are the package's, the same for every page in a language.
+@functools.lru_cache(maxsize=64)
+def _kind_options(kinds: tuple[str, ...], language: str) -> list[tuple[str, str]]:
+    return [(kind, DEADLINE_NAMES.get(kind, kind)) for kind in kinds]  # in the language of the request, as ``language`` names
+
+
+@functools.lru_cache(maxsize=8)
+def _state_options(language: str) -> list[tuple[str, str]]:
+    label = words.words()["state_label"]
+    return [(state, label(state)) for state in states.STATES]
 
 
 def _unit_row(d: duties.Duty, at: dt.datetime) -> dict[str, Any]:
