@@ -30,6 +30,9 @@ that other load on the machine weighs on all of them alike:
 * the bare route ``/bench/hello``: the denominator (the same hooks, no page);
 * the published list ``/elections/bench-2029/candidates``;
 * the status page ``/candidacies/<id>`` of the candidacy walked in step 2;
+* with the clerk's session cookie, ``/bench/officer`` (a bare route for an officer logged in) and
+  ``/bench/officer/page`` (an officer's page with nothing on it: the site's frame and the officers'
+  menu), which tell what any officer's page costs before its own content (``bench.web_app``);
 * the officer dashboard ``/officer/`` with the clerk's session cookie.
 
 Each request's latency runs from connecting to the last byte read; req/s is the requests over
@@ -98,6 +101,9 @@ REGISTERED_NAMES = (
 )  # fmt: skip
 
 HELLO, LIST, STATUS, DASHBOARD = "bare hello", "published list", "candidacy status page", "officer dashboard"
+# Where an officer's page spends what the bare route does not (bench.web_app): being logged in, then the frame.
+OFFICER_HELLO, OFFICER_PAGE = "officer: bare hello", "officer: empty page"
+OFFICERS = frozenset({DASHBOARD, OFFICER_HELLO, OFFICER_PAGE})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -245,7 +251,8 @@ def grow_deadlines(db: Database, size: int, *, at: dt.datetime) -> int:
     The rows' subjects are the election's candidacies (all standing, as nominated): what keeps a
     row off the clerk's dashboard is what keeps it off a real one, its status and its kind, or for a
     fired D2 row, its information request answered since (each such row has its request, answered).
-    The first call adds the pending rows (:data:`PENDING`), due from an hour to a month from ``at``.
+    The first call adds the pending rows (:data:`PENDING`), due from an hour to a month from ``at``
+    (the D2 ones with their requests, unanswered).
     """
     buckets, first = [], 0
     for kind, status, share in DEADLINE_MIX:
@@ -268,6 +275,11 @@ def grow_deadlines(db: Database, size: int, *, at: dt.datetime) -> int:
                     "'', 'bench', 'pending', %(at)s::timestamptz FROM generate_series(1, %(count)s::bigint) AS i",
                     {"index": index, "low": low, "high": high, "kind": kind, "rule": RULES[kind], "at": at,
                      "soonest": soonest, "spread": spread, "count": count})  # fmt: skip
+            # A pending D2 row waits for its request's answer: each has its request, unanswered.
+            connection.exec_driver_sql(
+                "INSERT INTO information_request (candidacy_id, organisation, subject, sent_at) "
+                "SELECT subject_id::integer, 'Bench Bank', 'accounts', created_at FROM deadline "
+                "WHERE key LIKE 'bench-pending:%%' AND kind = 'information_request_answer'")  # fmt: skip
             present = int(connection.exec_driver_sql("SELECT count(*) FROM deadline").scalar() or 0)
         start = int(connection.exec_driver_sql("SELECT count(*) FROM deadline WHERE key LIKE 'bench:%%'").scalar() or 0)
         missing = size - present
@@ -623,8 +635,9 @@ def run(args: argparse.Namespace) -> int:
                     _say(f"timing the routes at {level:,} candidacies ...")
                     results.candidacies, results.registered = count_candidacies(db), registered(db)
                     results.routes = [Sample(HELLO, "/bench/hello"), Sample(LIST, f"/elections/{ELECTION_ID}/candidates"),
-                                      Sample(STATUS, f"/candidacies/{walked}"), Sample(DASHBOARD, "/officer/")]  # fmt: skip
-                    measure(server.port, [(s, cookies if s.route == DASHBOARD else None) for s in results.routes], args)
+                                      Sample(STATUS, f"/candidacies/{walked}"), Sample(OFFICER_HELLO, "/bench/officer"),
+                                      Sample(OFFICER_PAGE, "/bench/officer/page"), Sample(DASHBOARD, "/officer/")]  # fmt: skip
+                    measure(server.port, [(s, cookies if s.route in OFFICERS else None) for s in results.routes], args)
                 if level in args.dashboard_sizes:
                     _say(f"timing the dashboard and the list at {level:,} candidacies ...")
                     dash, bare = Sample(DASHBOARD, "/officer/"), Sample(HELLO, "/bench/hello")

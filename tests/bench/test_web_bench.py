@@ -19,7 +19,14 @@ from bench.deadlines import group_alive
 from tests.conftest import PG_ADMIN_URL
 
 ROOT = Path(__file__).resolve().parents[2]
-ROUTES = ("bare hello", "published list", "candidacy status page", "officer dashboard")
+ROUTES = (
+    "bare hello",
+    "published list",
+    "candidacy status page",
+    "officer: bare hello",
+    "officer: empty page",
+    "officer dashboard",
+)
 NUMBER = re.compile(r"^[\d,]+(\.\d+)?%?$")
 
 
