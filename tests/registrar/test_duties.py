@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from registrar import deadlines, demo, sweep
-from registrar.duties import Duty, duties, kinds_for, release, take
+from registrar.duties import Duty, duties, duties_in, kinds_for, release, take
 from registrar.errors import NotAllowed
 from registrar.models import Candidacy, Deadline, DutyTaken, InformationRequest
 
@@ -319,3 +319,23 @@ def test_an_officer_takes_a_duty_and_no_one_else_of_the_role_can_take_it_until_r
     take(world.db, duty.deadline_id, login="bolat", role="clerk", now=now)
     with world.db.reading() as session:
         assert [(t.deadline_id, t.login) for t in session.scalars(select(DutyTaken))] == [(duty.deadline_id, "bolat")]
+
+
+def test_the_bounded_read_lists_what_the_whole_list_filtered_does(world: World) -> None:
+    """The dashboard's read narrows in the database (the pending rows by the horizon, a fired D2 row only
+    while its request is unanswered, the first so many): it lists exactly what the whole list, filtered
+    afterwards, lists, whatever the horizon and the limit."""
+    people = [world.nominate(association) for association in world.associations[:4]]
+    requests = [ask(world, candidacy, world.registration_time + i * DAY) for i, candidacy in enumerate(people)]
+    second = the_row(world, D2, people[1]).due_at
+    sweep.sweep(world.db, second + HOUR)  # the first two fire
+    answer(world, people[0], requests[0], second + 2 * HOUR)  # the first is answered since: done
+    now = second + 3 * HOUR
+    whole = duties(world.db, role="clerk", now=now)
+    assert of_candidacies(whole, D2) == [(str(people[1]), "overdue"), (str(people[2]), "due"), (str(people[3]), "due")]
+    for horizon in (None, HOUR, DAY, 3 * DAY, 10 * DAY):
+        for limit in (None, 1, 2, 3):
+            expected = [d for d in whole if horizon is None or d.status == "overdue" or d.due_at <= now + horizon][:limit]
+            with world.db.reading() as session:
+                found = duties_in(session, role="clerk", now=now, due_by=now + horizon if horizon else None, limit=limit)
+            assert found == expected, (horizon, limit)
