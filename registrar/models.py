@@ -289,6 +289,11 @@ class InformationRequest(Base):
     """D2: a request to an organisation about the candidate's assets, answered within D2.answer_days."""
 
     __tablename__ = "information_request"
+    __table_args__ = (
+        # The duties' read (registrar.duties): the requests still unanswered, by candidacy.
+        Index("ix_information_request_unanswered", "candidacy_id", postgresql_where=text("answered_at IS NULL"),
+              sqlite_where=text("answered_at IS NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     candidacy_id: Mapped[int] = mapped_column(ForeignKey("candidacy.id"), index=True)
