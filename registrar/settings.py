@@ -64,6 +64,9 @@ class Settings:
     # Where the public reaches this service: the verification links printed on certificates and
     # resolutions point there, never at the host a request happened to come in on.
     public_url: str = "https://registrar.election.gov.kz"
+    # Empty: /metrics is served like /health, to whoever reaches it. Set: only a scraper that sends
+    # "Authorization: Bearer <it>" (Prometheus's authorization.credentials) is answered.
+    metrics_token: str = ""
     document_max_bytes: int = 20 * 1024 * 1024
     # The audit chain's signed checkpoints (registrar.checkpoints): the signing key and a copy of
     # every checkpoint live outside the database, so that no one who can write to it can shorten
@@ -160,6 +163,7 @@ def load(path: Traversable | str | None = None, environ: Mapping[str, str] | Non
         log_format=log_format,
         log_level=str(get("logging", "level", "INFO")).upper(),
         public_url=_public_url(get("web", "public_url", Settings.public_url)),
+        metrics_token=str(get("web", "metrics_token", Settings.metrics_token)),
         document_max_bytes=int(_number("documents.max_megabytes", get("documents", "max_megabytes", 20)) * 1024 * 1024),
         audit_key_file=str(get("audit", "key_file", Settings.audit_key_file)),
         audit_checkpoints_file=str(get("audit", "checkpoints_file", Settings.audit_checkpoints_file)),

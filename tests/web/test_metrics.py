@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from registrar import sweep
+from registrar import settings, sweep
 from registrar.db import Database
 from registrar.errors import GuardFailed, NotAllowed
 from registrar.models import Deadline
@@ -26,6 +26,7 @@ from registrar.rules import Rules
 from registrar.settings import Settings
 from tests.registrar.conftest import World, copied_world
 from tests.web.conftest import make_app
+from web import create_app
 
 
 @pytest.fixture
@@ -120,3 +121,20 @@ def test_a_process_that_shows_no_metrics_counts_none_and_loads_no_client() -> No
         text=True, cwd=Path(__file__).parents[2],
     ).stdout  # fmt: skip
     assert shown.strip() == "False"
+
+
+def test_with_a_token_set_only_a_scraper_that_sends_it_reads_the_metrics(db: Database) -> None:
+    app = create_app(Settings(metrics_token="s3cret"), db, TESTING=True, SECRET_KEY="test")
+    client = app.test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "s3cret"}, {"Authorization": "Bearer s3cret "}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
+        assert b"registrar_" not in refused.data
+    read = client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+    assert read.status_code == 200 and b"registrar_request_seconds" in read.data
+    assert client.get("/health").status_code == 200  # /health stays open
+
+
+def test_the_token_is_a_setting_the_environment_may_give() -> None:
+    assert settings.load(environ={"REGISTRAR_WEB_METRICS_TOKEN": "from-env"}).metrics_token == "from-env"
+    assert settings.load(environ={}).metrics_token == ""
