@@ -15,7 +15,7 @@ page, the dashboard among them, is drawn in.
 
 from __future__ import annotations
 
-from flask import render_template_string
+from typing import Any
 
 from registrar import roles
 from web import create_app
@@ -23,7 +23,10 @@ from web.auth import roles_required
 
 app = create_app()
 
-EMPTY_PAGE = '{% extends "base.html" %}{% block content %}{% include "officer/_nav.html" %}{% endblock %}'
+# Compiled once, as a template file is (render_template_string would compile it on every request).
+EMPTY_PAGE = app.jinja_env.from_string(
+    '{% extends "base.html" %}{% block content %}{% include "officer/_nav.html" %}{% endblock %}'
+)
 
 
 @app.get("/bench/hello")
@@ -40,4 +43,6 @@ def officer_hello() -> str:
 @app.get("/bench/officer/page")
 @roles_required(*roles.ACCOUNT_ROLES)
 def officer_page() -> str:
-    return render_template_string(EMPTY_PAGE)
+    context: dict[str, Any] = {}
+    app.update_template_context(context)  # what render_template gives a template: request, session, helpers
+    return EMPTY_PAGE.render(context)
