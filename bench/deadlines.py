@@ -69,7 +69,6 @@ import datetime as dt
 import math
 import os
 import pstats
-import resource
 import shutil
 import signal
 import socket
@@ -530,6 +529,7 @@ class Results:
     faults: list[tuple[str, str, Effects]] = field(default_factory=list)
     claim: Rate | None = None
     sweepers: dict[int, list[float]] = field(default_factory=dict)  # sweeper processes: seconds of each round
+    head_waits: dict[str, float] = field(default_factory=dict)  # seconds the sweeper processes queued for the head
     growth: list[Growth] = field(default_factory=list)
     spent: dict[str, tuple[float, float, float | None]] = field(default_factory=dict)  # wall, our CPU, the server's
     notes: list[str] = field(default_factory=list)
@@ -647,9 +647,10 @@ def measure_engine(bench: Bench, results: Results) -> None:
             insert_deadlines(db, rows)
             analyze(db)
             since = last_seq(db)
-            clock = Clock(db)
-            seconds = swept_by(bench.url, day, args.batch, processes)
-            results.spent[f"{processes} sweeper process{'es' if processes > 1 else ''}, round {round_ + 1}"] = clock.spent()
+            seconds, cpu, server, waited = swept_by(bench.url, day, args.batch, processes)
+            what = f"{processes} sweeper process{'es' if processes > 1 else ''}, round {round_ + 1}"
+            results.spent[what] = (seconds, cpu, server)
+            results.head_waits[what] = waited
             effects = count_effects(db, [r["key"] for r in rows], since)
             effects.seconds = seconds
             del rows
@@ -674,14 +675,13 @@ def measure_engine(bench: Bench, results: Results) -> None:
 
 
 class Clock:
-    """Wall time, our CPU time (this process's and its children's it waited for: the sweeper
-    processes) and the database server's since it was made: the server's is its backends' for
-    this database, read from /proc (PostgreSQL on this machine; else None), so that a time is
-    split into what Python did and what the server did for it."""
+    """Wall time, this process's CPU time and the database server's since it was made: the
+    server's is its backends' for this database, read from /proc (PostgreSQL on this machine;
+    else None), so that a time is split into what Python did and what the server did for it."""
 
     def __init__(self, db: Database):
         self.db = db
-        self.started = time.perf_counter(), _our_cpu(), self._server()
+        self.started = time.perf_counter(), time.process_time(), self._server()
 
     def _server(self) -> float | None:
         if self.db.dialect != "postgresql":
@@ -700,13 +700,8 @@ class Clock:
     def spent(self) -> tuple[float, float, float | None]:
         wall, cpu, server = self.started
         now = self._server()
-        return (time.perf_counter() - wall, _our_cpu() - cpu,
+        return (time.perf_counter() - wall, time.process_time() - cpu,
                 None if now is None or server is None else now - server)  # fmt: skip
-
-
-def _our_cpu() -> float:
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _median(values: Sequence[float]) -> float:
@@ -715,8 +710,10 @@ def _median(values: Sequence[float]) -> float:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def swept_by(url: str, now: dt.datetime, batch: int, processes: int) -> float:
-    """Seconds for ``processes`` sweeper processes, started together, to fire what is due at ``now``.
+def swept_by(url: str, now: dt.datetime, batch: int, processes: int) -> tuple[float, float, float | None, float]:
+    """Seconds for ``processes`` sweeper processes, started together, to fire what is due at ``now``;
+    then, summed over them, their CPU seconds in the sweep, their backends' (None: not readable)
+    and their seconds waiting for the audit head's lock.
 
     Each is a fresh interpreter (spawned) with its own engine, connected before the start, as
     Celery workers on one machine are; the time runs from the start to the last one's end.
@@ -742,18 +739,44 @@ def swept_by(url: str, now: dt.datetime, batch: int, processes: int) -> float:
     failed = [e for e in ended if isinstance(e, str)]
     if failed:
         raise RuntimeError(f"a sweeper process failed: {failed[0]}")
-    return max(float(e) for e in ended) - started_at
+    servers = [e[2] for e in ended]
+    server = None if None in servers else sum(servers)
+    return max(e[0] for e in ended) - started_at, sum(e[1] for e in ended), server, sum(e[3] for e in ended)
+
+
+def _backend_cpu(pid: int) -> float | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sweeper(url: str, now: str, batch: int, ready: Any, go: Any, done: Any) -> None:
+    from registrar import audit
+
     db = Database(url)
+    waited = 0.0
+    locked_head = audit.locked_head
+
+    def timed(session: Any) -> tuple[int, str]:  # how long this sweeper queued for the chain's tip
+        nonlocal waited
+        started = time.perf_counter()
+        try:
+            return locked_head(session)
+        finally:
+            waited += time.perf_counter() - started
+
+    audit.locked_head = timed
     try:
-        with db.engine.connect() as connection:  # the pool's first connection, made before the start
-            connection.exec_driver_sql("SELECT 1")
+        with db.engine.connect() as connection:  # the pool's one connection, made before the start
+            backend = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
         ready.put(os.getpid())
         go.wait()
+        cpu, server = time.process_time(), _backend_cpu(backend)
         sweep.sweep(db, dt.datetime.fromisoformat(now), batch=batch)
-        done.put(time.perf_counter())
+        ended, after = time.perf_counter(), _backend_cpu(backend)
+        done.put((ended, time.process_time() - cpu, None if server is None or after is None else after - server, waited))
     except Exception as err:  # told to the parent, which raises it
         done.put(f"{type(err).__name__}: {err}")
         raise
@@ -1238,11 +1261,12 @@ def report(results: Results, args: argparse.Namespace) -> str:
                           [[claim.what, f"{claim.n:,}", f"{claim.seconds:.2f}", f"{claim.per_second:,.0f}", share or "-"]],
                           {1, 2, 3, 4}))  # fmt: skip
     if results.spent:
-        out.append("   Where the time went: wall seconds, CPU seconds of this process and its sweeper processes, and of")
-        out.append("   the database server (its backends for this database, from /proc, when the server runs here):")
+        out.append("   Where the time went: wall seconds, CPU seconds in Python (the sweeper processes' summed) and in")
+        out.append("   the database server (the backends', from /proc, when the server runs here):")
         for what, (wall, cpu, server) in results.spent.items():
+            waited = f"; {results.head_waits[what]:.2f} s waiting for the audit head's lock" if what in results.head_waits else ""
             out.append(f"     {what}: {wall:.2f} s wall, {cpu:.2f} s in Python, " + ("-" if server is None else f"{server:.2f} s")
-                       + " in the server")  # fmt: skip
+                       + f" in the server{waited}")  # fmt: skip
 
     if results.growth:
         out += ["", "6. Growth: one sweep batch of due rows as the pending (not due) rows grow; medians of 3"]
