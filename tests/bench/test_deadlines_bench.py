@@ -38,7 +38,7 @@ def test_the_deadline_benchmark_prints_both_engines_side_by_side() -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("REGISTRAR_", "CELERY_"))}
     result = subprocess.run(
         [sys.executable, "-m", "bench", "deadlines", "--backend", "postgresql", "--n", "20", "--database-url", PG_ADMIN_URL,
-         "--watch", "0.5", "--settle", "2"],
+         "--watch", "0.5", "--settle", "2", "--growth", "10,100", "--growth-due", "20"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
@@ -63,18 +63,7 @@ def test_the_deadline_benchmark_prints_both_engines_side_by_side() -> None:
         cells = [cell.strip() for cell in line.split("|")]
         assert (cells[1], cells[4], cells[5], cells[6]) == ("20", "20", "0", "0"), line
     assert "one sweeper's rate (target >= 1.6: " in line
-
-
-def test_the_growth_section_times_a_batch_at_each_level_of_pending_rows() -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("REGISTRAR_", "CELERY_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "deadlines", "--backend", "postgresql", "--n", "20", "--database-url", PG_ADMIN_URL,
-         "--watch", "0.5", "--settle", "2", "--engine-only", "--growth", "10,100", "--growth-due", "20"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
-    output = result.stdout
-    assert ETA not in _section(output, "3. Burst")
+    # The growth section (one run for both: the bench's start-up is most of a test's time).
     growth = output[output.index("6. Growth") : output.index("Targets")]
     levels = [line.split("|")[0].strip() for line in growth.splitlines() if "|" in line and line.strip()[:1].isdigit()]
     assert levels == ["15", "105"], growth  # the levels, and the election's own pending deadlines
